@@ -1,0 +1,70 @@
+//! End-to-end: `investigate::run` against a real Prometheus holding the planted incident of the
+//! integration tests (4 h of 59 series at 15 s, backfilled with promtool).
+//!
+//! Run with `cargo bench --bench investigate` (needs `prometheus` and `promtool` installed).
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use obs::config::{self, Overrides};
+use obs::investigate::{self, Options};
+use obs::source::{Metrics, http::HttpClient, prometheus::Prometheus};
+use support::prometheus::{Options as PromOptions, TestPrometheus, unix_now};
+use support::scenario;
+
+fn bench(c: &mut Criterion) {
+    let end = scenario::align(unix_now() - 300);
+    let planted = scenario::planted(end, 7);
+    let prom = TestPrometheus::start(PromOptions {
+        backfill: Some(planted.openmetrics.clone()),
+        ..PromOptions::default()
+    });
+    let overrides = Overrides {
+        prometheus_url: Some(prom.url().to_string()),
+        ..Overrides::default()
+    };
+    let config = config::load(None, &overrides, &|_| None).expect("default config");
+    let http = HttpClient::new("prometheus", &config.prometheus).expect("client");
+    let metrics = Metrics::Prometheus(Prometheus::new(http));
+    let since = (end - 2 * 3600) as f64;
+    let options = Options {
+        since,
+        until: end as f64,
+        baseline_since: since - 7200.0,
+        step: 30.0,
+        error_query: None,
+        latency_query: None,
+        service: None,
+        service_label: None,
+        candidate_match: None,
+        candidates: Vec::new(),
+        max_candidates: 500,
+        concurrency: 16,
+        scrape_interval: 15.0,
+        max_exemplars: 20,
+        progress: false,
+        time_zone: "UTC".into(),
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut group = c.benchmark_group("investigate");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("planted incident, 2h window at 30s, real prometheus", |b| {
+        b.iter(|| {
+            let report = runtime
+                .block_on(investigate::run(&metrics, &options))
+                .expect("investigation runs");
+            assert_eq!(report.correlations[0].metric, planted.root_cause);
+            report
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

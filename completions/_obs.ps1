@@ -1,0 +1,167 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'obs'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'obs' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('investigate', 'investigate', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
+            [CompletionResult]::new('inv', 'inv', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'obs;investigate' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the window (same forms as --since) [default: now]')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Start of the baseline window, which ends at --since [default: as long as the window, just before it]')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Narrow the symptom to one service')
+            [CompletionResult]::new('--service-label', '--service-label', [CompletionResultType]::ParameterName, 'Label that holds the service name [default: the first of service, service_name, job]')
+            [CompletionResult]::new('--error-query', '--error-query', [CompletionResultType]::ParameterName, 'The symptom as PromQL (an error ratio) [default: auto-detected]')
+            [CompletionResult]::new('--latency-query', '--latency-query', [CompletionResultType]::ParameterName, 'Latency histogram selector to take exemplars from, e.g. ''http_request_duration_seconds_bucket{service="checkout"}''')
+            [CompletionResult]::new('--candidate-match', '--candidate-match', [CompletionResultType]::ParameterName, 'Only consider candidate metrics matching this series selector, e.g. ''{namespace="shop"}''')
+            [CompletionResult]::new('--candidate', '--candidate', [CompletionResultType]::ParameterName, 'An extra candidate as PromQL (repeatable)')
+            [CompletionResult]::new('--max-candidates', '--max-candidates', [CompletionResultType]::ParameterName, 'Most metric names to query as candidates [default: 500]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Queries in flight at once [default: 16]')
+            [CompletionResult]::new('--prometheus-url', '--prometheus-url', [CompletionResultType]::ParameterName, 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--scrape-interval', '--scrape-interval', [CompletionResultType]::ParameterName, 'The backend''s scrape interval: the smallest step and the basis of rate windows [default: 15s]')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Ranked candidates shown in the text report (JSON has all)')
+            [CompletionResult]::new('--exemplars', '--exemplars', [CompletionResultType]::ParameterName, 'Most exemplars to report')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;inv' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the window (same forms as --since) [default: now]')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Start of the baseline window, which ends at --since [default: as long as the window, just before it]')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Narrow the symptom to one service')
+            [CompletionResult]::new('--service-label', '--service-label', [CompletionResultType]::ParameterName, 'Label that holds the service name [default: the first of service, service_name, job]')
+            [CompletionResult]::new('--error-query', '--error-query', [CompletionResultType]::ParameterName, 'The symptom as PromQL (an error ratio) [default: auto-detected]')
+            [CompletionResult]::new('--latency-query', '--latency-query', [CompletionResultType]::ParameterName, 'Latency histogram selector to take exemplars from, e.g. ''http_request_duration_seconds_bucket{service="checkout"}''')
+            [CompletionResult]::new('--candidate-match', '--candidate-match', [CompletionResultType]::ParameterName, 'Only consider candidate metrics matching this series selector, e.g. ''{namespace="shop"}''')
+            [CompletionResult]::new('--candidate', '--candidate', [CompletionResultType]::ParameterName, 'An extra candidate as PromQL (repeatable)')
+            [CompletionResult]::new('--max-candidates', '--max-candidates', [CompletionResultType]::ParameterName, 'Most metric names to query as candidates [default: 500]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Queries in flight at once [default: 16]')
+            [CompletionResult]::new('--prometheus-url', '--prometheus-url', [CompletionResultType]::ParameterName, 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--scrape-interval', '--scrape-interval', [CompletionResultType]::ParameterName, 'The backend''s scrape interval: the smallest step and the basis of rate windows [default: 15s]')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Ranked candidates shown in the text report (JSON has all)')
+            [CompletionResult]::new('--exemplars', '--exemplars', [CompletionResultType]::ParameterName, 'Most exemplars to report')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;config' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;completions' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;help' {
+            [CompletionResult]::new('investigate', 'investigate', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'obs;help;investigate' {
+            break
+        }
+        'obs;help;config' {
+            break
+        }
+        'obs;help;completions' {
+            break
+        }
+        'obs;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,126 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_obs_global_optspecs
+    string join \n context= config= o/output= color= v/verbose q/quiet h/help V/version
+end
+
+function __fish_obs_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_obs_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_obs_using_subcommand
+    set -l cmd (__fish_obs_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c obs -n "__fish_obs_needs_command" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_needs_command" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_needs_command" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_needs_command" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_needs_command" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_needs_command" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_needs_command" -f -a "inv" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l since -d 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l until -d 'End of the window (same forms as --since) [default: now]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l baseline -d 'Start of the baseline window, which ends at --since [default: as long as the window, just before it]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l service -d 'Narrow the symptom to one service' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l error-query -d 'The symptom as PromQL (an error ratio) [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l latency-query -d 'Latency histogram selector to take exemplars from, e.g. \'http_request_duration_seconds_bucket{service="checkout"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l max-candidates -d 'Most metric names to query as candidates [default: 500]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l concurrency -d 'Queries in flight at once [default: 16]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l exemplars -d 'Most exemplars to report' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand investigate" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand investigate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand investigate" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand investigate" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand investigate" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand inv" -l since -d 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l until -d 'End of the window (same forms as --since) [default: now]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l baseline -d 'Start of the baseline window, which ends at --since [default: as long as the window, just before it]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l service -d 'Narrow the symptom to one service' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l error-query -d 'The symptom as PromQL (an error ratio) [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l latency-query -d 'Latency histogram selector to take exemplars from, e.g. \'http_request_duration_seconds_bucket{service="checkout"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l max-candidates -d 'Most metric names to query as candidates [default: 500]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l concurrency -d 'Queries in flight at once [default: 16]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l exemplars -d 'Most exemplars to report' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand inv" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand inv" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand inv" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand inv" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand inv" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand inv" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand config" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand config" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand config" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand config" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand config" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand config" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand completions" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,127 @@
+//! Command-line definitions (clap derive) and nothing else: no defaults that matter live here
+//! beyond what `--help` shows; `config` layers these over env and file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "obs",
+    version,
+    about = "Incident investigation from the terminal: the error spike, what moved with it and before it, and the requests behind it",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Output format
+    #[arg(short, long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// When to use colour (NO_COLOR is honoured in auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr: no progress, no warnings
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find the error spike and rank the metrics that moved with it, and before it
+    #[command(visible_alias = "inv")]
+    Investigate(Box<InvestigateArgs>),
+    /// Print the resolved configuration (secrets masked) and where each value came from
+    Config,
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    /// Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds
+    #[arg(long, value_name = "TIME")]
+    pub since: String,
+    /// End of the window (same forms as --since) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Start of the baseline window, which ends at --since [default: as long as the window, just before it]
+    #[arg(long, value_name = "TIME")]
+    pub baseline: Option<String>,
+    /// Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// Narrow the symptom to one service
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Label that holds the service name [default: the first of service, service_name, job]
+    #[arg(long, value_name = "LABEL")]
+    pub service_label: Option<String>,
+    /// The symptom as PromQL (an error ratio) [default: auto-detected]
+    #[arg(long, value_name = "PROMQL")]
+    pub error_query: Option<String>,
+    /// Latency histogram selector to take exemplars from, e.g. 'http_request_duration_seconds_bucket{service="checkout"}'
+    #[arg(long, value_name = "SELECTOR")]
+    pub latency_query: Option<String>,
+    /// Only consider candidate metrics matching this series selector, e.g. '{namespace="shop"}'
+    #[arg(long, value_name = "SELECTOR")]
+    pub candidate_match: Option<String>,
+    /// An extra candidate as PromQL (repeatable)
+    #[arg(long = "candidate", value_name = "PROMQL")]
+    pub candidates: Vec<String>,
+    /// Most metric names to query as candidates [default: 500]
+    #[arg(long, value_name = "N")]
+    pub max_candidates: Option<usize>,
+    /// Queries in flight at once [default: 16]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// The backend's scrape interval: the smallest step and the basis of rate windows [default: 15s]
+    #[arg(long, value_name = "DURATION")]
+    pub scrape_interval: Option<String>,
+    /// Ranked candidates shown in the text report (JSON has all)
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub top: usize,
+    /// Most exemplars to report
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub exemplars: usize,
+}

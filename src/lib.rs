@@ -1,0 +1,17 @@
+//! obs: incident investigation from the terminal.
+//!
+//! `main.rs` only parses arguments and maps errors to exit codes; everything else is reachable
+//! from here so that tests can run it in-process. See `docs/` and the README for the design.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod investigate;
+pub mod model;
+pub mod report;
+pub mod source;
+pub mod timespec;
+
+mod app;
+
+pub use app::{exit_code, is_broken_pipe, run};

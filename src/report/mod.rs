@@ -1,0 +1,230 @@
+//! The `Report`: the one contract between collecting evidence and showing it. Every renderer
+//! (text, JSON, later markdown, TUI and the LLM summary) reads a `Report` and nothing else.
+//!
+//! The JSON form is versioned (`schema_version`) and described by `schema/report.v1.json`;
+//! a change that breaks a key bumps the version.
+
+pub mod text;
+
+use serde::Serialize;
+
+use crate::model::Labels;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub window: WindowInfo,
+    pub symptom: Symptom,
+    pub candidates: CandidateStats,
+    pub correlations: Vec<CorrelationEntry>,
+    pub exemplars: Vec<ExemplarEntry>,
+    pub sources: Vec<SourceStatus>,
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+/// An instant as scripts want it: RFC 3339 for reading, unix seconds for arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Instant {
+    #[serde(serialize_with = "ser_rfc3339")]
+    pub rfc3339: jiff::Timestamp,
+    pub unix: f64,
+}
+
+impl Instant {
+    pub fn from_unix(unix: f64) -> Instant {
+        let ts = jiff::Timestamp::from_nanosecond((unix * 1e9).round() as i128)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        Instant { rfc3339: ts, unix }
+    }
+}
+
+fn ser_rfc3339<S: serde::Serializer>(ts: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(ts)
+}
+
+fn rfc3339(unix: f64) -> String {
+    Instant::from_unix(unix).rfc3339.to_string()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowInfo {
+    pub since: String,
+    pub since_unix: f64,
+    pub until: String,
+    pub until_unix: f64,
+    pub baseline_since: String,
+    pub baseline_since_unix: f64,
+    pub step_seconds: f64,
+    /// The local time zone the text report uses (IANA name or offset).
+    pub time_zone: String,
+}
+
+impl WindowInfo {
+    pub fn new(since: f64, until: f64, baseline_since: f64, step: f64, time_zone: String) -> Self {
+        WindowInfo {
+            since: rfc3339(since),
+            since_unix: since,
+            until: rfc3339(until),
+            until_unix: until,
+            baseline_since: rfc3339(baseline_since),
+            baseline_since_unix: baseline_since,
+            step_seconds: step,
+            time_zone,
+        }
+    }
+}
+
+/// What the symptom series did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Spike,
+    NoSpike,
+    NoData,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Symptom {
+    pub query: String,
+    /// Where the query came from: `flag`, `config`, `auto:opentelemetry`, `auto:http_requests_total`.
+    pub origin: String,
+    pub service: Option<String>,
+    pub verdict: Verdict,
+    /// One sentence a person can read: the spike, or why there is none.
+    pub summary: String,
+    pub baseline: Option<f64>,
+    pub threshold: Option<f64>,
+    pub peak: Option<f64>,
+    pub peak_at: Option<String>,
+    pub peak_unix: Option<f64>,
+    pub onset: Option<String>,
+    pub onset_unix: Option<f64>,
+    pub end: Option<String>,
+    pub end_unix: Option<f64>,
+    /// The symptom over the baseline and the window, on the step grid (`null` = no sample).
+    #[serde(serialize_with = "ser_values")]
+    pub values: Vec<f64>,
+}
+
+impl Symptom {
+    pub fn set_times(&mut self, onset: Option<f64>, peak: Option<f64>, end: Option<f64>) {
+        self.onset = onset.map(rfc3339);
+        self.onset_unix = onset;
+        self.peak_at = peak.map(rfc3339);
+        self.peak_unix = peak;
+        self.end = end.map(rfc3339);
+        self.end_unix = end;
+    }
+}
+
+/// Non-finite values become `null`, since JSON has no NaN.
+fn ser_values<S: serde::Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(values.iter().map(|v| v.is_finite().then_some(*v)))
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CandidateStats {
+    /// Metric names with samples in the window (after `--candidate-match`).
+    pub metric_names: usize,
+    /// Names excluded because they are the symptom's own metrics.
+    pub excluded_symptom: usize,
+    /// Names not queried because of `--max-candidates`.
+    pub skipped_over_cap: usize,
+    /// Queries run (typed metric queries plus explicit `--candidate`s).
+    pub queries: usize,
+    /// Queries that failed (see `warnings`).
+    pub failed_queries: usize,
+    /// Series that came back and were correlated.
+    pub series: usize,
+    /// Series left out of the ranking: constant, too few points, …
+    pub skipped_series: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrelationEntry {
+    /// 1 = most likely cause.
+    pub rank: usize,
+    pub query: String,
+    pub metric: String,
+    pub labels: Labels,
+    pub r: f64,
+    pub r_at_zero_lag: f64,
+    pub p_value: f64,
+    pub q_value: f64,
+    /// Positive: the metric moved this long *before* the symptom; negative: after it.
+    pub lag_seconds: f64,
+    pub significant: bool,
+    pub n: usize,
+    #[serde(serialize_with = "ser_values")]
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExemplarKind {
+    /// Attached to a failing request (an error-status series).
+    Error,
+    /// A latency observation; ordered slowest first.
+    Slow,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExemplarEntry {
+    pub trace_id: Option<String>,
+    pub kind: ExemplarKind,
+    pub value: f64,
+    pub timestamp: String,
+    pub timestamp_unix: f64,
+    /// The exemplar's own labels.
+    pub labels: Labels,
+    /// The series it was attached to.
+    pub series: Labels,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceState {
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    pub signal: String,
+    pub kind: String,
+    pub url: String,
+    pub status: SourceState,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub total_ms: u64,
+    pub discovery_ms: u64,
+    pub symptom_ms: u64,
+    pub candidates_ms: u64,
+    pub analysis_ms: u64,
+    pub exemplars_ms: u64,
+}
+
+impl Report {
+    /// True when a source failed, which makes the exit code 1 even though a report printed.
+    pub fn any_source_failed(&self) -> bool {
+        self.sources.iter().any(|s| s.status == SourceState::Error)
+    }
+}
+
+pub fn exemplar_entry(e: &crate::model::Exemplar, kind: ExemplarKind) -> ExemplarEntry {
+    ExemplarEntry {
+        trace_id: e.trace_id().map(str::to_string),
+        kind,
+        value: e.value,
+        timestamp: rfc3339(e.timestamp),
+        timestamp_unix: e.timestamp,
+        labels: e.labels.clone(),
+        series: e.series_labels.clone(),
+    }
+}

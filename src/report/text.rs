@@ -1,0 +1,371 @@
+//! The human report: what spiked, what moved with it (and first), and which requests to look
+//! at. Written for a terminal, readable in a pager or a ticket when colour is off.
+
+use std::fmt::Write as _;
+
+use comfy_table::{
+    Cell, CellAlignment, ColumnConstraint, ContentArrangement, LineStyle, Table, TableStyle,
+};
+use console::Style;
+
+use crate::report::{Report, SourceState, Verdict};
+
+/// How the text report is drawn.
+#[derive(Debug, Clone)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Terminal width in columns; tables wrap to it.
+    pub width: u16,
+    /// How many ranked candidates to show (all are in `-o json`).
+    pub top: usize,
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+/// Columns separated by space, one rule under the header: reads like `kubectl get`.
+const QUIET: TableStyle =
+    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
+
+/// Non-significant rows shown under the significant ones, for context.
+const NOT_SIGNIFICANT_SHOWN: usize = 3;
+
+/// Labels that rarely tell series apart for a person once a service or other label does.
+const QUIET_LABELS: [&str; 2] = ["instance", "job"];
+
+/// `name{labels}` with `instance`/`job` left out when other labels identify the series
+/// (`-o json` keeps every label).
+fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
+    let identifying: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| !QUIET_LABELS.contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    let shown = if identifying.is_empty() {
+        labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect()
+    } else {
+        identifying
+    };
+    if shown.is_empty() {
+        metric.to_string()
+    } else {
+        format!("{metric}{{{}}}", shown.join(","))
+    }
+}
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A sparkline of `width` characters: each character is the maximum of its slice of values,
+/// scaled between the series' minimum and maximum; a slice with no values is a space.
+pub fn sparkline(values: &[f64], width: usize) -> String {
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if values.is_empty() || width == 0 {
+        return String::new();
+    }
+    let width = width.min(values.len());
+    (0..width)
+        .map(|i| {
+            let a = i * values.len() / width;
+            let b = ((i + 1) * values.len() / width).max(a + 1);
+            let slice_max = values[a..b]
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(f64::NEG_INFINITY, f64::max);
+            if !slice_max.is_finite() {
+                ' '
+            } else if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
+                SPARK[0]
+            } else {
+                let level = ((slice_max - lo) / (hi - lo) * 7.0).round() as usize;
+                SPARK[level.min(7)]
+            }
+        })
+        .collect()
+}
+
+fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
+    let ts = crate::report::Instant::from_unix(unix).rfc3339;
+    let zoned = ts.to_zoned(tz.clone());
+    let format = if with_date {
+        "%Y-%m-%d %H:%M:%S %Z"
+    } else {
+        "%H:%M:%S"
+    };
+    zoned.strftime(format).to_string()
+}
+
+fn human_duration(seconds: f64) -> String {
+    let s = seconds.abs().round() as u64;
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 if s % 60 == 0 => format!("{}m", s / 60),
+        120..=7199 => format!("{}m{}s", s / 60, s % 60),
+        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn fmt_p(p: f64) -> String {
+    if !p.is_finite() {
+        "n/a".into()
+    } else if p < 1e-4 {
+        format!("{p:.0e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+pub fn render(report: &Report, opts: &TextOptions) -> String {
+    let bold = Style::new().bold().force_styling(opts.color);
+    let dim = Style::new().dim().force_styling(opts.color);
+    let red = Style::new().red().bold().force_styling(opts.color);
+    let green = Style::new().green().force_styling(opts.color);
+    let tz = &opts.time_zone;
+    let w = &report.window;
+    let mut out = String::new();
+
+    let _ = writeln!(
+        out,
+        "{} {} → {}  ({}, step {}; baseline from {})",
+        bold.apply_to("Window   "),
+        local(w.since_unix, tz, true),
+        local(w.until_unix, tz, true),
+        human_duration(w.until_unix - w.since_unix),
+        human_duration(w.step_seconds),
+        local(w.baseline_since_unix, tz, false),
+    );
+    for s in &report.sources {
+        let status = match s.status {
+            SourceState::Ok => green.apply_to("ok".to_string()),
+            SourceState::Error => {
+                red.apply_to(format!("error: {}", s.error.as_deref().unwrap_or("failed")))
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{} {} {}  {}",
+            bold.apply_to("Source   "),
+            s.kind,
+            s.url,
+            status
+        );
+    }
+
+    let sym = &report.symptom;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} {}  {}",
+        bold.apply_to("Symptom  "),
+        sym.query,
+        dim.apply_to(format!("[{}]", sym.origin))
+    );
+    let summary = match sym.verdict {
+        Verdict::Spike => red.apply_to(sym.summary.clone()),
+        _ => bold.apply_to(sym.summary.clone()),
+    };
+    let _ = writeln!(out, "          {summary}");
+    if let Some(onset) = sym.onset_unix {
+        let mut line = format!("onset {}", local(onset, tz, true));
+        if let Some(peak) = sym.peak_unix {
+            let _ = write!(line, " · peak {}", local(peak, tz, false));
+        }
+        match sym.end_unix {
+            Some(end) => {
+                let _ = write!(line, " · back under threshold {}", local(end, tz, false));
+            }
+            None => line.push_str(" · still above threshold at the window's end"),
+        }
+        let _ = writeln!(out, "          {line}");
+    }
+    let spark_width = usize::from(opts.width.saturating_sub(12)).clamp(10, 80);
+    let _ = writeln!(out, "          {}", sparkline(&sym.values, spark_width));
+
+    let c = &report.candidates;
+    let significant = report.correlations.iter().filter(|c| c.significant).count();
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} {} series from {} queries over {} metric names; {} significant (BH q < 0.05){}",
+        bold.apply_to("Moved with it"),
+        c.series,
+        c.queries,
+        c.metric_names,
+        significant,
+        if c.skipped_over_cap > 0 {
+            format!(
+                "; {} names skipped over --max-candidates",
+                c.skipped_over_cap
+            )
+        } else {
+            String::new()
+        }
+    );
+    if report.correlations.is_empty() {
+        let _ = writeln!(out, "          nothing to rank");
+    } else {
+        let mut table = Table::new();
+        table
+            .load_style(QUIET)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(opts.width)
+            .set_header(["#", "metric", "r(Δ)", "q", "lag", "trend"]);
+        // Everything but the metric keeps its natural width, so long names wrap, not numbers.
+        for column in [0, 2, 3, 4, 5] {
+            if let Some(c) = table.column_mut(column) {
+                c.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+        let significant_rows = report
+            .correlations
+            .iter()
+            .filter(|c| c.significant)
+            .take(opts.top);
+        let context_rows = report
+            .correlations
+            .iter()
+            .filter(|c| !c.significant)
+            .take(NOT_SIGNIFICANT_SHOWN.min(opts.top.saturating_sub(significant)));
+        let mut shown = 0;
+        for entry in significant_rows.chain(context_rows) {
+            shown += 1;
+            let name = series_name(&entry.metric, &entry.labels);
+            let lag = if entry.lag_seconds > 0.0 {
+                format!("leads {}", human_duration(entry.lag_seconds))
+            } else if entry.lag_seconds < 0.0 {
+                format!("lags {}", human_duration(entry.lag_seconds))
+            } else {
+                "same time".into()
+            };
+            let (name, rank) = if entry.significant {
+                (name, entry.rank.to_string())
+            } else {
+                (format!("{name} (n.s.)"), entry.rank.to_string())
+            };
+            let style = if entry.significant { &bold } else { &dim };
+            table.add_row([
+                Cell::new(rank).set_alignment(CellAlignment::Right),
+                Cell::new(style.apply_to(name)),
+                Cell::new(format!("{:+.2}", entry.r)).set_alignment(CellAlignment::Right),
+                Cell::new(fmt_p(entry.q_value)).set_alignment(CellAlignment::Right),
+                Cell::new(lag),
+                Cell::new(sparkline(&entry.values, 24)),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+        if report
+            .correlations
+            .iter()
+            .take(shown)
+            .any(|c| !c.significant)
+        {
+            let _ = writeln!(out, "{}", dim.apply_to("  n.s. = not significant after the Benjamini–Hochberg correction; r(Δ) correlates changes"));
+        }
+        if report.correlations.len() > shown {
+            let _ = writeln!(
+                out,
+                "{}",
+                dim.apply_to(format!(
+                    "  {} more ranked in -o json",
+                    report.correlations.len() - shown
+                ))
+            );
+        }
+    }
+
+    let _ = writeln!(out);
+    if report.exemplars.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} none in the spike window",
+            bold.apply_to("Exemplars")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{} failing requests first, then the slowest",
+            bold.apply_to("Exemplars")
+        );
+        let mut table = Table::new();
+        table
+            .load_style(QUIET)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(opts.width)
+            .set_header(["trace id", "kind", "value", "time", "series"]);
+        for e in &report.exemplars {
+            let name = e.series.get("__name__").map(String::as_str).unwrap_or("");
+            let mut labels = e.series.clone();
+            labels.remove("__name__");
+            let series = series_name(name, &labels);
+            table.add_row([
+                Cell::new(e.trace_id.as_deref().unwrap_or("-")),
+                Cell::new(format!("{:?}", e.kind).to_lowercase()),
+                Cell::new(fmt_value_plain(e.value)).set_alignment(CellAlignment::Right),
+                Cell::new(local(e.timestamp_unix, tz, false)),
+                Cell::new(series),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", bold.apply_to("Warnings"));
+        for warning in &report.warnings {
+            let _ = writeln!(out, "  - {warning}");
+        }
+    }
+    let t = &report.timings;
+    let _ = writeln!(
+        out,
+        "{}",
+        dim.apply_to(format!(
+            "took {} ms (discovery {}, symptom {}, candidates {}, analysis {}, exemplars {})",
+            t.total_ms,
+            t.discovery_ms,
+            t.symptom_ms,
+            t.candidates_ms,
+            t.analysis_ms,
+            t.exemplars_ms
+        ))
+    );
+    out
+}
+
+fn fmt_value_plain(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e12 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_and_marks_gaps() {
+        assert_eq!(
+            sparkline(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], 8),
+            "▁▂▃▄▅▆▇█"
+        );
+        assert_eq!(sparkline(&[1.0, f64::NAN, 1.0], 3), "▁ ▁");
+        assert_eq!(sparkline(&[], 10), "");
+        assert_eq!(sparkline(&[f64::NAN; 4], 2), "  ");
+        // Downsampling keeps the maximum so a one-point spike stays visible.
+        let mut v = vec![0.0; 100];
+        v[51] = 9.0;
+        assert_eq!(sparkline(&v, 10).chars().filter(|c| *c == '█').count(), 1);
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(human_duration(90.0), "90s");
+        assert_eq!(human_duration(7200.0), "2h");
+        assert_eq!(human_duration(-120.0), "2m");
+        assert_eq!(human_duration(150.0), "2m30s");
+    }
+}

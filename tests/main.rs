@@ -1,0 +1,11 @@
+//! The integration tests: one binary (faster to link) with a module per area.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions: a failed unwrap is a failed test"
+)]
+
+mod support;
+
+mod cli;
+mod investigate_prometheus;
