@@ -3,9 +3,15 @@
 //! Nothing here knows a backend's wire format: each client in `source/` converts its JSON into
 //! these types before they leave the client module.
 
+pub mod log;
+pub mod trace;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+pub use log::LogRecord;
+pub use trace::{Span, SpanKind, StatusCode, Trace, TraceSummary};
 
 /// A label set, ordered so that output and comparisons are deterministic.
 pub type Labels = BTreeMap<String, String>;
