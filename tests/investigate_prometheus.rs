@@ -323,3 +323,49 @@ fn exemplars_of_the_spike_lead_to_real_trace_ids_errors_first() {
             .contains("service=\"checkout\"")
     );
 }
+
+#[test]
+fn color_always_colours_and_a_closed_pipe_is_not_an_error() {
+    let (s, prom) = planted();
+    let window = [
+        "--since".to_string(),
+        (s.end - 7200).to_string(),
+        "--until".into(),
+        s.end.to_string(),
+    ];
+    let out = obs()
+        .args([
+            "investigate",
+            "--color",
+            "always",
+            "--prometheus-url",
+            prom.url(),
+        ])
+        .args(&window)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains('\u{1b}'),
+        "--color always colours even into a pipe"
+    );
+
+    // `obs … -o json | head -c 16`: the JSON (values of every series) is far larger than a
+    // pipe buffer, so obs is still writing when the reader goes away.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("obs"))
+        .env("XDG_CONFIG_HOME", "/nonexistent-obs-test-config")
+        .args(["investigate", "-o", "json", "--prometheus-url", prom.url()])
+        .args(&window)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
