@@ -370,3 +370,132 @@ fn color_always_colours_and_a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+/// OpenMetrics for an OpenTelemetry-instrumented service as the Collector's Prometheus exporter
+/// names it: `http_server_request_duration_seconds` with `http_response_status_code`; 5xx go
+/// from 1 % to 30 % at `onset`.
+fn otel_openmetrics(start: u64, end: u64, onset: u64) -> String {
+    let mut out = String::from(
+        "# TYPE http_server_request_duration_seconds histogram\n# UNIT http_server_request_duration_seconds seconds\n",
+    );
+    for (code, share_before, share_after) in [("200", 0.99, 0.70), ("500", 0.01, 0.30)] {
+        let labels = format!("service_name=\"cart\",http_response_status_code=\"{code}\"");
+        let mut count = 0.0;
+        let mut lines: Vec<(String, Vec<String>)> = vec![
+            (format!("_bucket{{{labels},le=\"0.5\"}}"), vec![]),
+            (format!("_bucket{{{labels},le=\"+Inf\"}}"), vec![]),
+            (format!("_count{{{labels}}}"), vec![]),
+            (format!("_sum{{{labels}}}"), vec![]),
+        ];
+        for t in (start..=end).step_by(15) {
+            count += 20.0
+                * 15.0
+                * if t >= onset {
+                    share_after
+                } else {
+                    share_before
+                };
+            for (i, (_, samples)) in lines.iter_mut().enumerate() {
+                let v = if i == 3 { count * 0.1 } else { count };
+                samples.push(format!("{v} {t}"));
+            }
+        }
+        for (suffix, samples) in lines {
+            for sample in samples {
+                out.push_str(&format!(
+                    "http_server_request_duration_seconds{suffix} {sample}\n"
+                ));
+            }
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+#[test]
+fn the_opentelemetry_convention_is_detected_and_narrowed_by_service() {
+    let end = (unix_now() - 300) / 60 * 60;
+    let start = end - 4 * 3600;
+    let onset = end - 1800;
+    let prom = TestPrometheus::start(Options {
+        backfill: Some(otel_openmetrics(start, end, onset)),
+        ..Options::default()
+    });
+    let (code, report, stderr) = investigate_json(
+        prom.url(),
+        &[
+            "--since",
+            &(end - 3600).to_string(),
+            "--until",
+            &end.to_string(),
+            "--service",
+            "cart",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let symptom = &report["symptom"];
+    assert_eq!(symptom["origin"], "auto:opentelemetry");
+    let query = symptom["query"].as_str().unwrap();
+    assert!(
+        query.contains("http_server_request_duration_seconds_count"),
+        "{query}"
+    );
+    assert!(
+        query.contains(r#"http_response_status_code=~"5..""#),
+        "{query}"
+    );
+    assert!(
+        query.contains(r#"service_name="cart""#),
+        "the service label was found: {query}"
+    );
+    assert_eq!(symptom["verdict"], "spike");
+    let onset_seen = symptom["onset_unix"].as_f64().unwrap();
+    assert!(
+        (onset_seen - onset as f64).abs() <= 60.0,
+        "{onset_seen} vs {onset}"
+    );
+}
+
+#[test]
+fn candidates_can_be_capped_and_added_by_hand() {
+    let (s, prom) = planted();
+    let extra = "sum(db_connections_in_use)";
+    let (code, report, stderr) = investigate_json(
+        prom.url(),
+        &[
+            "--since",
+            &(s.end - 7200).to_string(),
+            "--until",
+            &s.end.to_string(),
+            "--max-candidates",
+            "3",
+            "--candidate",
+            extra,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let candidates = &report["candidates"];
+    assert_eq!(
+        candidates["queries"], 4,
+        "3 typed + 1 explicit: {candidates}"
+    );
+    assert!(
+        candidates["skipped_over_cap"].as_u64().unwrap() > 0,
+        "{candidates}"
+    );
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("--max-candidates")),
+        "{report:#}"
+    );
+    let hand = report["correlations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["query"] == extra)
+        .expect("the explicit candidate is ranked");
+    assert_eq!(hand["significant"], true, "{hand}");
+}
