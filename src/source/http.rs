@@ -137,6 +137,8 @@ impl HttpClient {
         query: &[(&str, String)],
     ) -> Result<(u16, bytes_body::Body), SourceError> {
         let url = self.url(path);
+        // The URL and parameters only: headers carry the tenant, auth and other secrets.
+        tracing::debug!(backend = self.backend, %url, ?query, "GET");
         let mut request = self.client.get(&url).query(query);
         // reqwest marks both auth headers sensitive, so they never show in Debug output.
         request = match &self.auth {
