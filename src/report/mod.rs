@@ -5,6 +5,7 @@
 //! a change that breaks a key bumps the version.
 
 pub mod text;
+pub mod waterfall;
 
 use serde::Serialize;
 
