@@ -239,6 +239,9 @@ pub struct SpanTree {
     depth: Vec<usize>,
     self_time: Vec<i64>,
     critical: Vec<CriticalSegment>,
+    /// The critical segments again, grouped by span (`by_span[by_span_off[i]..by_span_off[i+1]]`).
+    by_span_off: Vec<usize>,
+    by_span: Vec<CriticalSegment>,
     critical_nanos: Vec<i64>,
     on_critical: Vec<bool>,
     anomalies: Vec<Anomaly>,
@@ -566,6 +569,16 @@ impl SpanTree {
             })
             .collect();
 
+        anomalies.sort_by_key(|a| match a {
+            Anomaly::MultipleRoots { .. } => 0,
+            Anomaly::Cycle { .. } => 1,
+            Anomaly::Orphan { .. } => 2,
+            Anomaly::DuplicateSpanId { .. } => 3,
+            Anomaly::ChildOutsideParent { .. } => 4,
+            Anomaly::NegativeDuration { .. } => 5,
+            Anomaly::ZeroLength { .. } => 6,
+        });
+
         let start = spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
         let finish = end.iter().copied().max().unwrap_or(start);
 
@@ -582,6 +595,8 @@ impl SpanTree {
             depth,
             self_time,
             critical: Vec::new(),
+            by_span_off: vec![0; n + 1],
+            by_span: Vec::new(),
             critical_nanos: vec![0; n],
             on_critical: vec![false; n],
             anomalies,
@@ -713,7 +728,14 @@ impl SpanTree {
             self.on_critical[s.span] = true;
             self.critical_nanos[s.span] =
                 self.critical_nanos[s.span].saturating_add(s.duration_nanos());
+            self.by_span_off[s.span + 1] += 1;
         }
+        for i in 0..n {
+            self.by_span_off[i + 1] += self.by_span_off[i];
+        }
+        let mut by_span = segments.clone();
+        by_span.sort_by_key(|s| (s.span, s.start_unix_nano));
+        self.by_span = by_span;
         self.critical = segments;
     }
 
@@ -810,6 +832,14 @@ impl SpanTree {
             }
         }
         out
+    }
+
+    /// The critical segments of one span, in time order.
+    pub fn critical_segments_of(&self, i: usize) -> &[CriticalSegment] {
+        match (self.by_span_off.get(i), self.by_span_off.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.by_span[a..b],
+            _ => &[],
+        }
     }
 
     pub fn is_on_critical_path(&self, i: usize) -> bool {
@@ -1114,6 +1144,13 @@ mod tests {
         );
         assert_eq!(tree.critical_path_span_ids(), ["a", "b", "c"]);
         assert_eq!(tree.critical_path_nanos(idx(&tree, "a")), 30);
+        let of_a: Vec<(i64, i64)> = tree
+            .critical_segments_of(idx(&tree, "a"))
+            .iter()
+            .map(|s| (s.start_unix_nano, s.end_unix_nano))
+            .collect();
+        assert_eq!(of_a, [(0, 10), (40, 50), (90, 100)]);
+        assert!(tree.critical_segments_of(99).is_empty());
         assert_eq!(
             tree.top_self_time_on_critical_path(2),
             [(idx(&tree, "c"), 40), (idx(&tree, "a"), 30)]
