@@ -7,5 +7,6 @@
 
 mod support;
 
+mod backends;
 mod cli;
 mod investigate_prometheus;
