@@ -10,3 +10,4 @@ mod support;
 mod backends;
 mod cli;
 mod investigate_prometheus;
+mod trace_logs;
