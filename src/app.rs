@@ -397,6 +397,7 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         jaeger_url: args.traces_backend.jaeger_url.clone(),
         loki_url: args.loki_url.clone(),
         trace_match: args.trace_match.map(|m| m.as_str().to_string()),
+        log_selector: args.log_selector.clone(),
         prometheus_url: args.prometheus_url.clone(),
         tenant: args.tenant.clone(),
         timeout: args.timeout.clone(),

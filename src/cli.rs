@@ -139,6 +139,9 @@ pub struct InvestigateArgs {
     /// How a trace id is found in logs [default: auto]
     #[arg(long, value_enum, value_name = "HOW")]
     pub trace_match: Option<TraceMatchArg>,
+    /// Stream selector the traces' logs are searched under, e.g. '{namespace="shop"}'
+    #[arg(long, value_name = "SELECTOR")]
+    pub log_selector: Option<String>,
 }
 
 /// Where traces come from (Tempo or Jaeger).

@@ -473,7 +473,7 @@ fn flag_name(key: &str) -> &'static str {
         "jaeger_url" => "--jaeger-url",
         "loki_url" => "--loki-url",
         "trace_match" => "--trace-match",
-        "log_selector" => "--selector",
+        "log_selector" => "--selector (--log-selector)",
         _ => "--?",
     }
 }

@@ -9,5 +9,6 @@ mod support;
 
 mod backends;
 mod cli;
+mod investigate_follow;
 mod investigate_prometheus;
 mod trace_logs;
