@@ -78,14 +78,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 /// The exit code for an error: 2 when the user asked for something impossible (bad flags,
 /// config, times), 1 for everything that went wrong at run time.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let usage = err
-        .chain()
-        .any(|e| {
-            e.is::<ConfigError>()
-                || e.is::<TimeSpecError>()
-                || e.is::<InvalidId>()
-                || e.is::<UsageError>()
-        });
+    let usage = err.chain().any(|e| {
+        e.is::<ConfigError>()
+            || e.is::<TimeSpecError>()
+            || e.is::<InvalidId>()
+            || e.is::<UsageError>()
+    });
     if usage { 2 } else { 1 }
 }
 
@@ -183,9 +181,9 @@ fn traces_backend(config: &Config) -> anyhow::Result<Option<Traces>> {
         Some((TraceBackend::Tempo, http)) => Some(Traces::Tempo(
             Tempo::new(HttpClient::new("tempo", http)?).with_search_mode(config.tempo_search),
         )),
-        Some((TraceBackend::Jaeger, http)) => {
-            Some(Traces::Jaeger(Jaeger::new(HttpClient::new("jaeger", http)?)))
-        }
+        Some((TraceBackend::Jaeger, http)) => Some(Traces::Jaeger(Jaeger::new(HttpClient::new(
+            "jaeger", http,
+        )?))),
         None => None,
     })
 }
@@ -224,7 +222,9 @@ fn trace_command(cli: &Cli, args: &TraceArgs) -> anyhow::Result<u8> {
     };
     let tree = spantree::build(&trace);
     match cli.global.output {
-        Output::Json => print(&(serde_json::to_string_pretty(&waterfall::trace_view(&tree))? + "\n"))?,
+        Output::Json => {
+            print(&(serde_json::to_string_pretty(&waterfall::trace_view(&tree))? + "\n"))?
+        }
         Output::Text => print(&waterfall::render(
             &tree,
             &WaterfallOptions {
@@ -242,11 +242,7 @@ fn trace_command(cli: &Cli, args: &TraceArgs) -> anyhow::Result<u8> {
 }
 
 fn logs_command(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
-    let trace_id = args
-        .trace
-        .as_deref()
-        .map(normalize_trace_id)
-        .transpose()?;
+    let trace_id = args.trace.as_deref().map(normalize_trace_id).transpose()?;
     let now = jiff::Zoned::now();
     let window = timespec::resolve_window(
         &args.since,
@@ -367,11 +363,17 @@ fn render_log_lines(records: &[LogRecord], tz: &jiff::tz::TimeZone, color: bool)
     for r in records {
         let ts = jiff::Timestamp::from_nanosecond(i128::from(r.timestamp_unix_nano))
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let time = ts.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S%.3f %Z").to_string();
+        let time = ts
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S%.3f %Z")
+            .to_string();
         let level = r.severity.as_deref().unwrap_or("-");
         let level_text = format!("{level:<level_w$}");
         let lower = level.to_ascii_lowercase();
-        let level_text = if lower.starts_with("err") || lower.starts_with("fatal") || lower.starts_with("crit") {
+        let level_text = if lower.starts_with("err")
+            || lower.starts_with("fatal")
+            || lower.starts_with("crit")
+        {
             red.apply_to(level_text).to_string()
         } else if lower.starts_with("warn") {
             yellow.apply_to(level_text).to_string()

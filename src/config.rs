@@ -988,12 +988,22 @@ impl Resolver<'_> {
         let url = validate_url("prometheus_url", &url, &origin)?;
 
         let prometheus = self.http_settings(&PROMETHEUS, url, c.prometheus.as_ref())?;
-        let tempo = self.backend_url("tempo_url", o.tempo_url.as_ref(), &[ENV_TEMPO_URL], c.tempo_url.as_ref())?;
+        let tempo = self.backend_url(
+            "tempo_url",
+            o.tempo_url.as_ref(),
+            &[ENV_TEMPO_URL],
+            c.tempo_url.as_ref(),
+        )?;
         let tempo = match tempo {
             Some(url) => Some(self.http_settings(&TEMPO, url, c.tempo.as_ref())?),
             None => None,
         };
-        let jaeger = self.backend_url("jaeger_url", o.jaeger_url.as_ref(), &[ENV_JAEGER_URL], c.jaeger_url.as_ref())?;
+        let jaeger = self.backend_url(
+            "jaeger_url",
+            o.jaeger_url.as_ref(),
+            &[ENV_JAEGER_URL],
+            c.jaeger_url.as_ref(),
+        )?;
         let jaeger = match jaeger {
             Some(url) => Some(self.http_settings(&JAEGER, url, c.jaeger.as_ref())?),
             None => None,
@@ -1026,12 +1036,22 @@ impl Resolver<'_> {
         };
         let tempo_search = match self.pick("tempo_search", None, None, c.tempo_search.as_ref()) {
             Some((v, origin)) => SearchMode::parse(&v).ok_or_else(|| {
-                invalid("tempo_search", &origin, Some(&v), "expected traceql or tags")
+                invalid(
+                    "tempo_search",
+                    &origin,
+                    Some(&v),
+                    "expected traceql or tags",
+                )
             })?,
             None => SearchMode::TraceQl,
         };
         let log_selector = self
-            .pick("log_selector", o.log_selector.as_ref(), None, c.log_selector.as_ref())
+            .pick(
+                "log_selector",
+                o.log_selector.as_ref(),
+                None,
+                c.log_selector.as_ref(),
+            )
             .map(|(v, _)| v);
         let log_service_label = match self.pick(
             "log_service_label",
@@ -1299,9 +1319,8 @@ impl Resolver<'_> {
             v.map(|v| (v, file.clone()))
         };
         type Hit = Option<(String, Source, String)>;
-        let with = |hit: Option<(String, Source)>, key: String| -> Hit {
-            hit.map(|(v, s)| (v, s, key))
-        };
+        let with =
+            |hit: Option<(String, Source)>, key: String| -> Hit { hit.map(|(v, s)| (v, s, key)) };
         // Per layer, highest first: (username, password, bearer_token).
         let layers: Vec<[Hit; 3]> = vec![
             [
@@ -1320,11 +1339,20 @@ impl Resolver<'_> {
             [
                 with(env_hit(Some(ENV_USERNAME), true), shared("username")),
                 with(env_hit(Some(ENV_PASSWORD), false), shared("password")),
-                with(env_hit(Some(ENV_BEARER_TOKEN), true), shared("bearer_token")),
+                with(
+                    env_hit(Some(ENV_BEARER_TOKEN), true),
+                    shared("bearer_token"),
+                ),
             ],
             [
-                with(file_hit(table.and_then(|t| t.username.as_ref()), true), own("username")),
-                with(file_hit(table.and_then(|t| t.password.as_ref()), false), own("password")),
+                with(
+                    file_hit(table.and_then(|t| t.username.as_ref()), true),
+                    own("username"),
+                ),
+                with(
+                    file_hit(table.and_then(|t| t.password.as_ref()), false),
+                    own("password"),
+                ),
                 with(
                     file_hit(table.and_then(|t| t.bearer_token.as_ref()), true),
                     own("bearer_token"),
@@ -1333,7 +1361,10 @@ impl Resolver<'_> {
             [
                 with(file_hit(c.username.as_ref(), true), shared("username")),
                 with(file_hit(c.password.as_ref(), false), shared("password")),
-                with(file_hit(c.bearer_token.as_ref(), true), shared("bearer_token")),
+                with(
+                    file_hit(c.bearer_token.as_ref(), true),
+                    shared("bearer_token"),
+                ),
             ],
         ];
         let Some(top) = layers.iter().find(|l| l.iter().any(Option::is_some)) else {
@@ -1724,7 +1755,11 @@ pub fn render_toml(config: &Config) -> String {
     ));
     set(&mut lines, "log_selector", opt(&config.log_selector));
     if config.log_service_label.is_some() {
-        set(&mut lines, "log_service_label", opt(&config.log_service_label));
+        set(
+            &mut lines,
+            "log_service_label",
+            opt(&config.log_service_label),
+        );
     } else {
         lines.push((
             "# log_service_label: not set, detected from Loki's label names".to_owned(),
@@ -1825,7 +1860,11 @@ pub fn render_toml(config: &Config) -> String {
             let key = format!("{prefix}headers.{header}");
             if config.sources.contains_key(&key) {
                 lines.push((
-                    format!("headers.{} = {}", toml_key(header), toml_str(&value.to_string())),
+                    format!(
+                        "headers.{} = {}",
+                        toml_key(header),
+                        toml_str(&value.to_string())
+                    ),
                     src(&key),
                 ));
             }
@@ -2683,7 +2722,11 @@ headers = { "X-Logs" = "1" }
         assert_eq!(c.prometheus.tenant.as_deref(), Some("shared"));
         let env = env_of(&[("LOKI_ADDR", "http://a:1"), ("OBS_LOKI_URL", "http://b:2")]);
         assert_eq!(
-            load_file(&f, &Overrides::default(), &env).unwrap().loki.unwrap().url,
+            load_file(&f, &Overrides::default(), &env)
+                .unwrap()
+                .loki
+                .unwrap()
+                .url,
             "http://b:2"
         );
         // A flag beats every layer.
@@ -2695,8 +2738,12 @@ headers = { "X-Logs" = "1" }
         assert_eq!(c.loki.unwrap().tenant.as_deref(), Some("flag-tenant"));
 
         // Secrets stay masked, the per-backend table is shown with its sources.
-        let c = load_file(&f, &Overrides::default(), &env_of(&[("LOKI_PASSWORD", "pw-SECRET")]))
-            .unwrap();
+        let c = load_file(
+            &f,
+            &Overrides::default(),
+            &env_of(&[("LOKI_PASSWORD", "pw-SECRET")]),
+        )
+        .unwrap();
         let text = render_toml(&c);
         let json = serde_json::to_string(&c).unwrap();
         for out in [&text, &json, &format!("{c:?}")] {
@@ -2706,7 +2753,8 @@ headers = { "X-Logs" = "1" }
         assert!(text.contains("[loki]"), "{text}");
         assert!(
             text.lines()
-                .any(|l| l.starts_with("password = \"********\"") && l.ends_with("# env LOKI_PASSWORD")),
+                .any(|l| l.starts_with("password = \"********\"")
+                    && l.ends_with("# env LOKI_PASSWORD")),
             "{text}"
         );
         assert!(text.contains("tempo_url = \"http://tempo:3200\""), "{text}");
@@ -2715,7 +2763,9 @@ headers = { "X-Logs" = "1" }
 
     #[test]
     fn jaeger_wins_only_from_a_higher_layer() {
-        let f = file("[contexts.default]\ntempo_url = \"http://t:3200\"\njaeger_url = \"http://j:16686\"\n");
+        let f = file(
+            "[contexts.default]\ntempo_url = \"http://t:3200\"\njaeger_url = \"http://j:16686\"\n",
+        );
         let c = load_file(&f, &Overrides::default(), &no_env).unwrap();
         assert_eq!(c.traces().map(|(k, _)| k), Some(TraceBackend::Tempo));
         let o = Overrides {
@@ -2724,13 +2774,20 @@ headers = { "X-Logs" = "1" }
         };
         let c = load_file(&f, &o, &no_env).unwrap();
         let (kind, http) = c.traces().unwrap();
-        assert_eq!((kind, http.url.as_str()), (TraceBackend::Jaeger, "http://j2:16686"));
+        assert_eq!(
+            (kind, http.url.as_str()),
+            (TraceBackend::Jaeger, "http://j2:16686")
+        );
         let bad = file("[contexts.default]\ntrace_match = \"grep\"\n");
-        let err = load_file(&bad, &Overrides::default(), &no_env).unwrap_err().to_string();
+        let err = load_file(&bad, &Overrides::default(), &no_env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("trace_match \"grep\""), "{err}");
         assert!(err.contains("auto, label, metadata or line"), "{err}");
         let bad = file("[contexts.default.loki]\nurl = \"http://x\"\n");
-        let err = load_file(&bad, &Overrides::default(), &no_env).unwrap_err().to_string();
+        let err = load_file(&bad, &Overrides::default(), &no_env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `url`"), "{err}");
     }
 

@@ -15,8 +15,8 @@ use futures_util::StreamExt;
 
 use crate::analysis::correlate::{CorrelationParams, PreparedSymptom};
 use crate::analysis::rank::{RankParams, rank};
-use crate::analysis::spike::{SpikeOutcome, SpikeParams, detect};
 use crate::analysis::spantree;
+use crate::analysis::spike::{SpikeOutcome, SpikeParams, detect};
 use crate::model::trace::normalize_trace_id;
 use crate::model::{Exemplar, MetricType, Series, Trace};
 use crate::report::waterfall;
@@ -418,10 +418,19 @@ struct Target {
 }
 
 /// Failures of one backend, summarised for `sources[]`.
-fn status(signal: &str, kind: &str, url: &str, failures: &[SourceError], requests: usize) -> SourceStatus {
+fn status(
+    signal: &str,
+    kind: &str,
+    url: &str,
+    failures: &[SourceError],
+    requests: usize,
+) -> SourceStatus {
     let error = failures.first().map(|e| {
         if failures.len() > 1 {
-            format!("{} of {requests} requests failed; first: {e}", failures.len())
+            format!(
+                "{} of {requests} requests failed; first: {e}",
+                failures.len()
+            )
         } else {
             e.to_string()
         }
@@ -559,7 +568,8 @@ pub async fn follow(
             let Some(trace) = trace else { continue };
             let tree = spantree::build(trace);
             let summary = waterfall::summarize(&tree, 5);
-            let failing = !summary.error_spans.is_empty() || trace.spans.iter().any(|s| s.is_error());
+            let failing =
+                !summary.error_spans.is_empty() || trace.spans.iter().any(|s| s.is_error());
             let key = (failing, summary.duration_ms, i);
             if worst.is_none_or(|w| (key.0, key.1) > (w.0, w.1)) {
                 worst = Some(key);
@@ -632,8 +642,13 @@ pub async fn follow(
                 Err(e) => failures.push(e),
             }
         }
-        out.sources
-            .push(status("logs", backend.kind(), backend.url(), &failures, requests));
+        out.sources.push(status(
+            "logs",
+            backend.kind(),
+            backend.url(),
+            &failures,
+            requests,
+        ));
     }
     out.logs_ms = ms(t);
     out

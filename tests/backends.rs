@@ -87,9 +87,10 @@ async fn tempo_trace_by_id_converts_both_recorded_traces() {
     let incident = t.trace(INCIDENT).await.unwrap().unwrap();
     assert_eq!(incident.trace_id, INCIDENT);
     assert_eq!(incident.spans.len(), 20);
-    assert!(incident.spans.iter().any(|s| s
-        .exception()
-        .is_some_and(|(kind, _)| kind.ends_with("PoolTimeout"))));
+    assert!(incident.spans.iter().any(|s| {
+        s.exception()
+            .is_some_and(|(kind, _)| kind.ends_with("PoolTimeout"))
+    }));
     // Upper case is accepted and normalised before the request.
     let ok = t.trace(&OK.to_uppercase()).await.unwrap().unwrap();
     assert_eq!(ok.spans.len(), 18);
@@ -178,9 +179,15 @@ async fn tempo_unknown_trace_is_none_and_a_rejected_id_is_an_error_in_tempos_wor
     );
     let err = t.trace("bad").await.unwrap_err().to_string();
     assert!(err.contains("tempo at http://"), "{err}");
-    assert!(err.contains("/api/traces/00000000000000000000000000000bad"), "{err}");
+    assert!(
+        err.contains("/api/traces/00000000000000000000000000000bad"),
+        "{err}"
+    );
     assert!(err.contains("HTTP 400"), "{err}");
-    assert!(err.contains("trace IDs can only contain hex characters"), "{err}");
+    assert!(
+        err.contains("trace IDs can only contain hex characters"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -255,7 +262,10 @@ async fn tempo_tag_search_with_min_duration_and_without_results() {
         .await;
     Mock::given(method("GET"))
         .and(path("/api/search"))
-        .and(query_param("tags", "service.name=checkout http.status_code=500"))
+        .and(query_param(
+            "tags",
+            "service.name=checkout http.status_code=500",
+        ))
         .and(query_param("start", "1795238300"))
         .respond_with(json_body("tempo/search_tags_checkout_http_500.json"))
         .mount(&server)
@@ -378,7 +388,10 @@ async fn jaeger_search_sends_service_operation_tags_duration_and_time() {
         .and(path("/api/traces"))
         .and(query_param("service", "example-trace"))
         .and(query_param("operation", "main"))
-        .and(query_param("tags", r#"{"error":"true","http.method":"GET"}"#))
+        .and(query_param(
+            "tags",
+            r#"{"error":"true","http.method":"GET"}"#,
+        ))
         .and(query_param("minDuration", "100ms"))
         .and(query_param("start", "1711138246000000"))
         .and(query_param("end", "1711138247000000"))
@@ -602,7 +615,10 @@ async fn loki_pagination_neither_drops_nor_repeats_lines() {
             }
         }
         // With a smaller limit the result stops there and says so.
-        let (records, truncated) = l.query_range(QUERY, start, end, 10, direction).await.unwrap();
+        let (records, truncated) = l
+            .query_range(QUERY, start, end, 10, direction)
+            .await
+            .unwrap();
         assert_eq!(records.len(), 10);
         assert!(truncated);
     }
@@ -611,10 +627,7 @@ async fn loki_pagination_neither_drops_nor_repeats_lines() {
 #[tokio::test]
 async fn loki_labels_label_values_and_series() {
     let server = MockServer::start().await;
-    let window = [
-        ("start", START_NS.to_string()),
-        ("end", END_NS.to_string()),
-    ];
+    let window = [("start", START_NS.to_string()), ("end", END_NS.to_string())];
     for (p, file) in [
         ("/loki/api/v1/labels", "loki/labels.json"),
         (
@@ -667,11 +680,20 @@ async fn loki_plain_text_400_is_reported_in_lokis_words() {
     }
     let l = loki(&server);
     let err = l
-        .query_range(r#"{job="shop"} |= "#, START_NS, END_NS, 100, Direction::Backward)
+        .query_range(
+            r#"{job="shop"} |= "#,
+            START_NS,
+            END_NS,
+            100,
+            Direction::Backward,
+        )
         .await
         .unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, SourceError::Http { status: 400, .. }), "{msg}");
+    assert!(
+        matches!(err, SourceError::Http { status: 400, .. }),
+        "{msg}"
+    );
     assert!(msg.starts_with("loki at http://"), "{msg}");
     assert!(msg.contains("/loki/api/v1/query_range"), "{msg}");
     assert!(
@@ -701,7 +723,9 @@ async fn slow_failing_and_garbled_backends_are_errors_naming_backend_and_url() {
         .await;
     Mock::given(method("GET"))
         .and(path(format!("/api/traces/{OK}")))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"batches\": [", "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("{\"batches\": [", "application/json"),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -727,13 +751,19 @@ async fn slow_failing_and_garbled_backends_are_errors_naming_backend_and_url() {
 
     let err = tempo(&server).trace(OK).await.unwrap_err();
     assert!(matches!(err, SourceError::Decode { .. }), "{err}");
-    assert!(err.to_string().contains(&format!("{}/api/traces/{OK}", server.uri())));
+    assert!(
+        err.to_string()
+            .contains(&format!("{}/api/traces/{OK}", server.uri()))
+    );
 
     let err = loki(&server)
         .query_range(r#"{job="shop"}"#, START_NS, END_NS, 10, Direction::Backward)
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::Http { status: 502, .. }), "{err}");
+    assert!(
+        matches!(err, SourceError::Http { status: 502, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("loki at"), "{err}");
 
     let err = Jaeger::new(client("jaeger", &server.uri(), Duration::from_secs(5)))

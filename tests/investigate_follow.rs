@@ -78,7 +78,10 @@ async fn backends() -> (MockServer, MockServer) {
         .await;
     Mock::given(method("GET"))
         .and(path("/loki/api/v1/query_range"))
-        .and(query_param("query", format!(r#"{{job="shop"}} |= "{INCIDENT}""#)))
+        .and(query_param(
+            "query",
+            format!(r#"{{job="shop"}} |= "{INCIDENT}""#),
+        ))
         .and(query_param("direction", "backward"))
         .respond_with(json_body("loki/query_range_logs_line_filter_traceid.json"))
         .mount(&loki)
@@ -251,8 +254,14 @@ fn without_exemplars_a_trace_search_is_used_and_said_and_a_failing_tempo_is_reco
     assert_eq!(traces[0]["origin"], "search");
     assert_eq!(traces[0]["kind"], "error");
     let warnings = report["warnings"].to_string();
-    assert!(warnings.contains("no exemplars in the spike window"), "{warnings}");
-    assert!(warnings.contains("878a071dcabe59b889f15e96d853e4d5 not found in tempo"), "{warnings}");
+    assert!(
+        warnings.contains("no exemplars in the spike window"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("878a071dcabe59b889f15e96d853e4d5 not found in tempo"),
+        "{warnings}"
+    );
     assert_eq!(report["logs"].as_array().unwrap().len(), 3);
 
     // The text report draws the worst trace and its error logs.

@@ -30,9 +30,10 @@ fn trace_prints_the_waterfall_with_the_critical_path_and_the_exception() {
         mount_tempo_traces(&s).await;
         s
     });
-    let (code, stdout, stderr) = run(obs()
-        .env("COLUMNS", "140")
-        .args(["trace", INCIDENT, "--tempo-url", &server.uri()]));
+    let (code, stdout, stderr) =
+        run(obs()
+            .env("COLUMNS", "140")
+            .args(["trace", INCIDENT, "--tempo-url", &server.uri()]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("critical path"), "{stdout}");
     assert!(stdout.contains("PoolTimeout"), "{stdout}");
@@ -79,7 +80,11 @@ fn trace_json_is_the_trace_view() {
     assert_eq!(v["spans"].as_array().unwrap().len(), 20);
     assert!(v["critical_path"].as_array().is_some_and(|c| !c.is_empty()));
     assert!(v["error_spans"].as_array().is_some_and(|e| !e.is_empty()));
-    assert!((v["duration_ms"].as_f64().unwrap() - 1822.2).abs() < 1.0, "{}", v["duration_ms"]);
+    assert!(
+        (v["duration_ms"].as_f64().unwrap() - 1822.2).abs() < 1.0,
+        "{}",
+        v["duration_ms"]
+    );
     assert_eq!(v["root"]["service"], "frontend");
     assert_eq!(v["root"]["name"], "GET /checkout");
 }
@@ -116,10 +121,14 @@ fn unknown_and_invalid_trace_ids() {
         "{stderr}"
     );
 
-    let (code, _, stderr) = run(obs().args(["trace", "not-a-trace-id", "--tempo-url", &server.uri()]));
+    let (code, _, stderr) =
+        run(obs().args(["trace", "not-a-trace-id", "--tempo-url", &server.uri()]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("\"not-a-trace-id\""), "{stderr}");
-    assert!(stderr.contains("1 to 32 hexadecimal characters"), "{stderr}");
+    assert!(
+        stderr.contains("1 to 32 hexadecimal characters"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = run(obs().args(["trace", INCIDENT]));
     assert_eq!(code, 2, "{stderr}");
@@ -144,7 +153,10 @@ async fn loki_for_trace() -> MockServer {
     // answer (to a line filter for an unknown id) is served for it.
     Mock::given(method("GET"))
         .and(path("/loki/api/v1/query_range"))
-        .and(query_param("query", format!(r#"{{job="shop"}} | trace_id="{INCIDENT}""#)))
+        .and(query_param(
+            "query",
+            format!(r#"{{job="shop"}} | trace_id="{INCIDENT}""#),
+        ))
         .and(query_param("start", START_NS))
         .and(query_param("end", END_NS))
         .and(query_param("limit", "100"))
@@ -154,7 +166,10 @@ async fn loki_for_trace() -> MockServer {
         .await;
     Mock::given(method("GET"))
         .and(path("/loki/api/v1/query_range"))
-        .and(query_param("query", format!(r#"{{job="shop"}} |= "{INCIDENT}""#)))
+        .and(query_param(
+            "query",
+            format!(r#"{{job="shop"}} |= "{INCIDENT}""#),
+        ))
         .and(query_param("start", START_NS))
         .and(query_param("end", END_NS))
         .and(query_param("limit", "100"))
@@ -169,13 +184,7 @@ async fn loki_for_trace() -> MockServer {
 fn logs_of_a_trace_in_auto_mode_say_which_strategy_matched() {
     let rt = rt();
     let server = rt.block_on(loki_for_trace());
-    let mut args = vec![
-        "logs",
-        "--trace",
-        INCIDENT,
-        "--selector",
-        r#"{job="shop"}"#,
-    ];
+    let mut args = vec!["logs", "--trace", INCIDENT, "--selector", r#"{job="shop"}"#];
     args.extend(WINDOW);
     let (code, stdout, stderr) = run(obs().env("OBS_LOKI_URL", server.uri()).args(&args));
     assert_eq!(code, 0, "{stderr}");
@@ -183,7 +192,10 @@ fn logs_of_a_trace_in_auto_mode_say_which_strategy_matched() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     // Oldest first, local time with its zone (TZ=UTC in tests), service, level, trace id, body.
-    assert!(lines[0].starts_with("2026-11-21 05:23:26.525 UTC payments"), "{stdout}");
+    assert!(
+        lines[0].starts_with("2026-11-21 05:23:26.525 UTC payments"),
+        "{stdout}"
+    );
     assert!(lines[0].contains("payment voided"), "{stdout}");
     let checkout = lines.iter().find(|l| l.contains(" checkout ")).unwrap();
     assert!(checkout.contains(" error "), "{checkout}");
@@ -203,11 +215,20 @@ fn logs_of_a_trace_in_auto_mode_say_which_strategy_matched() {
     for r in &records {
         assert_eq!(r["trace_id"], INCIDENT);
         assert_eq!(r["matched_by"], "line");
-        assert!(r["timestamp"].as_str().unwrap().starts_with("2026-11-21T05:23:26"));
+        assert!(
+            r["timestamp"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-21T05:23:26")
+        );
         assert!(r["timestamp_unix_nano"].is_i64());
         assert!(r["body"].is_string());
     }
-    assert!(records.iter().any(|r| r["service"] == "frontend" && r["severity"] == "error"));
+    assert!(
+        records
+            .iter()
+            .any(|r| r["service"] == "frontend" && r["severity"] == "error")
+    );
 }
 
 #[test]
@@ -241,7 +262,15 @@ fn logs_strategies_label_and_metadata_send_their_own_queries() {
         s
     });
     let base = |selector: &'static str, how: &'static str| {
-        let mut a = vec!["logs", "--trace", INCIDENT, "--selector", selector, "--trace-match", how];
+        let mut a = vec![
+            "logs",
+            "--trace",
+            INCIDENT,
+            "--selector",
+            selector,
+            "--trace-match",
+            how,
+        ];
         a.extend(WINDOW);
         a
     };
@@ -288,14 +317,29 @@ fn logs_of_a_service_at_a_level_with_text_detect_the_service_label() {
         s
     });
     let mut args = vec![
-        "logs", "--service", "checkout", "--level", "error", "--grep", "PoolTimeout", "--limit", "20",
+        "logs",
+        "--service",
+        "checkout",
+        "--level",
+        "error",
+        "--grep",
+        "PoolTimeout",
+        "--limit",
+        "20",
     ];
     args.extend(WINDOW);
     let (code, stdout, stderr) = run(obs().env("OBS_LOKI_URL", server.uri()).args(&args));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().count(), 20, "{stdout}");
-    assert!(stdout.lines().all(|l| l.contains(" checkout ") && l.contains(" error ")));
-    assert!(stderr.contains("raise --limit"), "a full page says so: {stderr}");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.contains(" checkout ") && l.contains(" error "))
+    );
+    assert!(
+        stderr.contains("raise --limit"),
+        "a full page says so: {stderr}"
+    );
 }
 
 #[test]
@@ -315,7 +359,10 @@ fn logs_query_errors_come_back_in_lokis_words() {
             .await;
         Mock::given(method("GET"))
             .and(path("/loki/api/v1/query_range"))
-            .and(query_param("query", r#"sum by (level) (count_over_time({job="shop"}[1m]))"#))
+            .and(query_param(
+                "query",
+                r#"sum by (level) (count_over_time({job="shop"}[1m]))"#,
+            ))
             .respond_with(json_body("loki/query_range_metric_count_by_level.json"))
             .mount(&s)
             .await;

@@ -372,7 +372,10 @@ fn render_traces(out: &mut String, report: &Report, opts: &TextOptions) {
         };
         let _ = writeln!(out, "{} {why}", bold.apply_to("Traces   "));
     } else {
-        let from_search = report.traces.iter().any(|t| t.origin == TraceOrigin::Search);
+        let from_search = report
+            .traces
+            .iter()
+            .any(|t| t.origin == TraceOrigin::Search);
         let _ = writeln!(
             out,
             "{} {}",
@@ -388,7 +391,13 @@ fn render_traces(out: &mut String, report: &Report, opts: &TextOptions) {
             .load_style(QUIET)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(opts.width)
-            .set_header(["trace id", "kind", "duration", "root", "errors · where the time went"]);
+            .set_header([
+                "trace id",
+                "kind",
+                "duration",
+                "root",
+                "errors · where the time went",
+            ]);
         for column in [0, 1, 2] {
             if let Some(c) = table.column_mut(column) {
                 c.set_constraint(ColumnConstraint::ContentWidth);
@@ -402,7 +411,12 @@ fn render_traces(out: &mut String, report: &Report, opts: &TextOptions) {
                 .map(|r| format!("{} {}", r.service, r.name))
                 .unwrap_or_else(|| "-".into());
             let mut notes: Vec<String> = Vec::new();
-            if let Some(e) = s.error_spans.iter().find(|e| e.exception.is_some()).or(s.error_spans.last()) {
+            if let Some(e) = s
+                .error_spans
+                .iter()
+                .find(|e| e.exception.is_some())
+                .or(s.error_spans.last())
+            {
                 let what = match &e.exception {
                     Some(x) => format!("{}: {}", x.kind, x.message),
                     None => e.status_message.clone(),
@@ -467,7 +481,12 @@ fn render_traces(out: &mut String, report: &Report, opts: &TextOptions) {
 }
 
 /// The error (or, without any, all) log lines of one trace, or of every trace.
-fn render_error_logs(out: &mut String, report: &Report, trace_id: Option<&str>, opts: &TextOptions) {
+fn render_error_logs(
+    out: &mut String,
+    report: &Report,
+    trace_id: Option<&str>,
+    opts: &TextOptions,
+) {
     let bold = Style::new().bold().force_styling(opts.color);
     let dim = Style::new().dim().force_styling(opts.color);
     let of_trace: Vec<&crate::report::LogEntry> = report
@@ -484,11 +503,19 @@ fn render_error_logs(out: &mut String, report: &Report, trace_id: Option<&str>, 
     };
     let _ = writeln!(out);
     let Some(id) = trace_id.or(shown.first().map(|l| l.trace_id.as_str())) else {
-        let _ = writeln!(out, "{} none found for these traces", bold.apply_to("Logs     "));
+        let _ = writeln!(
+            out,
+            "{} none found for these traces",
+            bold.apply_to("Logs     ")
+        );
         return;
     };
     if shown.is_empty() {
-        let _ = writeln!(out, "{} none found for trace {id}", bold.apply_to("Logs     "));
+        let _ = writeln!(
+            out,
+            "{} none found for trace {id}",
+            bold.apply_to("Logs     ")
+        );
         return;
     }
     let how = shown
@@ -496,7 +523,11 @@ fn render_error_logs(out: &mut String, report: &Report, trace_id: Option<&str>, 
         .and_then(|l| l.matched_by.as_deref())
         .map(|m| format!(" (matched by {m})"))
         .unwrap_or_default();
-    let _ = writeln!(out, "{} {what} of trace {id}{how}", bold.apply_to("Logs     "));
+    let _ = writeln!(
+        out,
+        "{} {what} of trace {id}{how}",
+        bold.apply_to("Logs     ")
+    );
     for l in shown.iter().take(ERROR_LOGS_SHOWN) {
         let _ = writeln!(
             out,
@@ -511,7 +542,10 @@ fn render_error_logs(out: &mut String, report: &Report, trace_id: Option<&str>, 
         let _ = writeln!(
             out,
             "{}",
-            dim.apply_to(format!("  {} more in -o json", shown.len() - ERROR_LOGS_SHOWN))
+            dim.apply_to(format!(
+                "  {} more in -o json",
+                shown.len() - ERROR_LOGS_SHOWN
+            ))
         );
     }
 }

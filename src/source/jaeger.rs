@@ -258,8 +258,14 @@ impl Jaeger {
 /// integers), binary stays base64 text.
 fn tag_value(tag: &JTag) -> Value {
     match (tag.kind.as_str(), &tag.value) {
-        ("int64", Value::String(s)) => s.parse::<i64>().map(Value::from).unwrap_or(tag.value.clone()),
-        ("float64", Value::String(s)) => s.parse::<f64>().map(Value::from).unwrap_or(tag.value.clone()),
+        ("int64", Value::String(s)) => s
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or(tag.value.clone()),
+        ("float64", Value::String(s)) => s
+            .parse::<f64>()
+            .map(Value::from)
+            .unwrap_or(tag.value.clone()),
         ("bool", Value::String(s)) => Value::Bool(s == "true"),
         _ => tag.value.clone(),
     }
@@ -270,7 +276,9 @@ fn tags(list: &[JTag]) -> Attributes {
 }
 
 fn text(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 fn convert_trace(t: JTrace) -> Result<Trace, String> {
@@ -288,15 +296,19 @@ fn convert_trace(t: JTrace) -> Result<Trace, String> {
 
 fn convert_span(s: JSpan, trace_id: &str, process: Option<JProcess>) -> Result<Span, String> {
     let span_id = normalize_span_id(&s.span_id).map_err(|e| e.to_string())?;
-    let own_trace = |r: &&JReference| {
-        normalize_trace_id(&r.trace_id).is_ok_and(|id| id == trace_id)
-    };
+    let own_trace =
+        |r: &&JReference| normalize_trace_id(&r.trace_id).is_ok_and(|id| id == trace_id);
     let parent = s
         .references
         .iter()
         .filter(own_trace)
         .find(|r| r.ref_type == "CHILD_OF")
-        .or_else(|| s.references.iter().filter(own_trace).find(|r| r.ref_type == "FOLLOWS_FROM"))
+        .or_else(|| {
+            s.references
+                .iter()
+                .filter(own_trace)
+                .find(|r| r.ref_type == "FOLLOWS_FROM")
+        })
         .and_then(|r| normalize_span_id(&r.span_id).ok());
     let mut attributes = tags(&s.tags);
     let kind = match attributes.get("span.kind").map(text).as_deref() {
@@ -431,7 +443,10 @@ mod tests {
         assert_eq!(s0.end_unix_nano - s0.start_unix_nano, 5_000);
         let s1 = &trace.spans[1];
         assert_eq!(s1.status, StatusCode::Error, "error=true tag");
-        assert_eq!(s1.attributes["javascript_limit"], Value::from(9223372036854775222i64));
+        assert_eq!(
+            s1.attributes["javascript_limit"],
+            Value::from(9223372036854775222i64)
+        );
         assert_eq!(s1.attributes["temperature"], Value::from(72.5));
         // A reference into another trace is not a parent; the CHILD_OF in this trace is.
         let s3 = &trace.spans[3];

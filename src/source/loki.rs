@@ -41,7 +41,13 @@ pub const SERVICE_LABELS: [&str; 6] = [
 /// Labels (or structured metadata) that carry a trace id.
 const TRACE_ID_KEYS: [&str; 4] = ["trace_id", "traceID", "traceId", "traceid"];
 const SPAN_ID_KEYS: [&str; 4] = ["span_id", "spanID", "spanId", "spanid"];
-const LEVEL_KEYS: [&str; 5] = ["level", "detected_level", "severity", "lvl", "severity_text"];
+const LEVEL_KEYS: [&str; 5] = [
+    "level",
+    "detected_level",
+    "severity",
+    "lvl",
+    "severity_text",
+];
 
 /// Severity words by rank, for `--level` ("at least this severe").
 const LEVELS: [(&str, &[&str]); 5] = [
@@ -51,7 +57,9 @@ const LEVELS: [(&str, &[&str]); 5] = [
     ("warn", &["warn", "warning"]),
     (
         "error",
-        &["error", "err", "eror", "fatal", "critical", "crit", "panic", "emerg", "alert"],
+        &[
+            "error", "err", "eror", "fatal", "critical", "crit", "panic", "emerg", "alert",
+        ],
     ),
 ];
 
@@ -170,7 +178,9 @@ impl Loki {
             (Some(service), Some(label)) => {
                 matchers.push(format!("{label}={}", logql_string(service)))
             }
-            (None, Some(label)) if q.selector.is_none() => matchers.push(format!("{label}=~\".+\"")),
+            (None, Some(label)) if q.selector.is_none() => {
+                matchers.push(format!("{label}=~\".+\""))
+            }
             _ => {}
         }
         let base = merge_selector(q.selector.as_deref(), &matchers);
@@ -222,7 +232,10 @@ impl Loki {
                     // The trace id alone selects the streams; the service matcher would only
                     // narrow them, and `label=~".+"` is not needed.
                     with_id.retain(|m| !m.ends_with("=~\".+\""));
-                    format!("{}{pipeline}", merge_selector(q.selector.as_deref(), &with_id))
+                    format!(
+                        "{}{pipeline}",
+                        merge_selector(q.selector.as_deref(), &with_id)
+                    )
                 }
                 TraceMatch::Metadata => {
                     format!("{base} | {label}={}{pipeline}", logql_string(trace_id))
@@ -306,8 +319,8 @@ impl Loki {
             let mut entries = self.entries(path, data.result)?;
             let full = entries.len() >= page_limit;
             match direction {
-                Direction::Backward => entries.sort_by(|a, b| b.0.ts.cmp(&a.0.ts)),
-                Direction::Forward => entries.sort_by(|a, b| a.0.ts.cmp(&b.0.ts)),
+                Direction::Backward => entries.sort_by_key(|e| std::cmp::Reverse(e.0.ts)),
+                Direction::Forward => entries.sort_by_key(|e| e.0.ts),
             }
             let last_ts = entries.last().map(|e| e.0.ts);
             let mut added = 0;
@@ -426,11 +439,12 @@ impl Loki {
                 body: body.snippet(),
             });
         }
-        let env: Envelope<T> = serde_json::from_slice(&body.0).map_err(|e| SourceError::Decode {
-            backend: self.http.backend,
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
+        let env: Envelope<T> =
+            serde_json::from_slice(&body.0).map_err(|e| SourceError::Decode {
+                backend: self.http.backend,
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
         match (env.status.as_str(), env.data) {
             ("success", Some(data)) => Ok(data),
             (status, _) => Err(SourceError::Decode {
@@ -441,13 +455,18 @@ impl Loki {
         }
     }
 
-    fn entries(&self, path: &str, result: Value) -> Result<Vec<(EntryKey, LogRecord)>, SourceError> {
+    fn entries(
+        &self,
+        path: &str,
+        result: Value,
+    ) -> Result<Vec<(EntryKey, LogRecord)>, SourceError> {
         let decode = |reason: String| SourceError::Decode {
             backend: self.http.backend,
             url: self.http.url(path),
             reason,
         };
-        let streams: Vec<Stream> = serde_json::from_value(result).map_err(|e| decode(e.to_string()))?;
+        let streams: Vec<Stream> =
+            serde_json::from_value(result).map_err(|e| decode(e.to_string()))?;
         let mut out = Vec::new();
         for stream in streams {
             for value in stream.values {
@@ -458,7 +477,9 @@ impl Loki {
                         Value::Number(n) => n.as_i64(),
                         _ => None,
                     })
-                    .ok_or_else(|| decode(format!("entry {value:?} has no nanosecond timestamp")))?;
+                    .ok_or_else(|| {
+                        decode(format!("entry {value:?} has no nanosecond timestamp"))
+                    })?;
                 let line = value
                     .get(1)
                     .and_then(Value::as_str)
@@ -474,14 +495,7 @@ impl Loki {
                     }
                 }
                 let record = self.record(ts, &labels, &line);
-                out.push((
-                    EntryKey {
-                        ts,
-                        labels,
-                        line,
-                    },
-                    record,
-                ));
+                out.push((EntryKey { ts, labels, line }, record));
             }
         }
         Ok(out)
@@ -529,7 +543,12 @@ pub fn logql_string(value: &str) -> String {
 /// Adds matchers to a stream selector: `{a="b"}` + `c="d"` → `{a="b", c="d"}`.
 fn merge_selector(selector: Option<&str>, matchers: &[String]) -> String {
     let inner = selector
-        .map(|s| s.trim().trim_start_matches('{').trim_end_matches('}').trim())
+        .map(|s| {
+            s.trim()
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .trim()
+        })
         .filter(|s| !s.is_empty());
     let parts: Vec<&str> = inner
         .into_iter()
@@ -545,10 +564,16 @@ pub fn level_filter(level: &str) -> String {
         .iter()
         .position(|(name, words)| *name == wanted || words.contains(&wanted.as_str()));
     let words: Vec<&str> = match rank {
-        Some(r) => LEVELS[r..].iter().flat_map(|(_, w)| w.iter().copied()).collect(),
+        Some(r) => LEVELS[r..]
+            .iter()
+            .flat_map(|(_, w)| w.iter().copied())
+            .collect(),
         None => vec![wanted.as_str()],
     };
-    format!("level=~{}", logql_string(&format!("(?i){}", words.join("|"))))
+    format!(
+        "level=~{}",
+        logql_string(&format!("(?i){}", words.join("|")))
+    )
 }
 
 /// The levels `--level` accepts.
@@ -559,7 +584,9 @@ pub fn level_names() -> Vec<&'static str> {
 /// OpenTelemetry severity number of a level word (the first of its range).
 fn severity_number(level: &str) -> Option<i32> {
     let l = level.to_ascii_lowercase();
-    let rank = LEVELS.iter().position(|(_, words)| words.contains(&l.as_str()))?;
+    let rank = LEVELS
+        .iter()
+        .position(|(_, words)| words.contains(&l.as_str()))?;
     Some([1, 5, 9, 13, 17][rank])
 }
 
@@ -612,7 +639,10 @@ mod tests {
             field_in_line(json, &TRACE_ID_KEYS).as_deref(),
             Some("aa3683ad52e9b569c004436d55771b03")
         );
-        assert_eq!(field_in_line(json, &SPAN_ID_KEYS).as_deref(), Some("c67b3f57b2224c38"));
+        assert_eq!(
+            field_in_line(json, &SPAN_ID_KEYS).as_deref(),
+            Some("c67b3f57b2224c38")
+        );
         assert_eq!(field_in_line("no_trace_id=1 x", &TRACE_ID_KEYS), None);
     }
 

@@ -116,9 +116,8 @@ impl Tempo {
             .traces
             .into_iter()
             .map(|t| {
-                let trace_id = normalize_trace_id(&t.trace_id).map_err(|e| {
-                    self.decode_error(path, format!("search result has an {e}"))
-                })?;
+                let trace_id = normalize_trace_id(&t.trace_id)
+                    .map_err(|e| self.decode_error(path, format!("search result has an {e}")))?;
                 Ok(TraceSummary {
                     trace_id,
                     root_service: t.root_service_name.filter(|s| !s.is_empty()),
@@ -191,20 +190,21 @@ pub fn traceql(search: &TraceSearch) -> String {
         conditions.push("status = error".into());
     }
     if let Some(service) = &search.service {
-        conditions.push(format!("resource.service.name = {}", traceql_string(service)));
+        conditions.push(format!(
+            "resource.service.name = {}",
+            traceql_string(service)
+        ));
     }
     if let Some(operation) = &search.operation {
         conditions.push(format!("name = {}", traceql_string(operation)));
     }
     for (key, value) in &search.tags {
-        let key = if key.starts_with('.')
-            || key.starts_with("span.")
-            || key.starts_with("resource.")
-        {
-            key.clone()
-        } else {
-            format!(".{key}")
-        };
+        let key =
+            if key.starts_with('.') || key.starts_with("span.") || key.starts_with("resource.") {
+                key.clone()
+            } else {
+                format!(".{key}")
+            };
         conditions.push(format!("{key} = {}", traceql_value(value)));
     }
     if let Some(d) = search.min_duration {
@@ -383,10 +383,7 @@ pub fn parse_trace(body: &[u8], trace_id: &str) -> Result<Trace, String> {
             .unwrap_or("unknown_service")
             .to_string();
         for scope_spans in batch.scope_spans {
-            let scope = scope_spans
-                .scope
-                .map(|s| s.name)
-                .filter(|n| !n.is_empty());
+            let scope = scope_spans.scope.map(|s| s.name).filter(|n| !n.is_empty());
             for s in scope_spans.spans {
                 spans.push(convert_span(s, &service, &resource, scope.clone())?);
             }
@@ -499,7 +496,10 @@ fn span_kind(v: &Value) -> SpanKind {
 
 fn status_code(v: &Value) -> StatusCode {
     match v {
-        Value::String(s) => match s.trim_start_matches("STATUS_CODE_").to_ascii_uppercase().as_str()
+        Value::String(s) => match s
+            .trim_start_matches("STATUS_CODE_")
+            .to_ascii_uppercase()
+            .as_str()
         {
             "OK" => StatusCode::Ok,
             "ERROR" => StatusCode::Error,
@@ -692,7 +692,10 @@ mod tests {
             "aa3683ad52e9b569c004436d55771b03"
         );
         assert_eq!(decode_id("nGS0izSxP5M=", 8).unwrap(), "9c64b48b34b13f93");
-        assert_eq!(decode_id("9C64B48B34B13F93", 8).unwrap(), "9c64b48b34b13f93");
+        assert_eq!(
+            decode_id("9C64B48B34B13F93", 8).unwrap(),
+            "9c64b48b34b13f93"
+        );
         assert_eq!(decode_id("nGS0izSx", 8), None);
     }
 }

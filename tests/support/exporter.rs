@@ -262,7 +262,8 @@ impl State {
             let unix = round_ms(self.started_unix + at);
             let mut trace_id = self.rng.trace_id();
             if incident && !self.incident_ids.is_empty() {
-                trace_id = self.incident_ids[self.next_incident_id % self.incident_ids.len()].clone();
+                trace_id =
+                    self.incident_ids[self.next_incident_id % self.incident_ids.len()].clone();
                 self.next_incident_id += 1;
             }
             let roll = self.rng.uniform();
