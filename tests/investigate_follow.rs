@@ -153,8 +153,23 @@ fn exemplars_lead_to_traces_and_their_logs() {
         assert_eq!(t["origin"], "exemplar");
         assert_eq!(t["root"]["service"], "frontend");
     }
-    // The exemplars' order (failing first) decides which traces are fetched.
-    assert_eq!(traces[0]["kind"], "error", "{traces:#?}");
+    // The exemplars' order (failing first, then the slowest) is kept: the traces are a
+    // subsequence of the exemplars, and no slow trace comes before a failing one.
+    let order: Vec<usize> = traces
+        .iter()
+        .map(|t| {
+            let id = t["trace_id"].as_str().unwrap();
+            exemplar_ids.iter().position(|e| *e == id).unwrap()
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    let kinds: Vec<&str> = traces.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert!(
+        kinds
+            .windows(2)
+            .all(|w| !(w[0] == "slow" && w[1] == "error")),
+        "{kinds:?}"
+    );
     if let Some(t) = traces.iter().find(|t| t["trace_id"] == INCIDENT) {
         let errors = t["error_spans"].as_array().unwrap();
         assert!(
