@@ -393,7 +393,7 @@ impl SpanTree {
             c.iter().copied().min_by_key(|&i| {
                 (
                     spans[i].start_unix_nano,
-                    Reverse(end[i] - spans[i].start_unix_nano),
+                    Reverse(end[i].saturating_sub(spans[i].start_unix_nano)),
                     i,
                 )
             })
@@ -560,12 +560,15 @@ impl SpanTree {
                 for &c in &child_list[child_off[i]..child_off[i + 1]] {
                     let cs = spans[c].start_unix_nano.max(s);
                     let ce = end[c].min(e);
+                    if ce <= cs {
+                        continue; // entirely outside the span
+                    }
                     if ce > reach {
-                        covered = covered.saturating_add(ce - cs.max(reach));
+                        covered = covered.saturating_add(ce.saturating_sub(cs.max(reach)));
                         reach = ce;
                     }
                 }
-                (e - s).saturating_sub(covered).max(0)
+                e.saturating_sub(s).saturating_sub(covered).max(0)
             })
             .collect();
 
@@ -1122,6 +1125,14 @@ mod tests {
             span("b", "p", 0, 100),
         ]));
         assert_eq!(tree.self_time_nanos(idx(&tree, "p")), 0);
+        // Children entirely outside the span cover none of it (a regression: the sweep once
+        // subtracted a negative length for them).
+        let tree = build(&trace(vec![
+            span("p", "", 100, 200),
+            span("early", "p", 0, 50),
+            span("late", "p", 300, 400),
+        ]));
+        assert_eq!(tree.self_time_nanos(idx(&tree, "p")), 100);
     }
 
     #[test]
@@ -1399,6 +1410,82 @@ mod tests {
         // A lone zero-length root is its own critical path.
         let tree = build(&trace(vec![span("a", "", 5, 5)]));
         assert_eq!(tree.critical_path_span_ids(), ["a"]);
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        let tree = build(&trace(vec![
+            span("a", "", i64::MIN, i64::MAX),
+            span("b", "a", i64::MIN, 0),
+            span("c", "a", 0, i64::MAX),
+            span("d", "", i64::MAX, i64::MIN),
+        ]));
+        assert_eq!(tree.duration_nanos(), i64::MAX);
+        assert_eq!(tree.self_time_nanos(idx(&tree, "a")), 0);
+        assert_eq!(tree.critical_path_span_ids(), ["b", "c"]);
+        let view = crate::report::waterfall::trace_view(&tree);
+        assert_eq!(view.spans.len(), 4);
+        let out = crate::report::waterfall::render(&tree, &Default::default());
+        assert!(out.contains("op-d"));
+    }
+
+    /// Random messy traces (duplicates, cycles, orphans, skew, negative durations): the
+    /// invariants hold and nothing panics.
+    #[test]
+    fn random_messy_traces_keep_the_invariants() {
+        let mut rng = crate::analysis::test_rng::Rng(0x7ace);
+        let mut pick = |n: usize| ((rng.uniform() * n as f64) as usize).min(n.saturating_sub(1));
+        for round in 0..500 {
+            let n = 1 + pick(40);
+            let spans: Vec<Span> = (0..n)
+                .map(|i| {
+                    let id = format!("s{}", pick(n + n / 4)); // some duplicates
+                    let parent = match pick(10) {
+                        0 => String::new(),
+                        1 => "nowhere".to_string(),
+                        _ => format!("s{}", pick(n + 2)), // may be missing, or a cycle
+                    };
+                    let start = pick(1000) as i64;
+                    let end = start + pick(600) as i64 - 50; // some negative
+                    let mut s = span(&id, &parent, start, end);
+                    s.name = format!("op{i}");
+                    s
+                })
+                .collect();
+            let tree = build(&trace(spans));
+            let n = tree.len();
+            let mut order = tree.display_order().to_vec();
+            order.sort_unstable();
+            assert_eq!(order, (0..n).collect::<Vec<_>>(), "round {round}");
+            for i in 0..n {
+                let dur = tree.end_unix_nano(i) - tree.spans()[i].start_unix_nano;
+                assert!(
+                    (0..=dur).contains(&tree.self_time_nanos(i)),
+                    "round {round}"
+                );
+                match tree.parent(i) {
+                    Some(p) => assert_eq!(tree.depth(i), tree.depth(p) + 1),
+                    None => assert!(tree.roots().contains(&i)),
+                }
+            }
+            let cp = tree.critical_path();
+            let root = tree.root().unwrap();
+            assert_eq!(cp[0].start_unix_nano, tree.spans()[root].start_unix_nano);
+            assert_eq!(cp[cp.len() - 1].end_unix_nano, tree.end_unix_nano(root));
+            assert!(
+                cp.windows(2)
+                    .all(|w| w[0].end_unix_nano == w[1].start_unix_nano)
+            );
+            for width in [5u16, 20, 80] {
+                let o = crate::report::waterfall::WaterfallOptions {
+                    width,
+                    errors_only: round % 2 == 0,
+                    max_depth: (round % 3 == 0).then_some(2),
+                    ..Default::default()
+                };
+                let _ = crate::report::waterfall::render(&tree, &o);
+            }
+        }
     }
 
     #[test]

@@ -106,11 +106,10 @@ pub fn render(tree: &SpanTree, opts: &WaterfallOptions) -> String {
         services.len()
     ));
     let top = tree.top_self_time_on_critical_path(3);
-    let path_total: i64 = tree
+    let path_total = tree
         .critical_segments()
         .iter()
-        .map(|s| s.duration_nanos())
-        .sum();
+        .fold(0i64, |sum, s| sum.saturating_add(s.duration_nanos()));
     if !top.is_empty() {
         let parts = top
             .iter()
