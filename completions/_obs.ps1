@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('investigate', 'investigate', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
             [CompletionResult]::new('inv', 'inv', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print log lines from Loki: of a trace, of a service, or for a LogQL query')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -60,6 +62,12 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--scrape-interval', '--scrape-interval', [CompletionResultType]::ParameterName, 'The backend''s scrape interval: the smallest step and the basis of rate windows [default: 15s]')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Ranked candidates shown in the text report (JSON has all)')
             [CompletionResult]::new('--exemplars', '--exemplars', [CompletionResultType]::ParameterName, 'Most exemplars to report')
+            [CompletionResult]::new('--traces', '--traces', [CompletionResultType]::ParameterName, 'Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs')
+            [CompletionResult]::new('--tempo-url', '--tempo-url', [CompletionResultType]::ParameterName, 'Tempo base URL [env: OBS_TEMPO_URL]')
+            [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
+            [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]')
+            [CompletionResult]::new('--trace-match', '--trace-match', [CompletionResultType]::ParameterName, 'How a trace id is found in logs [default: auto]')
+            [CompletionResult]::new('--log-selector', '--log-selector', [CompletionResultType]::ParameterName, 'Stream selector the traces'' logs are searched under, e.g. ''{namespace="shop"}''')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -69,8 +77,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -94,6 +102,12 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--scrape-interval', '--scrape-interval', [CompletionResultType]::ParameterName, 'The backend''s scrape interval: the smallest step and the basis of rate windows [default: 15s]')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Ranked candidates shown in the text report (JSON has all)')
             [CompletionResult]::new('--exemplars', '--exemplars', [CompletionResultType]::ParameterName, 'Most exemplars to report')
+            [CompletionResult]::new('--traces', '--traces', [CompletionResultType]::ParameterName, 'Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs')
+            [CompletionResult]::new('--tempo-url', '--tempo-url', [CompletionResultType]::ParameterName, 'Tempo base URL [env: OBS_TEMPO_URL]')
+            [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
+            [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]')
+            [CompletionResult]::new('--trace-match', '--trace-match', [CompletionResultType]::ParameterName, 'How a trace id is found in logs [default: auto]')
+            [CompletionResult]::new('--log-selector', '--log-selector', [CompletionResultType]::ParameterName, 'Stream selector the traces'' logs are searched under, e.g. ''{namespace="shop"}''')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -103,8 +117,61 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;trace' {
+            [CompletionResult]::new('--depth', '--depth', [CompletionResultType]::ParameterName, 'Show spans down to this depth (the root is depth 0)')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Show only this service''s spans (and the path to them)')
+            [CompletionResult]::new('--tempo-url', '--tempo-url', [CompletionResultType]::ParameterName, 'Tempo base URL [env: OBS_TEMPO_URL]')
+            [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--errors-only', '--errors-only', [CompletionResultType]::ParameterName, 'Show only failing spans (and the path to them)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;logs' {
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Lines of this trace')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Lines of this service (its stream label: service_name, service, app or job, or log_service_label)')
+            [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only lines containing this text')
+            [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Only lines at least this severe')
+            [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'A LogQL log query, passed through as it is')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Stream selector to search under, e.g. ''{namespace="shop"}'' [default: all streams with a service label]')
+            [CompletionResult]::new('--trace-match', '--trace-match', [CompletionResultType]::ParameterName, 'How a trace id is found [default: auto]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Start of the window (same forms as investigate''s --since)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the window [default: now]')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Most lines to print: the newest, or the oldest with --forward')
+            [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID [env: LOKI_ORG_ID, OBS_TENANT]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--forward', '--forward', [CompletionResultType]::ParameterName, 'Take the oldest lines of the window instead of the newest')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -143,12 +210,20 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
         }
         'obs;help' {
             [CompletionResult]::new('investigate', 'investigate', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print log lines from Loki: of a trace, of a service, or for a LogQL query')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'obs;help;investigate' {
+            break
+        }
+        'obs;help;trace' {
+            break
+        }
+        'obs;help;logs' {
             break
         }
         'obs;help;config' {

@@ -37,6 +37,8 @@ complete -c obs -n "__fish_obs_needs_command" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_needs_command" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_needs_command" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "inv" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_needs_command" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_needs_command" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
 complete -c obs -n "__fish_obs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c obs -n "__fish_obs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -58,6 +60,15 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l timeout -d 'Per-
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l exemplars -d 'Most exemplars to report' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l traces -d 'Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l loki-url -d 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l trace-match -d 'How a trace id is found in logs [default: auto]' -r -f -a "auto\t'A trace-id stream label if Loki has one, else structured metadata, else the line'
+label\t'Stream label: {trace_id="…"}'
+metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
+line\t'Line filter: {…} |= "…"'"
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -67,7 +78,7 @@ always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand investigate" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand investigate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand inv" -l since -d 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l until -d 'End of the window (same forms as --since) [default: now]' -r
@@ -87,6 +98,15 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l timeout -d 'Per-request 
 complete -c obs -n "__fish_obs_using_subcommand inv" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l exemplars -d 'Most exemplars to report' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l traces -d 'Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l loki-url -d 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l trace-match -d 'How a trace id is found in logs [default: auto]' -r -f -a "auto\t'A trace-id stream label if Loki has one, else structured metadata, else the line'
+label\t'Stream label: {trace_id="…"}'
+metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
+line\t'Line filter: {…} |= "…"'"
+complete -c obs -n "__fish_obs_using_subcommand inv" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand inv" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -96,8 +116,58 @@ always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand inv" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand inv" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand inv" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand inv" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand inv" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand trace" -l depth -d 'Show spans down to this depth (the root is depth 0)' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l service -d 'Show only this service\'s spans (and the path to them)' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l tenant -d 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand trace" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand trace" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand trace" -l errors-only -d 'Show only failing spans (and the path to them)'
+complete -c obs -n "__fish_obs_using_subcommand trace" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand trace" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand logs" -l trace -d 'Lines of this trace' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l service -d 'Lines of this service (its stream label: service_name, service, app or job, or log_service_label)' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l grep -d 'Only lines containing this text' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l level -d 'Only lines at least this severe' -r -f -a "trace\t''
+debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c obs -n "__fish_obs_using_subcommand logs" -l query -d 'A LogQL log query, passed through as it is' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l selector -d 'Stream selector to search under, e.g. \'{namespace="shop"}\' [default: all streams with a service label]' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l trace-match -d 'How a trace id is found [default: auto]' -r -f -a "auto\t'A trace-id stream label if Loki has one, else structured metadata, else the line'
+label\t'Stream label: {trace_id="…"}'
+metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
+line\t'Line filter: {…} |= "…"'"
+complete -c obs -n "__fish_obs_using_subcommand logs" -l since -d 'Start of the window (same forms as investigate\'s --since)' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l until -d 'End of the window [default: now]' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l limit -d 'Most lines to print: the newest, or the oldest with --forward' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l loki-url -d 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l tenant -d 'Tenant sent as X-Scope-OrgID [env: LOKI_ORG_ID, OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand logs" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand logs" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand logs" -l forward -d 'Take the oldest lines of the window instead of the newest'
+complete -c obs -n "__fish_obs_using_subcommand logs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand logs" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c obs -n "__fish_obs_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand config" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand config" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -120,7 +190,9 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -6,12 +6,49 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context as _;
 use clap::CommandFactory;
 
-use crate::cli::{Cli, ColorChoice, Command, InvestigateArgs, Output};
-use crate::config::{self, Config, ConfigError, Overrides, Source};
+use crate::analysis::spantree;
+use crate::cli::{Cli, ColorChoice, Command, InvestigateArgs, LogsArgs, Output, TraceArgs};
+use crate::config::{self, Config, ConfigError, Overrides, Source, TraceBackend};
 use crate::investigate;
+use crate::model::LogRecord;
+use crate::model::trace::{InvalidId, normalize_trace_id};
 use crate::report::text::{TextOptions, render};
-use crate::source::{Metrics, http::HttpClient, prometheus::Prometheus};
+use crate::report::waterfall::{self, WaterfallOptions};
+use crate::source::jaeger::Jaeger;
+use crate::source::loki::Loki;
+use crate::source::tempo::Tempo;
+use crate::source::{
+    Direction, LogQuery, Logs, Metrics, TraceMatch, Traces, http::HttpClient,
+    prometheus::Prometheus,
+};
 use crate::timespec::{self, TimeSpecError};
+
+/// A command that cannot run as asked (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error(
+        "no traces backend is configured: pass --tempo-url or --jaeger-url, set OBS_TEMPO_URL \
+         or OBS_JAEGER_URL, or set tempo_url or jaeger_url in the context"
+    )]
+    NoTraces,
+    #[error(
+        "no logs backend is configured: pass --loki-url, set OBS_LOKI_URL (or logcli's \
+         LOKI_ADDR), or set loki_url in the context"
+    )]
+    NoLogs,
+}
+
+/// The trace backend answered that it does not have the trace (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "trace {trace_id} not found in {backend} at {url}: check the id, or whether the trace is \
+     older than the backend's retention"
+)]
+pub struct TraceNotFound {
+    pub trace_id: String,
+    pub backend: &'static str,
+    pub url: String,
+}
 
 /// Runs one command; the returned number is the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -33,15 +70,20 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Investigate(args) => investigate_command(&cli, args),
+        Command::Trace(args) => trace_command(&cli, args),
+        Command::Logs(args) => logs_command(&cli, args),
     }
 }
 
 /// The exit code for an error: 2 when the user asked for something impossible (bad flags,
 /// config, times), 1 for everything that went wrong at run time.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let usage = err
-        .chain()
-        .any(|e| e.is::<ConfigError>() || e.is::<TimeSpecError>());
+    let usage = err.chain().any(|e| {
+        e.is::<ConfigError>()
+            || e.is::<TimeSpecError>()
+            || e.is::<InvalidId>()
+            || e.is::<UsageError>()
+    });
     if usage { 2 } else { 1 }
 }
 
@@ -122,8 +164,242 @@ fn origin_of(config: &Config, key: &str) -> String {
     }
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn local_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::system()
+}
+
+/// The configured traces backend, if any.
+fn traces_backend(config: &Config) -> anyhow::Result<Option<Traces>> {
+    Ok(match config.traces() {
+        Some((TraceBackend::Tempo, http)) => Some(Traces::Tempo(
+            Tempo::new(HttpClient::new("tempo", http)?).with_search_mode(config.tempo_search),
+        )),
+        Some((TraceBackend::Jaeger, http)) => Some(Traces::Jaeger(Jaeger::new(HttpClient::new(
+            "jaeger", http,
+        )?))),
+        None => None,
+    })
+}
+
+/// The configured logs backend, if any.
+fn logs_backend(config: &Config) -> anyhow::Result<Option<Logs>> {
+    Ok(match &config.loki {
+        Some(http) => Some(Logs::Loki(
+            Loki::new(HttpClient::new("loki", http)?)
+                .with_service_label(config.log_service_label.clone()),
+        )),
+        None => None,
+    })
+}
+
+fn trace_command(cli: &Cli, args: &TraceArgs) -> anyhow::Result<u8> {
+    let trace_id = normalize_trace_id(&args.trace_id)?;
+    let overrides = Overrides {
+        tempo_url: args.backend.tempo_url.clone(),
+        jaeger_url: args.backend.jaeger_url.clone(),
+        tenant: args.tenant.clone(),
+        timeout: args.timeout.clone(),
+        ..Overrides::default()
+    };
+    let config = load_config(cli, &overrides)?;
+    let traces = traces_backend(&config)?.ok_or(UsageError::NoTraces)?;
+    tracing::info!(backend = traces.kind(), url = traces.url(), %trace_id, "fetching trace");
+    let trace = runtime()?.block_on(traces.trace(&trace_id))?;
+    let Some(trace) = trace else {
+        return Err(TraceNotFound {
+            trace_id,
+            backend: traces.kind(),
+            url: traces.url().to_string(),
+        }
+        .into());
+    };
+    let tree = spantree::build(&trace);
+    match cli.global.output {
+        Output::Json => {
+            print(&(serde_json::to_string_pretty(&waterfall::trace_view(&tree))? + "\n"))?
+        }
+        Output::Text => print(&waterfall::render(
+            &tree,
+            &WaterfallOptions {
+                width: terminal_width(),
+                color: use_color(cli.global.color),
+                max_depth: args.depth,
+                service: args.service.clone(),
+                errors_only: args.errors_only,
+                max_rows: None,
+                time_zone: local_zone(),
+            },
+        ))?,
+    }
+    Ok(0)
+}
+
+fn logs_command(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
+    let trace_id = args.trace.as_deref().map(normalize_trace_id).transpose()?;
+    let now = jiff::Zoned::now();
+    let window = timespec::resolve_window(
+        &args.since,
+        args.until.as_deref(),
+        None,
+        None,
+        std::time::Duration::from_secs(1),
+        &now,
+    )?;
+    let overrides = Overrides {
+        loki_url: args.loki_url.clone(),
+        tenant: args.tenant.clone(),
+        timeout: args.timeout.clone(),
+        trace_match: args.trace_match.map(|m| m.as_str().to_string()),
+        log_selector: args.selector.clone(),
+        ..Overrides::default()
+    };
+    let config = load_config(cli, &overrides)?;
+    let logs = logs_backend(&config)?.ok_or(UsageError::NoLogs)?;
+    let ns = |ts: jiff::Timestamp| i64::try_from(ts.as_nanosecond()).unwrap_or(i64::MAX);
+    let query = LogQuery {
+        native: args.query.clone(),
+        selector: config.log_selector.clone(),
+        service: args.service.clone(),
+        contains: args.grep.clone(),
+        trace_id: trace_id.clone(),
+        trace_match: config.trace_match,
+        min_level: args.level.clone(),
+        start_ns: ns(window.since),
+        end_ns: ns(window.until),
+        limit: args.limit.max(1),
+        direction: if args.forward {
+            Direction::Forward
+        } else {
+            Direction::Backward
+        },
+    };
+    let result = runtime()?.block_on(logs.logs(&query))?;
+    let mut records = result.records;
+    records.sort_by_key(|r| r.timestamp_unix_nano);
+    let matched = result.matched_by.map(TraceMatch::as_str);
+    if !cli.global.quiet {
+        let tried: Vec<&str> = result.tried.iter().map(|t| t.as_str()).collect();
+        match (&trace_id, result.matched_by) {
+            (Some(id), Some(how)) => eprintln!(
+                "{} lines of trace {id}, matched by {} ({}): {}",
+                records.len(),
+                how.as_str(),
+                match how {
+                    TraceMatch::Label => "the trace id is a stream label",
+                    TraceMatch::Metadata => "the trace id is structured metadata or a parsed label",
+                    _ => "the trace id is in the log line",
+                },
+                result.query
+            ),
+            (Some(id), None) => eprintln!(
+                "no log lines for trace {id} between {} and {} (tried: {})",
+                window.since,
+                window.until,
+                tried.join(", ")
+            ),
+            (None, _) => tracing::info!(query = %result.query, "log query"),
+        }
+        if result.truncated {
+            eprintln!(
+                "showing {} lines, the {} of the window: raise --limit for more",
+                records.len(),
+                if args.forward { "oldest" } else { "newest" }
+            );
+        }
+    }
+    let tz = local_zone();
+    let text = match cli.global.output {
+        Output::Json => records
+            .iter()
+            .map(|r| log_json(r, matched).to_string() + "\n")
+            .collect::<String>(),
+        Output::Text => render_log_lines(&records, &tz, use_color(cli.global.color)),
+    };
+    print(&text)?;
+    Ok(0)
+}
+
+/// One log record as a JSON line.
+fn log_json(r: &LogRecord, matched: Option<&str>) -> serde_json::Value {
+    let ts = jiff::Timestamp::from_nanosecond(i128::from(r.timestamp_unix_nano))
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    serde_json::json!({
+        "timestamp": ts.to_string(),
+        "timestamp_unix_nano": r.timestamp_unix_nano,
+        "service": r.service,
+        "severity": r.severity,
+        "trace_id": r.trace_id,
+        "span_id": r.span_id,
+        "body": r.body,
+        "labels": r.labels,
+        "matched_by": matched,
+    })
+}
+
+/// One line per record: local time with zone, service, level, trace id, body.
+fn render_log_lines(records: &[LogRecord], tz: &jiff::tz::TimeZone, color: bool) -> String {
+    use std::fmt::Write as _;
+    let service_w = records
+        .iter()
+        .map(|r| r.service.as_deref().unwrap_or("-").chars().count())
+        .max()
+        .unwrap_or(1);
+    let level_w = records
+        .iter()
+        .map(|r| r.severity.as_deref().unwrap_or("-").chars().count())
+        .max()
+        .unwrap_or(1);
+    let red = console::Style::new().red().bold().force_styling(color);
+    let yellow = console::Style::new().yellow().force_styling(color);
+    let dim = console::Style::new().dim().force_styling(color);
+    let mut out = String::new();
+    for r in records {
+        let ts = jiff::Timestamp::from_nanosecond(i128::from(r.timestamp_unix_nano))
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let time = ts
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S%.3f %Z")
+            .to_string();
+        let level = r.severity.as_deref().unwrap_or("-");
+        let level_text = format!("{level:<level_w$}");
+        let lower = level.to_ascii_lowercase();
+        let level_text = if lower.starts_with("err")
+            || lower.starts_with("fatal")
+            || lower.starts_with("crit")
+        {
+            red.apply_to(level_text).to_string()
+        } else if lower.starts_with("warn") {
+            yellow.apply_to(level_text).to_string()
+        } else {
+            level_text
+        };
+        let _ = writeln!(
+            out,
+            "{} {:<service_w$} {} {} {}",
+            dim.apply_to(time),
+            r.service.as_deref().unwrap_or("-"),
+            level_text,
+            r.trace_id.as_deref().unwrap_or("-"),
+            r.body.replace('\n', "\\n"),
+        );
+    }
+    out
+}
+
 fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
     let overrides = Overrides {
+        tempo_url: args.traces_backend.tempo_url.clone(),
+        jaeger_url: args.traces_backend.jaeger_url.clone(),
+        loki_url: args.loki_url.clone(),
+        trace_match: args.trace_match.map(|m| m.as_str().to_string()),
+        log_selector: args.log_selector.clone(),
         prometheus_url: args.prometheus_url.clone(),
         tenant: args.tenant.clone(),
         timeout: args.timeout.clone(),
@@ -181,11 +457,28 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
     );
     let http = HttpClient::new("prometheus", &config.prometheus)?;
     let metrics = Metrics::Prometheus(Prometheus::new(http));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let report = runtime.block_on(investigate::run(&metrics, &options))?;
+    let traces = traces_backend(&config)?;
+    let logs = logs_backend(&config)?;
+    let runtime = runtime()?;
+    let mut report = runtime.block_on(investigate::run(&metrics, &options))?;
+    let (start, end) = investigate::spike_window(&report);
+    let follow = investigate::FollowOptions {
+        traces: args.traces,
+        service: args.service.clone(),
+        start,
+        end,
+        trace_match: config.trace_match,
+        log_selector: config.log_selector.clone(),
+        logs_per_trace: 50,
+        concurrency: config.concurrency.min(8),
+    };
+    let followed = runtime.block_on(investigate::follow(
+        &report.exemplars,
+        traces.as_ref(),
+        logs.as_ref(),
+        &follow,
+    ));
+    followed.apply(&mut report);
     if !cli.global.quiet {
         for warning in &report.warnings {
             tracing::warn!("{warning}");

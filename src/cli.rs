@@ -59,6 +59,10 @@ pub enum Command {
     /// Find the error spike and rank the metrics that moved with it, and before it
     #[command(visible_alias = "inv")]
     Investigate(Box<InvestigateArgs>),
+    /// Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)
+    Trace(Box<TraceArgs>),
+    /// Print log lines from Loki: of a trace, of a service, or for a LogQL query
+    Logs(Box<LogsArgs>),
     /// Print the resolved configuration (secrets masked) and where each value came from
     Config,
     /// Print a shell completion script
@@ -124,4 +128,123 @@ pub struct InvestigateArgs {
     /// Most exemplars to report
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub exemplars: usize,
+    /// Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub traces: usize,
+    #[command(flatten)]
+    pub traces_backend: TraceBackendArgs,
+    /// Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]
+    #[arg(long, value_name = "URL")]
+    pub loki_url: Option<String>,
+    /// How a trace id is found in logs [default: auto]
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub trace_match: Option<TraceMatchArg>,
+    /// Stream selector the traces' logs are searched under, e.g. '{namespace="shop"}'
+    #[arg(long, value_name = "SELECTOR")]
+    pub log_selector: Option<String>,
+}
+
+/// Where traces come from (Tempo or Jaeger).
+#[derive(Debug, Args)]
+pub struct TraceBackendArgs {
+    /// Tempo base URL [env: OBS_TEMPO_URL]
+    #[arg(long, value_name = "URL")]
+    pub tempo_url: Option<String>,
+    /// Jaeger query service base URL (the UI's address) [env: OBS_JAEGER_URL]
+    #[arg(long, value_name = "URL")]
+    pub jaeger_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceMatchArg {
+    /// A trace-id stream label if Loki has one, else structured metadata, else the line
+    Auto,
+    /// Stream label: {trace_id="…"}
+    Label,
+    /// Structured metadata or an extracted label: {…} | trace_id="…"
+    Metadata,
+    /// Line filter: {…} |= "…"
+    Line,
+}
+
+impl TraceMatchArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceMatchArg::Auto => "auto",
+            TraceMatchArg::Label => "label",
+            TraceMatchArg::Metadata => "metadata",
+            TraceMatchArg::Line => "line",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The trace id: 1 to 32 hexadecimal characters (shorter ids are left-padded with zeros)
+    #[arg(value_name = "TRACE_ID")]
+    pub trace_id: String,
+    /// Show spans down to this depth (the root is depth 0)
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Show only this service's spans (and the path to them)
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Show only failing spans (and the path to them)
+    #[arg(long)]
+    pub errors_only: bool,
+    #[command(flatten)]
+    pub backend: TraceBackendArgs,
+    /// Tenant sent as X-Scope-OrgID [env: OBS_TENANT]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Lines of this trace
+    #[arg(long, value_name = "TRACE_ID", conflicts_with = "query")]
+    pub trace: Option<String>,
+    /// Lines of this service (its stream label: service_name, service, app or job, or log_service_label)
+    #[arg(long, value_name = "NAME", conflicts_with = "query")]
+    pub service: Option<String>,
+    /// Only lines containing this text
+    #[arg(long, value_name = "TEXT", conflicts_with = "query")]
+    pub grep: Option<String>,
+    /// Only lines at least this severe
+    #[arg(long, value_name = "LEVEL", conflicts_with = "query",
+          value_parser = ["trace", "debug", "info", "warn", "error"])]
+    pub level: Option<String>,
+    /// A LogQL log query, passed through as it is
+    #[arg(long, value_name = "LOGQL")]
+    pub query: Option<String>,
+    /// Stream selector to search under, e.g. '{namespace="shop"}' [default: all streams with a service label]
+    #[arg(long, value_name = "SELECTOR", conflicts_with = "query")]
+    pub selector: Option<String>,
+    /// How a trace id is found [default: auto]
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub trace_match: Option<TraceMatchArg>,
+    /// Start of the window (same forms as investigate's --since)
+    #[arg(long, value_name = "TIME", default_value = "1h")]
+    pub since: String,
+    /// End of the window [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Most lines to print: the newest, or the oldest with --forward
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+    /// Take the oldest lines of the window instead of the newest
+    #[arg(long)]
+    pub forward: bool,
+    /// Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]
+    #[arg(long, value_name = "URL")]
+    pub loki_url: Option<String>,
+    /// Tenant sent as X-Scope-OrgID [env: LOKI_ORG_ID, OBS_TENANT]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
 }

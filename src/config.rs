@@ -42,6 +42,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::source::TraceMatch;
+use super::source::tempo::SearchMode;
 use super::timespec::{format_duration, parse_duration, serialize_duration};
 
 /// Context used when none is selected and the file defines none.
@@ -70,10 +72,19 @@ pub const ENV_CA_FILE: &str = "OBS_CA_FILE";
 pub const ENV_TIMEOUT: &str = "OBS_TIMEOUT";
 pub const ENV_ERROR_QUERY: &str = "OBS_ERROR_QUERY";
 pub const ENV_SERVICE_LABEL: &str = "OBS_SERVICE_LABEL";
+pub const ENV_TEMPO_URL: &str = "OBS_TEMPO_URL";
+pub const ENV_JAEGER_URL: &str = "OBS_JAEGER_URL";
+pub const ENV_LOKI_URL: &str = "OBS_LOKI_URL";
+/// logcli's variables, honoured for Loki so that an existing logcli setup just works.
+pub const ENV_LOKI_ADDR: &str = "LOKI_ADDR";
+pub const ENV_LOKI_ORG_ID: &str = "LOKI_ORG_ID";
+pub const ENV_LOKI_USERNAME: &str = "LOKI_USERNAME";
+pub const ENV_LOKI_PASSWORD: &str = "LOKI_PASSWORD";
+pub const ENV_LOKI_BEARER_TOKEN: &str = "LOKI_BEARER_TOKEN";
 
 /// Every environment variable [`load`] reads (besides `XDG_CONFIG_HOME` and
 /// `HOME` for the default file path), for help texts.
-pub const ENV_VARS: [&str; 11] = [
+pub const ENV_VARS: [&str; 19] = [
     ENV_CONTEXT,
     ENV_CONFIG,
     ENV_PROMETHEUS_URL,
@@ -85,7 +96,48 @@ pub const ENV_VARS: [&str; 11] = [
     ENV_TIMEOUT,
     ENV_ERROR_QUERY,
     ENV_SERVICE_LABEL,
+    ENV_TEMPO_URL,
+    ENV_JAEGER_URL,
+    ENV_LOKI_URL,
+    ENV_LOKI_ADDR,
+    ENV_LOKI_ORG_ID,
+    ENV_LOKI_USERNAME,
+    ENV_LOKI_PASSWORD,
+    ENV_LOKI_BEARER_TOKEN,
 ];
+
+/// A backend whose connection settings can be overridden in a `[contexts.NAME.<backend>]`
+/// table, and the environment variables that override them for it alone.
+struct BackendSpec {
+    name: &'static str,
+    tenant_env: Option<&'static str>,
+    username_env: Option<&'static str>,
+    password_env: Option<&'static str>,
+    bearer_env: Option<&'static str>,
+}
+
+const PROMETHEUS: BackendSpec = BackendSpec {
+    name: "prometheus",
+    tenant_env: None,
+    username_env: None,
+    password_env: None,
+    bearer_env: None,
+};
+const TEMPO: BackendSpec = BackendSpec {
+    name: "tempo",
+    ..PROMETHEUS
+};
+const JAEGER: BackendSpec = BackendSpec {
+    name: "jaeger",
+    ..PROMETHEUS
+};
+const LOKI: BackendSpec = BackendSpec {
+    name: "loki",
+    tenant_env: Some(ENV_LOKI_ORG_ID),
+    username_env: Some(ENV_LOKI_USERNAME),
+    password_env: Some(ENV_LOKI_PASSWORD),
+    bearer_env: Some(ENV_LOKI_BEARER_TOKEN),
+};
 
 /// A credential. Debug, Display and Serialize print [`MASK`]; only
 /// [`Secret::expose`] gives the value, for the HTTP layer.
@@ -264,6 +316,21 @@ pub struct Config {
     /// The config file read, if any.
     pub config_file: Option<PathBuf>,
     pub prometheus: HttpSettings,
+    /// Tempo, when `tempo_url` is set.
+    pub tempo: Option<HttpSettings>,
+    /// Jaeger (query service), when `jaeger_url` is set.
+    pub jaeger: Option<HttpSettings>,
+    /// Loki, when `loki_url` (or `LOKI_ADDR`) is set.
+    pub loki: Option<HttpSettings>,
+    /// How a trace id is looked up in logs.
+    pub trace_match: TraceMatch,
+    /// How Tempo is searched: TraceQL (2.0+) or tags.
+    #[serde(serialize_with = "serialize_search_mode")]
+    pub tempo_search: SearchMode,
+    /// Stream selector that log searches run under, e.g. `{namespace="shop"}`.
+    pub log_selector: Option<String>,
+    /// Loki label that names the service; `None` detects it (service_name, service, app, job…).
+    pub log_service_label: Option<String>,
     /// PromQL for the error-rate symptom, overriding auto-detection.
     pub error_query: Option<String>,
     /// Histogram selector to fetch exemplars from.
@@ -290,7 +357,40 @@ pub struct Config {
     pub sources: BTreeMap<String, Source>,
 }
 
+fn serialize_search_mode<S: Serializer>(mode: &SearchMode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match mode {
+        SearchMode::TraceQl => "traceql",
+        SearchMode::Tags => "tags",
+    })
+}
+
+/// Which traces backend a context uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceBackend {
+    Tempo,
+    Jaeger,
+}
+
 impl Config {
+    /// The traces backend: the one of `tempo_url` and `jaeger_url` that is set; when both are,
+    /// the one set at the higher layer (flag > env > file), Tempo on a tie.
+    pub fn traces(&self) -> Option<(TraceBackend, &HttpSettings)> {
+        let rank = |key: &str| match self.source(key) {
+            Some(Source::Flag(_)) => 3,
+            Some(Source::Env(_)) => 2,
+            Some(Source::File(_)) => 1,
+            _ => 0,
+        };
+        match (&self.tempo, &self.jaeger) {
+            (Some(_), Some(j)) if rank("jaeger_url") > rank("tempo_url") => {
+                Some((TraceBackend::Jaeger, j))
+            }
+            (Some(t), _) => Some((TraceBackend::Tempo, t)),
+            (None, Some(j)) => Some((TraceBackend::Jaeger, j)),
+            (None, None) => None,
+        }
+    }
+
     /// Where the setting `key` (as in [`Config::sources`]) came from.
     pub fn source(&self, key: &str) -> Option<&Source> {
         self.sources.get(key)
@@ -339,6 +439,16 @@ pub struct Overrides {
     pub concurrency: Option<usize>,
     /// `--scrape-interval`, a duration such as `15s`
     pub scrape_interval: Option<String>,
+    /// `--tempo-url`
+    pub tempo_url: Option<String>,
+    /// `--jaeger-url`
+    pub jaeger_url: Option<String>,
+    /// `--loki-url`
+    pub loki_url: Option<String>,
+    /// `--trace-match`
+    pub trace_match: Option<String>,
+    /// `--selector`
+    pub log_selector: Option<String>,
 }
 
 /// The flag each overridable key is named after in messages and provenance.
@@ -359,6 +469,11 @@ fn flag_name(key: &str) -> &'static str {
         "max_candidates" => "--max-candidates",
         "concurrency" => "--concurrency",
         "scrape_interval" => "--scrape-interval",
+        "tempo_url" => "--tempo-url",
+        "jaeger_url" => "--jaeger-url",
+        "loki_url" => "--loki-url",
+        "trace_match" => "--trace-match",
+        "log_selector" => "--selector (--log-selector)",
         _ => "--?",
     }
 }
@@ -517,10 +632,35 @@ struct FileContext {
     max_candidates: Option<i64>,
     concurrency: Option<i64>,
     scrape_interval: Option<String>,
+    tempo_url: Option<String>,
+    jaeger_url: Option<String>,
+    loki_url: Option<String>,
+    trace_match: Option<String>,
+    tempo_search: Option<String>,
+    log_selector: Option<String>,
+    log_service_label: Option<String>,
+    prometheus: Option<FileBackend>,
+    tempo: Option<FileBackend>,
+    jaeger: Option<FileBackend>,
+    loki: Option<FileBackend>,
+}
+
+/// A `[contexts.NAME.<backend>]` table: connection settings for that backend alone, which
+/// replace the context's shared ones (e.g. Grafana Cloud's per-stack user ids).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBackend {
+    tenant: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    bearer_token: Option<String>,
+    headers: Option<BTreeMap<String, String>>,
+    ca_file: Option<String>,
+    timeout: Option<String>,
 }
 
 /// Keys a context table accepts, to spot them misplaced at the top level.
-const CONTEXT_KEYS: [&str; 16] = [
+const CONTEXT_KEYS: [&str; 27] = [
     "prometheus_url",
     "tenant",
     "username",
@@ -537,6 +677,17 @@ const CONTEXT_KEYS: [&str; 16] = [
     "max_candidates",
     "concurrency",
     "scrape_interval",
+    "tempo_url",
+    "jaeger_url",
+    "loki_url",
+    "trace_match",
+    "tempo_search",
+    "log_selector",
+    "log_service_label",
+    "prometheus",
+    "tempo",
+    "jaeger",
+    "loki",
 ];
 
 type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -786,21 +937,7 @@ impl Resolver<'_> {
             self.sources.insert(key.to_owned(), Source::Default);
             return Ok(default);
         };
-        match parse_duration(&text) {
-            Ok(d) if d.is_zero() => Err(invalid(
-                key,
-                &origin,
-                Some(&text),
-                "it must be greater than zero, such as 15s or 1m",
-            )),
-            Ok(d) => Ok(d),
-            Err(_) => Err(invalid(
-                key,
-                &origin,
-                Some(&text),
-                "expected a duration such as 500ms, 15s, 1m or 1h30m",
-            )),
-        }
+        parse_timeout(key, &text, &origin)
     }
 
     fn count(
@@ -850,61 +987,88 @@ impl Resolver<'_> {
         );
         let url = validate_url("prometheus_url", &url, &origin)?;
 
-        let tenant = match self.pick(
-            "tenant",
-            o.tenant.as_ref(),
-            Some(ENV_TENANT),
-            c.tenant.as_ref(),
-        ) {
-            Some((t, origin)) => {
-                if !is_header_value(&t) {
-                    return Err(invalid(
-                        "tenant",
-                        &origin,
-                        Some(&t),
-                        "it may only contain visible ASCII characters and spaces",
-                    ));
-                }
-                Some(t)
-            }
+        let prometheus = self.http_settings(&PROMETHEUS, url, c.prometheus.as_ref())?;
+        let tempo = self.backend_url(
+            "tempo_url",
+            o.tempo_url.as_ref(),
+            &[ENV_TEMPO_URL],
+            c.tempo_url.as_ref(),
+        )?;
+        let tempo = match tempo {
+            Some(url) => Some(self.http_settings(&TEMPO, url, c.tempo.as_ref())?),
             None => None,
         };
-
-        let auth = self.auth()?;
-        let headers = self.headers()?;
-        // Headers must not duplicate what a dedicated setting sends.
-        let auth_setting = auth.as_ref().map(|a| match a {
-            Auth::Basic { .. } => "username",
-            Auth::Bearer { .. } => "bearer_token",
-        });
-        let dedicated = [
-            ("authorization", auth_setting),
-            ("x-scope-orgid", tenant.as_ref().map(|_| "tenant")),
-        ];
-        for (header, setting) in dedicated {
-            let Some(setting) = setting else { continue };
-            if let Some(name) = headers.keys().find(|n| n.eq_ignore_ascii_case(header)) {
-                return Err(ConfigError::HeaderConflict {
-                    header: name.clone(),
-                    origin: self.file_source(),
-                    setting,
-                    setting_origin: self
-                        .sources
-                        .get(setting)
-                        .cloned()
-                        .unwrap_or(Source::Default),
-                });
-            }
-        }
-
-        let ca_file = self.ca_file()?;
-        let timeout = self.duration(
-            "timeout",
-            o.timeout.as_ref(),
-            Some(ENV_TIMEOUT),
-            c.timeout.as_ref(),
-            DEFAULT_TIMEOUT,
+        let jaeger = self.backend_url(
+            "jaeger_url",
+            o.jaeger_url.as_ref(),
+            &[ENV_JAEGER_URL],
+            c.jaeger_url.as_ref(),
         )?;
+        let jaeger = match jaeger {
+            Some(url) => Some(self.http_settings(&JAEGER, url, c.jaeger.as_ref())?),
+            None => None,
+        };
+        let loki = self.backend_url(
+            "loki_url",
+            o.loki_url.as_ref(),
+            &[ENV_LOKI_URL, ENV_LOKI_ADDR],
+            c.loki_url.as_ref(),
+        )?;
+        let loki = match loki {
+            Some(url) => Some(self.http_settings(&LOKI, url, c.loki.as_ref())?),
+            None => None,
+        };
+        let trace_match = match self.pick(
+            "trace_match",
+            o.trace_match.as_ref(),
+            None,
+            c.trace_match.as_ref(),
+        ) {
+            Some((v, origin)) => TraceMatch::parse(&v).ok_or_else(|| {
+                invalid(
+                    "trace_match",
+                    &origin,
+                    Some(&v),
+                    "expected auto, label, metadata or line",
+                )
+            })?,
+            None => TraceMatch::Auto,
+        };
+        let tempo_search = match self.pick("tempo_search", None, None, c.tempo_search.as_ref()) {
+            Some((v, origin)) => SearchMode::parse(&v).ok_or_else(|| {
+                invalid(
+                    "tempo_search",
+                    &origin,
+                    Some(&v),
+                    "expected traceql or tags",
+                )
+            })?,
+            None => SearchMode::TraceQl,
+        };
+        let log_selector = self
+            .pick(
+                "log_selector",
+                o.log_selector.as_ref(),
+                None,
+                c.log_selector.as_ref(),
+            )
+            .map(|(v, _)| v);
+        let log_service_label = match self.pick(
+            "log_service_label",
+            None,
+            None,
+            c.log_service_label.as_ref(),
+        ) {
+            Some((label, origin)) if !is_label_name(&label) => {
+                return Err(invalid(
+                    "log_service_label",
+                    &origin,
+                    Some(&label),
+                    "expected a Loki label name such as service_name or app",
+                ));
+            }
+            other => other.map(|(l, _)| l),
+        };
 
         let error_query = self
             .pick(
@@ -978,14 +1142,14 @@ impl Resolver<'_> {
         Ok(Config {
             context,
             config_file: self.file.map(Path::to_path_buf),
-            prometheus: HttpSettings {
-                url,
-                tenant,
-                auth,
-                headers,
-                ca_file,
-                timeout,
-            },
+            prometheus,
+            tempo,
+            jaeger,
+            loki,
+            trace_match,
+            tempo_search,
+            log_selector,
+            log_service_label,
             error_query,
             latency_query,
             service_label,
@@ -998,29 +1162,209 @@ impl Resolver<'_> {
         })
     }
 
-    fn auth(&mut self) -> Result<Option<Auth>, ConfigError> {
+    /// A backend URL (`tempo_url`, `loki_url`, …): flag, then the env variables in order,
+    /// then the file; `None` when the backend is not configured.
+    fn backend_url(
+        &mut self,
+        key: &'static str,
+        flag: Option<&String>,
+        env_vars: &[&'static str],
+        file: Option<&String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let hit = nonempty(flag)
+            .map(|v| (v, Source::Flag(flag_name(key))))
+            .or_else(|| env_vars.iter().find_map(|n| self.env(n)))
+            .or_else(|| nonempty(file).map(|v| (v, self.file_source())));
+        let Some((url, origin)) = hit else {
+            return Ok(None);
+        };
+        self.sources.insert(key.to_owned(), origin.clone());
+        validate_url(key, &url, &origin).map(Some)
+    }
+
+    /// One backend's connection settings. Each setting is layered flags > env > file, and
+    /// within a layer the backend's own setting (`LOKI_ORG_ID`, `[contexts.X.loki]`) beats the
+    /// context's shared one (`OBS_TENANT`, `tenant`). Provenance is recorded under the shared
+    /// key (`tenant`) or the backend's (`loki.tenant`).
+    fn http_settings(
+        &mut self,
+        spec: &BackendSpec,
+        url: String,
+        table: Option<&FileBackend>,
+    ) -> Result<HttpSettings, ConfigError> {
+        let o = self.overrides;
+        let c = self.ctx;
+        let own = |k: &str| format!("{}.{k}", spec.name);
+        let file = self.file_source();
+        let env_pair = |name: Option<&'static str>| {
+            name.and_then(|n| env_get(self.env, n).map(|v| (v.trim().to_owned(), Source::Env(n))))
+        };
+        let t = table;
+
+        let tenant_candidates = [
+            (
+                nonempty(o.tenant.as_ref()).map(|v| (v, Source::Flag(flag_name("tenant")))),
+                "tenant".to_owned(),
+            ),
+            (env_pair(spec.tenant_env), own("tenant")),
+            (env_pair(Some(ENV_TENANT)), "tenant".to_owned()),
+            (
+                nonempty(t.and_then(|t| t.tenant.as_ref())).map(|v| (v, file.clone())),
+                own("tenant"),
+            ),
+            (
+                nonempty(c.tenant.as_ref()).map(|v| (v, file.clone())),
+                "tenant".to_owned(),
+            ),
+        ];
+        let tenant = match tenant_candidates
+            .into_iter()
+            .find_map(|(hit, key)| hit.map(|(v, s)| (v, s, key)))
+        {
+            Some((t, origin, key)) => {
+                if !is_header_value(&t) {
+                    return Err(invalid(
+                        &key,
+                        &origin,
+                        Some(&t),
+                        "it may only contain visible ASCII characters and spaces",
+                    ));
+                }
+                self.sources.insert(key, origin);
+                Some(t)
+            }
+            None => None,
+        };
+
+        let auth = self.auth(spec, table)?;
+        let headers = self.headers(spec, table)?;
+        // Headers must not duplicate what a dedicated setting sends.
+        let auth_setting = auth.as_ref().map(|a| match a {
+            Auth::Basic { .. } => "username",
+            Auth::Bearer { .. } => "bearer_token",
+        });
+        let dedicated = [
+            ("authorization", auth_setting),
+            ("x-scope-orgid", tenant.as_ref().map(|_| "tenant")),
+        ];
+        for (header, setting) in dedicated {
+            let Some(setting) = setting else { continue };
+            if let Some(name) = headers.keys().find(|n| n.eq_ignore_ascii_case(header)) {
+                let setting_origin = self
+                    .sources
+                    .get(&own(setting))
+                    .or_else(|| self.sources.get(setting))
+                    .cloned()
+                    .unwrap_or(Source::Default);
+                return Err(ConfigError::HeaderConflict {
+                    header: name.clone(),
+                    origin: self.file_source(),
+                    setting,
+                    setting_origin,
+                });
+            }
+        }
+
+        let ca_file = self.ca_file(spec, table)?;
+        let table_timeout = nonempty(t.and_then(|t| t.timeout.as_ref()));
+        let timeout = match (&o.timeout, env_get(self.env, ENV_TIMEOUT), &table_timeout) {
+            (None, None, Some(v)) => {
+                let key = own("timeout");
+                let origin = file.clone();
+                self.sources.insert(key.clone(), origin.clone());
+                parse_timeout(&key, v, &origin)?
+            }
+            _ => self.duration(
+                "timeout",
+                o.timeout.as_ref(),
+                Some(ENV_TIMEOUT),
+                c.timeout.as_ref(),
+                DEFAULT_TIMEOUT,
+            )?,
+        };
+        Ok(HttpSettings {
+            url,
+            tenant,
+            auth,
+            headers,
+            ca_file,
+            timeout,
+        })
+    }
+
+    fn auth(
+        &mut self,
+        spec: &BackendSpec,
+        table: Option<&FileBackend>,
+    ) -> Result<Option<Auth>, ConfigError> {
         let o = self.overrides;
         let c = self.ctx;
         let file = self.file_source();
+        let own = |k: &str| format!("{}.{k}", spec.name);
+        let shared = |k: &str| k.to_owned();
+        let env_hit = |name: Option<&'static str>, trim: bool| {
+            name.and_then(|n| {
+                env_get(self.env, n).map(|v| {
+                    let v = if trim { v.trim().to_owned() } else { v };
+                    (v, Source::Env(n))
+                })
+            })
+        };
+        let file_hit = |v: Option<&String>, trim: bool| {
+            let v = if trim {
+                nonempty(v)
+            } else {
+                v.cloned().filter(|p| !p.is_empty())
+            };
+            v.map(|v| (v, file.clone()))
+        };
+        type Hit = Option<(String, Source, String)>;
+        let with =
+            |hit: Option<(String, Source)>, key: String| -> Hit { hit.map(|(v, s)| (v, s, key)) };
         // Per layer, highest first: (username, password, bearer_token).
-        let layers: [[Option<(String, Source)>; 3]; 3] = [
+        let layers: Vec<[Hit; 3]> = vec![
             [
-                nonempty(o.username.as_ref()).map(|v| (v, Source::Flag(flag_name("username")))),
+                with(
+                    nonempty(o.username.as_ref()).map(|v| (v, Source::Flag(flag_name("username")))),
+                    shared("username"),
+                ),
                 None,
                 None,
             ],
             [
-                self.env(ENV_USERNAME),
-                env_get(self.env, ENV_PASSWORD).map(|v| (v, Source::Env(ENV_PASSWORD))),
-                self.env(ENV_BEARER_TOKEN),
+                with(env_hit(spec.username_env, true), own("username")),
+                with(env_hit(spec.password_env, false), own("password")),
+                with(env_hit(spec.bearer_env, true), own("bearer_token")),
             ],
             [
-                nonempty(c.username.as_ref()).map(|v| (v, file.clone())),
-                c.password
-                    .clone()
-                    .filter(|p| !p.is_empty())
-                    .map(|v| (v, file.clone())),
-                nonempty(c.bearer_token.as_ref()).map(|v| (v, file.clone())),
+                with(env_hit(Some(ENV_USERNAME), true), shared("username")),
+                with(env_hit(Some(ENV_PASSWORD), false), shared("password")),
+                with(
+                    env_hit(Some(ENV_BEARER_TOKEN), true),
+                    shared("bearer_token"),
+                ),
+            ],
+            [
+                with(
+                    file_hit(table.and_then(|t| t.username.as_ref()), true),
+                    own("username"),
+                ),
+                with(
+                    file_hit(table.and_then(|t| t.password.as_ref()), false),
+                    own("password"),
+                ),
+                with(
+                    file_hit(table.and_then(|t| t.bearer_token.as_ref()), true),
+                    own("bearer_token"),
+                ),
+            ],
+            [
+                with(file_hit(c.username.as_ref(), true), shared("username")),
+                with(file_hit(c.password.as_ref(), false), shared("password")),
+                with(
+                    file_hit(c.bearer_token.as_ref(), true),
+                    shared("bearer_token"),
+                ),
             ],
         ];
         let Some(top) = layers.iter().find(|l| l.iter().any(Option::is_some)) else {
@@ -1028,57 +1372,56 @@ impl Resolver<'_> {
         };
         let first = |i: usize| layers.iter().find_map(|l| l[i].clone());
         match top {
-            [_, _, Some((_, bearer))] if top[0].is_some() || top[1].is_some() => {
+            [_, _, Some((_, bearer, _))] if top[0].is_some() || top[1].is_some() => {
                 let basic = top[0]
                     .as_ref()
                     .or(top[1].as_ref())
-                    .map(|(_, s)| s.clone())
+                    .map(|(_, s, _)| s.clone())
                     .unwrap_or(Source::Default);
                 Err(ConfigError::AuthConflict {
                     basic,
                     bearer: bearer.clone(),
                 })
             }
-            [_, _, Some((token, origin))] => {
+            [_, _, Some((token, origin, key))] => {
                 let token = token.trim();
                 if !is_header_value(token) {
                     return Err(invalid(
-                        "bearer_token",
+                        key,
                         origin,
                         None,
                         "it may only contain visible ASCII characters; check for stray \
                          quotes or line breaks",
                     ));
                 }
-                self.sources
-                    .insert("bearer_token".to_owned(), origin.clone());
+                self.sources.insert(key.clone(), origin.clone());
                 Ok(Some(Auth::Bearer {
                     token: Secret::new(token),
                 }))
             }
             _ => match (first(0), first(1)) {
-                (Some((username, u_origin)), Some((password, p_origin))) => {
+                (Some((username, u_origin, u_key)), Some((password, p_origin, p_key))) => {
                     if username.contains(':') || !is_header_value(&username) {
                         return Err(invalid(
-                            "username",
+                            &u_key,
                             &u_origin,
                             Some(&username),
                             "it may not contain ':' or control characters",
                         ));
                     }
-                    self.sources.insert("username".to_owned(), u_origin);
-                    self.sources.insert("password".to_owned(), p_origin);
+                    self.sources.insert(u_key, u_origin);
+                    self.sources.insert(p_key, p_origin);
                     Ok(Some(Auth::Basic {
                         username,
                         password: Secret::new(password),
                     }))
                 }
-                (Some((_, origin)), None) => Err(ConfigError::IncompleteBasicAuth {
+                (Some((_, origin, _)), None) => Err(ConfigError::IncompleteBasicAuth {
                     set: "username",
                     origin,
                     missing: "password",
                 }),
-                (None, Some((_, origin))) => Err(ConfigError::IncompleteBasicAuth {
+                (None, Some((_, origin, _))) => Err(ConfigError::IncompleteBasicAuth {
                     set: "password",
                     origin,
                     missing: "username",
@@ -1088,58 +1431,89 @@ impl Resolver<'_> {
         }
     }
 
-    fn headers(&mut self) -> Result<BTreeMap<String, MaybeSecret>, ConfigError> {
+    /// The context's headers, then the backend table's (which replace same-named ones).
+    fn headers(
+        &mut self,
+        spec: &BackendSpec,
+        table: Option<&FileBackend>,
+    ) -> Result<BTreeMap<String, MaybeSecret>, ConfigError> {
         let mut out: BTreeMap<String, MaybeSecret> = BTreeMap::new();
-        let Some(headers) = &self.ctx.headers else {
-            return Ok(out);
-        };
         let origin = self.file_source();
-        for (name, value) in headers {
-            let key = format!("headers.{name}");
-            if !is_token(name) {
-                return Err(invalid(
-                    &key,
-                    &origin,
-                    None,
-                    format!("{name:?} is not a valid HTTP header name"),
-                ));
+        let layers = [
+            (self.ctx.headers.as_ref(), String::new()),
+            (
+                table.and_then(|t| t.headers.as_ref()),
+                format!("{}.", spec.name),
+            ),
+        ];
+        for (headers, prefix) in layers {
+            let Some(headers) = headers else { continue };
+            let mut seen: Vec<&String> = Vec::new();
+            for (name, value) in headers {
+                let key = format!("{prefix}headers.{name}");
+                if !is_token(name) {
+                    return Err(invalid(
+                        &key,
+                        &origin,
+                        None,
+                        format!("{name:?} is not a valid HTTP header name"),
+                    ));
+                }
+                if seen.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    return Err(invalid(
+                        &key,
+                        &origin,
+                        None,
+                        "the header is set twice (names are case-insensitive); keep one",
+                    ));
+                }
+                seen.push(name);
+                let value = MaybeSecret::for_header(name, value.trim().to_owned());
+                if !is_header_value(value.expose()) {
+                    let shown = (!value.is_secret()).then(|| value.expose());
+                    return Err(invalid(
+                        &key,
+                        &origin,
+                        shown,
+                        "header values may only contain visible ASCII characters and spaces",
+                    ));
+                }
+                out.retain(|n, _| !n.eq_ignore_ascii_case(name));
+                self.sources.insert(key, origin.clone());
+                out.insert(name.clone(), value);
             }
-            if out.keys().any(|n| n.eq_ignore_ascii_case(name)) {
-                return Err(invalid(
-                    &key,
-                    &origin,
-                    None,
-                    "the header is set twice (names are case-insensitive); keep one",
-                ));
-            }
-            let value = MaybeSecret::for_header(name, value.trim().to_owned());
-            if !is_header_value(value.expose()) {
-                let shown = (!value.is_secret()).then(|| value.expose());
-                return Err(invalid(
-                    &key,
-                    &origin,
-                    shown,
-                    "header values may only contain visible ASCII characters and spaces",
-                ));
-            }
-            self.sources.insert(key, origin.clone());
-            out.insert(name.clone(), value);
         }
         Ok(out)
     }
 
-    fn ca_file(&mut self) -> Result<Option<PathBuf>, ConfigError> {
+    fn ca_file(
+        &mut self,
+        spec: &BackendSpec,
+        table: Option<&FileBackend>,
+    ) -> Result<Option<PathBuf>, ConfigError> {
         let flag = self
             .overrides
             .ca_file
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned());
-        let Some((path, origin)) = self.pick(
-            "ca_file",
-            flag.as_ref(),
-            Some(ENV_CA_FILE),
-            self.ctx.ca_file.as_ref(),
-        ) else {
+        let from_table = nonempty(table.and_then(|t| t.ca_file.as_ref()));
+        let hit = match (&flag, env_get(self.env, ENV_CA_FILE), from_table) {
+            (None, None, Some(path)) => {
+                let key = format!("{}.ca_file", spec.name);
+                let origin = self.file_source();
+                self.sources.insert(key.clone(), origin.clone());
+                Some((path, origin, key))
+            }
+            _ => self
+                .pick(
+                    "ca_file",
+                    flag.as_ref(),
+                    Some(ENV_CA_FILE),
+                    self.ctx.ca_file.as_ref(),
+                )
+                .map(|(p, o)| (p, o, "ca_file".to_owned())),
+        };
+        let Some((path, origin, key)) = hit else {
             return Ok(None);
         };
         let mut path = PathBuf::from(path);
@@ -1153,7 +1527,7 @@ impl Resolver<'_> {
         }
         if !path.is_file() {
             return Err(invalid(
-                "ca_file",
+                &key,
                 &origin,
                 Some(&path.display().to_string()),
                 "no such file; give the path to a PEM CA bundle",
@@ -1186,6 +1560,25 @@ impl Resolver<'_> {
             out.push(q.to_owned());
         }
         out
+    }
+}
+
+/// A positive duration setting.
+fn parse_timeout(key: &str, text: &str, origin: &Source) -> Result<Duration, ConfigError> {
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(invalid(
+            key,
+            origin,
+            Some(text),
+            "it must be greater than zero, such as 15s or 1m",
+        )),
+        Ok(d) => Ok(d),
+        Err(_) => Err(invalid(
+            key,
+            origin,
+            Some(text),
+            "expected a duration such as 500ms, 15s, 1m or 1h30m",
+        )),
     }
 }
 
@@ -1332,6 +1725,47 @@ pub fn render_toml(config: &Config) -> String {
         "timeout",
         Some(toml_str(&format_duration(http.timeout))),
     );
+    for (key, backend) in [
+        ("tempo_url", &config.tempo),
+        ("jaeger_url", &config.jaeger),
+        ("loki_url", &config.loki),
+    ] {
+        set(&mut lines, key, backend.as_ref().map(|b| toml_str(&b.url)));
+    }
+    if config.tempo.is_some() && config.jaeger.is_some() {
+        let used = match config.traces().map(|(kind, _)| kind) {
+            Some(TraceBackend::Jaeger) => "jaeger",
+            _ => "tempo",
+        };
+        lines.push((format!("# traces are read from {used}"), None));
+    }
+    lines.push((
+        format!("trace_match = {}", toml_str(config.trace_match.as_str())),
+        Some(src("trace_match").unwrap_or_else(|| "default".into())),
+    ));
+    lines.push((
+        format!(
+            "tempo_search = {}",
+            toml_str(match config.tempo_search {
+                SearchMode::TraceQl => "traceql",
+                SearchMode::Tags => "tags",
+            })
+        ),
+        Some(src("tempo_search").unwrap_or_else(|| "default".into())),
+    ));
+    set(&mut lines, "log_selector", opt(&config.log_selector));
+    if config.log_service_label.is_some() {
+        set(
+            &mut lines,
+            "log_service_label",
+            opt(&config.log_service_label),
+        );
+    } else {
+        lines.push((
+            "# log_service_label: not set, detected from Loki's label names".to_owned(),
+            None,
+        ));
+    }
     set(&mut lines, "error_query", opt(&config.error_query));
     set(&mut lines, "latency_query", opt(&config.latency_query));
     if config.service_label.is_some() {
@@ -1379,6 +1813,61 @@ pub fn render_toml(config: &Config) -> String {
                 format!("{} = {}", toml_key(name), toml_str(&value.to_string())),
                 src(&format!("headers.{name}")),
             ));
+        }
+    }
+
+    // Per-backend settings that differ from the shared ones, as the file's sub-tables.
+    for (name, backend) in [
+        ("prometheus", Some(&config.prometheus)),
+        ("tempo", config.tempo.as_ref()),
+        ("jaeger", config.jaeger.as_ref()),
+        ("loki", config.loki.as_ref()),
+    ] {
+        let Some(b) = backend else { continue };
+        let prefix = format!("{name}.");
+        let own: Vec<&String> = config
+            .sources
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        lines.push((String::new(), None));
+        lines.push((format!("[{name}]"), None));
+        let has = |k: &str| own.iter().any(|o| o.as_str() == format!("{prefix}{k}"));
+        let mut own_line = |k: &str, v: String| {
+            if has(k) {
+                lines.push((format!("{k} = {v}"), src(&format!("{prefix}{k}"))));
+            }
+        };
+        if let Some(t) = &b.tenant {
+            own_line("tenant", toml_str(t));
+        }
+        match &b.auth {
+            Some(Auth::Basic { username, password }) => {
+                own_line("username", toml_str(username));
+                own_line("password", toml_str(&password.to_string()));
+            }
+            Some(Auth::Bearer { token }) => own_line("bearer_token", toml_str(&token.to_string())),
+            None => {}
+        }
+        if let Some(ca) = &b.ca_file {
+            own_line("ca_file", toml_str(&ca.display().to_string()));
+        }
+        own_line("timeout", toml_str(&format_duration(b.timeout)));
+        for (header, value) in &b.headers {
+            let key = format!("{prefix}headers.{header}");
+            if config.sources.contains_key(&key) {
+                lines.push((
+                    format!(
+                        "headers.{} = {}",
+                        toml_key(header),
+                        toml_str(&value.to_string())
+                    ),
+                    src(&key),
+                ));
+            }
         }
     }
 
@@ -2178,6 +2667,128 @@ prometheus_url = "http://dev:9090"
                 .any(|l| l.starts_with("    \"up\",") && l.ends_with("# flag --candidate")),
             "{out}"
         );
+    }
+
+    #[test]
+    fn trace_and_log_backends_layer_with_their_own_overrides() {
+        let f = file(
+            r#"
+[contexts.default]
+prometheus_url = "http://prom:9090"
+tempo_url = "http://tempo:3200/"
+loki_url = "http://loki-from-file:3100"
+tenant = "shared"
+username = "shared-user"
+password = "shared-pass"
+trace_match = "line"
+log_selector = '{job="shop"}'
+
+[contexts.default.loki]
+tenant = "logs-tenant"
+username = "123456"
+password = "loki-SECRET"
+headers = { "X-Logs" = "1" }
+"#,
+        );
+        let c = load_file(&f, &Overrides::default(), &no_env).unwrap();
+        assert_eq!(c.prometheus.tenant.as_deref(), Some("shared"));
+        let tempo = c.tempo.as_ref().unwrap();
+        assert_eq!(tempo.url, "http://tempo:3200");
+        assert_eq!(tempo.tenant.as_deref(), Some("shared"));
+        let loki = c.loki.as_ref().unwrap();
+        assert_eq!(loki.url, "http://loki-from-file:3100");
+        assert_eq!(loki.tenant.as_deref(), Some("logs-tenant"));
+        assert!(matches!(&loki.auth, Some(Auth::Basic { username, .. }) if username == "123456"));
+        assert!(loki.headers.contains_key("X-Logs"));
+        assert!(!c.prometheus.headers.contains_key("X-Logs"));
+        assert_eq!(c.trace_match, TraceMatch::Line);
+        assert_eq!(c.log_selector.as_deref(), Some(r#"{job="shop"}"#));
+        assert_eq!(c.jaeger, None);
+        assert_eq!(c.traces().map(|(k, _)| k), Some(TraceBackend::Tempo));
+
+        // logcli's variables beat the file, and OBS_LOKI_URL beats LOKI_ADDR.
+        let env = env_of(&[
+            ("LOKI_ADDR", "http://loki-addr:3100"),
+            ("LOKI_ORG_ID", "org-from-env"),
+            ("LOKI_BEARER_TOKEN", "tok-SECRET"),
+        ]);
+        let c = load_file(&f, &Overrides::default(), &env).unwrap();
+        let loki = c.loki.as_ref().unwrap();
+        assert_eq!(loki.url, "http://loki-addr:3100");
+        assert_eq!(loki.tenant.as_deref(), Some("org-from-env"));
+        assert!(matches!(loki.auth, Some(Auth::Bearer { .. })));
+        assert_eq!(c.source("loki.tenant"), Some(&Source::Env("LOKI_ORG_ID")));
+        // Prometheus is untouched by Loki's variables.
+        assert_eq!(c.prometheus.tenant.as_deref(), Some("shared"));
+        let env = env_of(&[("LOKI_ADDR", "http://a:1"), ("OBS_LOKI_URL", "http://b:2")]);
+        assert_eq!(
+            load_file(&f, &Overrides::default(), &env)
+                .unwrap()
+                .loki
+                .unwrap()
+                .url,
+            "http://b:2"
+        );
+        // A flag beats every layer.
+        let o = Overrides {
+            tenant: Some("flag-tenant".into()),
+            ..Overrides::default()
+        };
+        let c = load_file(&f, &o, &env_of(&[("LOKI_ORG_ID", "x")])).unwrap();
+        assert_eq!(c.loki.unwrap().tenant.as_deref(), Some("flag-tenant"));
+
+        // Secrets stay masked, the per-backend table is shown with its sources.
+        let c = load_file(
+            &f,
+            &Overrides::default(),
+            &env_of(&[("LOKI_PASSWORD", "pw-SECRET")]),
+        )
+        .unwrap();
+        let text = render_toml(&c);
+        let json = serde_json::to_string(&c).unwrap();
+        for out in [&text, &json, &format!("{c:?}")] {
+            assert!(!out.contains("SECRET"), "{out}");
+            assert!(!out.contains("shared-pass"), "{out}");
+        }
+        assert!(text.contains("[loki]"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("password = \"********\"")
+                    && l.ends_with("# env LOKI_PASSWORD")),
+            "{text}"
+        );
+        assert!(text.contains("tempo_url = \"http://tempo:3200\""), "{text}");
+        assert!(text.contains("# jaeger_url: not set"), "{text}");
+    }
+
+    #[test]
+    fn jaeger_wins_only_from_a_higher_layer() {
+        let f = file(
+            "[contexts.default]\ntempo_url = \"http://t:3200\"\njaeger_url = \"http://j:16686\"\n",
+        );
+        let c = load_file(&f, &Overrides::default(), &no_env).unwrap();
+        assert_eq!(c.traces().map(|(k, _)| k), Some(TraceBackend::Tempo));
+        let o = Overrides {
+            jaeger_url: Some("http://j2:16686".into()),
+            ..Overrides::default()
+        };
+        let c = load_file(&f, &o, &no_env).unwrap();
+        let (kind, http) = c.traces().unwrap();
+        assert_eq!(
+            (kind, http.url.as_str()),
+            (TraceBackend::Jaeger, "http://j2:16686")
+        );
+        let bad = file("[contexts.default]\ntrace_match = \"grep\"\n");
+        let err = load_file(&bad, &Overrides::default(), &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trace_match \"grep\""), "{err}");
+        assert!(err.contains("auto, label, metadata or line"), "{err}");
+        let bad = file("[contexts.default.loki]\nurl = \"http://x\"\n");
+        let err = load_file(&bad, &Overrides::default(), &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `url`"), "{err}");
     }
 
     #[test]

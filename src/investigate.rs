@@ -1,8 +1,12 @@
 //! One investigation, from a window to a `Report`: find the symptom, detect its spike, discover
 //! and type candidate metrics, query them concurrently, correlate and rank, and fetch exemplars.
 //!
+//! Then [`follow`] continues from the exemplars to the traces behind them (Tempo or Jaeger) and
+//! what those traces logged (Loki): fetched concurrently, summarised with `analysis::spantree`.
+//!
 //! This module does the I/O and the bookkeeping; the statistics live in `analysis`. A failing
-//! candidate query is a warning, not a failure: the report says what could not be read.
+//! candidate query is a warning, not a failure: the report says what could not be read. A
+//! failing traces or logs backend is recorded in `sources[]`, and the rest is still reported.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant as Clock;
@@ -11,13 +15,19 @@ use futures_util::StreamExt;
 
 use crate::analysis::correlate::{CorrelationParams, PreparedSymptom};
 use crate::analysis::rank::{RankParams, rank};
+use crate::analysis::spantree;
 use crate::analysis::spike::{SpikeOutcome, SpikeParams, detect};
-use crate::model::{Exemplar, MetricType, Series};
+use crate::model::trace::normalize_trace_id;
+use crate::model::{Exemplar, MetricType, Series, Trace};
+use crate::report::waterfall;
 use crate::report::{
-    CandidateStats, CorrelationEntry, ExemplarKind, Report, SCHEMA_VERSION, SourceState,
-    SourceStatus, Symptom, Timings, Verdict, WindowInfo, exemplar_entry,
+    CandidateStats, CorrelationEntry, ExemplarEntry, ExemplarKind, LogEntry, Report,
+    SCHEMA_VERSION, SourceState, SourceStatus, Symptom, Timings, TraceEntry, TraceOrigin, Verdict,
+    WindowInfo, exemplar_entry,
 };
-use crate::source::{Metrics, SourceError};
+use crate::source::{
+    Direction, LogQuery, Logs, Metrics, SourceError, TraceMatch, TraceSearch, Traces,
+};
 
 /// Everything an investigation needs, resolved from flags, env and config.
 #[derive(Debug, Clone)]
@@ -332,6 +342,9 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
         candidates: stats,
         correlations,
         exemplars,
+        traces: Vec::new(),
+        logs: Vec::new(),
+        worst_trace: None,
         sources: vec![SourceStatus {
             signal: "metrics".into(),
             kind: metrics.kind().into(),
@@ -346,6 +359,313 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
         warnings,
         timings,
     })
+}
+
+/// How [`follow`] continues from exemplars to traces and logs.
+#[derive(Debug, Clone)]
+pub struct FollowOptions {
+    /// Traces to fetch; 0 skips traces and logs.
+    pub traces: usize,
+    /// The affected service, for the search when there are no exemplars.
+    pub service: Option<String>,
+    /// The spike window (or the whole window without a spike), unix seconds.
+    pub start: f64,
+    pub end: f64,
+    pub trace_match: TraceMatch,
+    pub log_selector: Option<String>,
+    /// Log records kept per trace.
+    pub logs_per_trace: usize,
+    pub concurrency: usize,
+}
+
+/// Logs are looked for this long before a trace starts and after it ends (clocks differ, and
+/// services log after they answer).
+const LOG_MARGIN_SECONDS: f64 = 300.0;
+
+/// What [`follow`] found; [`Followed::apply`] adds it to a report.
+#[derive(Debug, Clone, Default)]
+pub struct Followed {
+    pub traces: Vec<TraceEntry>,
+    pub logs: Vec<LogEntry>,
+    pub sources: Vec<SourceStatus>,
+    pub warnings: Vec<String>,
+    pub worst_trace: Option<Trace>,
+    pub traces_ms: u64,
+    pub logs_ms: u64,
+}
+
+impl Followed {
+    pub fn apply(self, report: &mut Report) {
+        report.traces = self.traces;
+        report.logs = self.logs;
+        report.sources.extend(self.sources);
+        report.warnings.extend(self.warnings);
+        report.worst_trace = self.worst_trace;
+        report.timings.traces_ms = self.traces_ms;
+        report.timings.logs_ms = self.logs_ms;
+        report.timings.total_ms += self.traces_ms + self.logs_ms;
+    }
+}
+
+/// A trace to follow.
+#[derive(Debug, Clone)]
+struct Target {
+    trace_id: String,
+    kind: ExemplarKind,
+    origin: TraceOrigin,
+    /// When the exemplar (or search hit) was observed, unix seconds.
+    at: Option<f64>,
+}
+
+/// Failures of one backend, summarised for `sources[]`.
+fn status(
+    signal: &str,
+    kind: &str,
+    url: &str,
+    failures: &[SourceError],
+    requests: usize,
+) -> SourceStatus {
+    let error = failures.first().map(|e| {
+        if failures.len() > 1 {
+            format!(
+                "{} of {requests} requests failed; first: {e}",
+                failures.len()
+            )
+        } else {
+            e.to_string()
+        }
+    });
+    SourceStatus {
+        signal: signal.into(),
+        kind: kind.into(),
+        url: url.into(),
+        status: if error.is_some() {
+            SourceState::Error
+        } else {
+            SourceState::Ok
+        },
+        error,
+    }
+}
+
+/// Continues an investigation from its exemplars (errors first, then the slowest, as
+/// `collect_exemplars` ordered them): fetches the top `opts.traces` traces concurrently and
+/// summarises each, then fetches their logs. Without exemplars it searches the traces backend
+/// for failing, then slow, traces of the service in the spike window, and says so.
+pub async fn follow(
+    exemplars: &[ExemplarEntry],
+    traces: Option<&Traces>,
+    logs: Option<&Logs>,
+    opts: &FollowOptions,
+) -> Followed {
+    let mut out = Followed::default();
+    if opts.traces == 0 || (traces.is_none() && logs.is_none()) {
+        return out;
+    }
+    let t = Clock::now();
+    let mut trace_failures: Vec<SourceError> = Vec::new();
+    let mut trace_requests = 0usize;
+
+    let mut targets: Vec<Target> = Vec::new();
+    for e in exemplars {
+        let Some(raw) = &e.trace_id else { continue };
+        match normalize_trace_id(raw) {
+            Ok(id) if !targets.iter().any(|t| t.trace_id == id) => targets.push(Target {
+                trace_id: id,
+                kind: e.kind,
+                origin: TraceOrigin::Exemplar,
+                at: Some(e.timestamp_unix),
+            }),
+            Ok(_) => {}
+            Err(err) => out.warnings.push(format!("exemplar skipped: {err}")),
+        }
+        if targets.len() >= opts.traces {
+            break;
+        }
+    }
+
+    if targets.is_empty() {
+        if let Some(backend) = traces {
+            let scope = opts
+                .service
+                .as_deref()
+                .map(|s| format!("service {s:?}"))
+                .unwrap_or_else(|| "all services".into());
+            let mut found: Vec<(crate::model::TraceSummary, ExemplarKind)> = Vec::new();
+            for (errors_only, kind) in [(true, ExemplarKind::Error), (false, ExemplarKind::Slow)] {
+                if found.len() >= opts.traces {
+                    break;
+                }
+                let search = TraceSearch {
+                    service: opts.service.clone(),
+                    errors_only,
+                    start: opts.start,
+                    end: opts.end,
+                    limit: 20,
+                    ..TraceSearch::default()
+                };
+                trace_requests += 1;
+                match backend.search(&search).await {
+                    Ok(mut hits) => {
+                        if !errors_only {
+                            hits.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
+                        }
+                        for hit in hits {
+                            if found.len() < opts.traces
+                                && !found.iter().any(|(f, _)| f.trace_id == hit.trace_id)
+                            {
+                                found.push((hit, kind));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        trace_failures.push(e);
+                        break;
+                    }
+                }
+            }
+            out.warnings.push(format!(
+                "no exemplars in the spike window: {} {} found by searching {} for failing, then slow, traces of {scope}",
+                found.len(),
+                if found.len() == 1 { "trace" } else { "traces" },
+                backend.kind()
+            ));
+            targets = found
+                .into_iter()
+                .map(|(hit, kind)| Target {
+                    trace_id: hit.trace_id,
+                    kind,
+                    origin: TraceOrigin::Search,
+                    at: Some(hit.start_unix_nano as f64 / 1e9),
+                })
+                .collect();
+        }
+    }
+
+    // Fetch the traces concurrently, keeping the exemplars' order.
+    let mut fetched: Vec<Option<Trace>> = vec![None; targets.len()];
+    if let Some(backend) = traces {
+        trace_requests += targets.len();
+        let results: Vec<Result<Option<Trace>, SourceError>> =
+            futures_util::stream::iter(targets.iter().map(|t| backend.trace(&t.trace_id)))
+                .buffered(opts.concurrency.max(1))
+                .collect()
+                .await;
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(Some(trace)) => fetched[i] = Some(trace),
+                Ok(None) => out.warnings.push(format!(
+                    "trace {} not found in {} at {}",
+                    targets[i].trace_id,
+                    backend.kind(),
+                    backend.url()
+                )),
+                Err(e) => trace_failures.push(e),
+            }
+        }
+        let mut worst: Option<(bool, f64, usize)> = None;
+        for (i, (target, trace)) in targets.iter().zip(&fetched).enumerate() {
+            let Some(trace) = trace else { continue };
+            let tree = spantree::build(trace);
+            let summary = waterfall::summarize(&tree, 5);
+            let failing =
+                !summary.error_spans.is_empty() || trace.spans.iter().any(|s| s.is_error());
+            let key = (failing, summary.duration_ms, i);
+            if worst.is_none_or(|w| (key.0, key.1) > (w.0, w.1)) {
+                worst = Some(key);
+            }
+            out.traces.push(TraceEntry {
+                summary,
+                origin: target.origin,
+                kind: target.kind,
+            });
+        }
+        out.worst_trace = worst.and_then(|(_, _, i)| fetched[i].clone());
+        out.sources.push(status(
+            "traces",
+            backend.kind(),
+            backend.url(),
+            &trace_failures,
+            trace_requests,
+        ));
+    }
+    out.traces_ms = ms(t);
+
+    // Their logs, concurrently.
+    let t = Clock::now();
+    if let Some(backend) = logs {
+        let queries: Vec<LogQuery> = targets
+            .iter()
+            .zip(&fetched)
+            .map(|(target, trace)| {
+                let (start, end) = match trace {
+                    Some(trace) => {
+                        let start = trace.spans.iter().map(|s| s.start_unix_nano).min();
+                        let end = trace.spans.iter().map(|s| s.end_unix_nano).max();
+                        (
+                            start.map_or(opts.start, |n| n as f64 / 1e9),
+                            end.map_or(opts.end, |n| n as f64 / 1e9),
+                        )
+                    }
+                    None => target.at.map_or((opts.start, opts.end), |at| (at, at)),
+                };
+                LogQuery {
+                    selector: opts.log_selector.clone(),
+                    trace_id: Some(target.trace_id.clone()),
+                    trace_match: opts.trace_match,
+                    start_ns: ((start - LOG_MARGIN_SECONDS) * 1e9) as i64,
+                    end_ns: ((end + LOG_MARGIN_SECONDS) * 1e9) as i64,
+                    limit: opts.logs_per_trace,
+                    direction: Direction::Backward,
+                    ..LogQuery::default()
+                }
+            })
+            .collect();
+        let requests = queries.len();
+        let results: Vec<_> = futures_util::stream::iter(queries.iter().map(|q| backend.logs(q)))
+            .buffered(opts.concurrency.max(1))
+            .collect()
+            .await;
+        let mut failures = Vec::new();
+        for (target, result) in targets.iter().zip(results) {
+            match result {
+                Ok(found) => {
+                    let matched = found.matched_by.map(TraceMatch::as_str);
+                    let mut records = found.records;
+                    records.sort_by_key(|r| r.timestamp_unix_nano);
+                    out.logs.extend(
+                        records
+                            .iter()
+                            .map(|r| LogEntry::new(&target.trace_id, r, matched)),
+                    );
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+        out.sources.push(status(
+            "logs",
+            backend.kind(),
+            backend.url(),
+            &failures,
+            requests,
+        ));
+    }
+    out.logs_ms = ms(t);
+    out
+}
+
+/// The spike (onset to end, a step either side) or, without one, the whole window: where
+/// exemplars were taken from, and where a trace search looks.
+pub fn spike_window(report: &Report) -> (f64, f64) {
+    let step = report.window.step_seconds;
+    let until = report.window.until_unix;
+    match (report.symptom.onset_unix, report.symptom.end_unix) {
+        (Some(onset), end) => (
+            onset - step,
+            (end.unwrap_or(until).max(onset) + step).min(until),
+        ),
+        _ => (report.window.since_unix, until),
+    }
 }
 
 fn ms(since: Clock) -> u64 {

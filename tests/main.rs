@@ -7,5 +7,8 @@
 
 mod support;
 
+mod backends;
 mod cli;
+mod investigate_follow;
 mod investigate_prometheus;
+mod trace_logs;

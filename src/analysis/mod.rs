@@ -11,6 +11,7 @@
 
 pub mod correlate;
 pub mod rank;
+pub mod spantree;
 pub mod spike;
 
 /// Deterministic noise for the unit tests (no rand crate).

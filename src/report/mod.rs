@@ -5,10 +5,12 @@
 //! a change that breaks a key bumps the version.
 
 pub mod text;
+pub mod waterfall;
 
 use serde::Serialize;
 
-use crate::model::Labels;
+use crate::model::{Labels, Trace};
+use crate::report::waterfall::TraceSummaryView;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -20,9 +22,17 @@ pub struct Report {
     pub candidates: CandidateStats,
     pub correlations: Vec<CorrelationEntry>,
     pub exemplars: Vec<ExemplarEntry>,
+    /// The traces behind the top exemplars (or found by a search when there were none).
+    pub traces: Vec<TraceEntry>,
+    /// What those traces logged.
+    pub logs: Vec<LogEntry>,
     pub sources: Vec<SourceStatus>,
     pub warnings: Vec<String>,
     pub timings: Timings,
+    /// The worst trace (failing, then slowest), for renderers that draw it; not in JSON, where
+    /// `traces[]` summarises it.
+    #[serde(skip)]
+    pub worst_trace: Option<Trace>,
 }
 
 /// An instant as scripts want it: RFC 3339 for reading, unix seconds for arithmetic.
@@ -184,6 +194,67 @@ pub struct ExemplarEntry {
     pub series: Labels,
 }
 
+/// How a trace came into the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceOrigin {
+    /// From an exemplar of the spike.
+    Exemplar,
+    /// From a trace search of the spike window, because there were no exemplars.
+    Search,
+}
+
+/// One trace: its summary (root, duration, error spans, where the time went on the critical
+/// path), and why it is here.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceEntry {
+    #[serde(flatten)]
+    pub summary: TraceSummaryView,
+    pub origin: TraceOrigin,
+    /// `error`: the request failed; `slow`: picked for its latency.
+    pub kind: ExemplarKind,
+}
+
+/// One log record of a trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub trace_id: String,
+    pub timestamp: String,
+    pub timestamp_unix: f64,
+    pub severity: Option<String>,
+    pub service: Option<String>,
+    pub body: String,
+    /// How the trace id was found: `label`, `metadata` or `line`.
+    pub matched_by: Option<String>,
+}
+
+impl LogEntry {
+    pub fn new(trace_id: &str, r: &crate::model::LogRecord, matched_by: Option<&str>) -> LogEntry {
+        let unix = r.timestamp_unix_nano as f64 / 1e9;
+        let ts = jiff::Timestamp::from_nanosecond(i128::from(r.timestamp_unix_nano))
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        LogEntry {
+            trace_id: trace_id.to_string(),
+            timestamp: ts.to_string(),
+            timestamp_unix: unix,
+            severity: r.severity.clone(),
+            service: r.service.clone(),
+            body: r.body.clone(),
+            matched_by: matched_by.map(str::to_string),
+        }
+    }
+
+    /// Error or worse (`error`, `fatal`, `critical`…), by the record's severity.
+    pub fn is_error(&self) -> bool {
+        self.severity.as_deref().is_some_and(|s| {
+            let s = s.to_ascii_lowercase();
+            ["err", "fatal", "crit", "panic", "emerg", "alert"]
+                .iter()
+                .any(|w| s.starts_with(w))
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceState {
@@ -208,6 +279,10 @@ pub struct Timings {
     pub candidates_ms: u64,
     pub analysis_ms: u64,
     pub exemplars_ms: u64,
+    /// Fetching (or searching) and summarising traces.
+    pub traces_ms: u64,
+    /// Fetching the traces' logs.
+    pub logs_ms: u64,
 }
 
 impl Report {

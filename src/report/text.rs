@@ -8,7 +8,13 @@ use comfy_table::{
 };
 use console::Style;
 
-use crate::report::{Report, SourceState, Verdict};
+use crate::report::waterfall::{self, WaterfallOptions};
+use crate::report::{ExemplarKind, Report, SourceState, TraceOrigin, Verdict};
+
+/// Waterfall rows of the worst trace in the report (`obs trace` shows them all).
+const WATERFALL_ROWS: usize = 24;
+/// Error log lines of the worst trace shown in the report (`-o json` has all).
+const ERROR_LOGS_SHOWN: usize = 10;
 
 /// How the text report is drawn.
 #[derive(Debug, Clone)]
@@ -310,6 +316,8 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         let _ = writeln!(out, "{table}");
     }
 
+    render_traces(&mut out, report, opts);
+
     if !report.warnings.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "{}", bold.apply_to("Warnings"));
@@ -322,16 +330,224 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         out,
         "{}",
         dim.apply_to(format!(
-            "took {} ms (discovery {}, symptom {}, candidates {}, analysis {}, exemplars {})",
+            "took {} ms (discovery {}, symptom {}, candidates {}, analysis {}, exemplars {}, traces {}, logs {})",
             t.total_ms,
             t.discovery_ms,
             t.symptom_ms,
             t.candidates_ms,
             t.analysis_ms,
-            t.exemplars_ms
+            t.exemplars_ms,
+            t.traces_ms,
+            t.logs_ms
         ))
     );
     out
+}
+
+/// The traces behind the exemplars, a compact waterfall of the worst one, and its error logs.
+fn render_traces(out: &mut String, report: &Report, opts: &TextOptions) {
+    let bold = Style::new().bold().force_styling(opts.color);
+    let dim = Style::new().dim().force_styling(opts.color);
+    let red = Style::new().red().force_styling(opts.color);
+    let traces_configured = report.sources.iter().any(|s| s.signal == "traces");
+    let logs_configured = report.sources.iter().any(|s| s.signal == "logs");
+    if !traces_configured && !logs_configured {
+        if !report.exemplars.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}",
+                dim.apply_to(
+                    "  to follow them into traces and logs, set tempo_url (or jaeger_url) and loki_url in the context"
+                )
+            );
+        }
+        return;
+    }
+    let _ = writeln!(out);
+    if report.traces.is_empty() {
+        let why = if traces_configured {
+            "none fetched (see sources and warnings)"
+        } else {
+            "no traces backend configured (set tempo_url or jaeger_url)"
+        };
+        let _ = writeln!(out, "{} {why}", bold.apply_to("Traces   "));
+    } else {
+        let from_search = report
+            .traces
+            .iter()
+            .any(|t| t.origin == TraceOrigin::Search);
+        let _ = writeln!(
+            out,
+            "{} {}",
+            bold.apply_to("Traces   "),
+            if from_search {
+                "found by a trace search (the spike had no exemplars): failing first, then the slowest"
+            } else {
+                "behind the exemplars: failing first, then the slowest"
+            }
+        );
+        let mut table = Table::new();
+        table
+            .load_style(QUIET)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(opts.width)
+            .set_header([
+                "trace id",
+                "kind",
+                "duration",
+                "root",
+                "errors · where the time went",
+            ]);
+        for column in [0, 1, 2] {
+            if let Some(c) = table.column_mut(column) {
+                c.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+        for t in &report.traces {
+            let s = &t.summary;
+            let root = s
+                .root
+                .as_ref()
+                .map(|r| format!("{} {}", r.service, r.name))
+                .unwrap_or_else(|| "-".into());
+            let mut notes: Vec<String> = Vec::new();
+            if let Some(e) = s
+                .error_spans
+                .iter()
+                .find(|e| e.exception.is_some())
+                .or(s.error_spans.last())
+            {
+                let what = match &e.exception {
+                    Some(x) => format!("{}: {}", x.kind, x.message),
+                    None => e.status_message.clone(),
+                };
+                notes.push(format!("✗ {} ({}) {what}", e.name, e.service));
+            }
+            for c in s.critical_path.iter().take(2) {
+                notes.push(format!(
+                    "{} ({}) {:.0} ms",
+                    c.name, c.service, c.self_time_ms
+                ));
+            }
+            let kind = match t.kind {
+                ExemplarKind::Error => red.apply_to("error".to_string()),
+                ExemplarKind::Slow => Style::new().apply_to("slow".to_string()),
+            };
+            table.add_row([
+                Cell::new(&s.trace_id),
+                Cell::new(kind),
+                Cell::new(format!("{:.0} ms", s.duration_ms)).set_alignment(CellAlignment::Right),
+                Cell::new(root),
+                Cell::new(notes.join("\n")),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+
+    let Some(worst) = &report.worst_trace else {
+        if logs_configured && !report.logs.is_empty() {
+            render_error_logs(out, report, None, opts);
+        }
+        return;
+    };
+    let tree = crate::analysis::spantree::build(worst);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} {}  {}",
+        bold.apply_to("Worst trace"),
+        worst.trace_id,
+        dim.apply_to(format!("(obs trace {} for every span)", worst.trace_id))
+    );
+    let _ = write!(
+        out,
+        "{}",
+        waterfall::render(
+            &tree,
+            &WaterfallOptions {
+                width: opts.width,
+                color: opts.color,
+                max_depth: None,
+                service: None,
+                errors_only: false,
+                max_rows: Some(WATERFALL_ROWS),
+                time_zone: opts.time_zone.clone(),
+            },
+        )
+    );
+    if logs_configured {
+        render_error_logs(out, report, Some(&worst.trace_id), opts);
+    }
+}
+
+/// The error (or, without any, all) log lines of one trace, or of every trace.
+fn render_error_logs(
+    out: &mut String,
+    report: &Report,
+    trace_id: Option<&str>,
+    opts: &TextOptions,
+) {
+    let bold = Style::new().bold().force_styling(opts.color);
+    let dim = Style::new().dim().force_styling(opts.color);
+    let of_trace: Vec<&crate::report::LogEntry> = report
+        .logs
+        .iter()
+        .filter(|l| trace_id.is_none_or(|id| l.trace_id == id))
+        .collect();
+    let errors: Vec<&crate::report::LogEntry> =
+        of_trace.iter().copied().filter(|l| l.is_error()).collect();
+    let (shown, what) = if errors.is_empty() {
+        (of_trace, "logs")
+    } else {
+        (errors, "error logs")
+    };
+    let _ = writeln!(out);
+    let Some(id) = trace_id.or(shown.first().map(|l| l.trace_id.as_str())) else {
+        let _ = writeln!(
+            out,
+            "{} none found for these traces",
+            bold.apply_to("Logs     ")
+        );
+        return;
+    };
+    if shown.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} none found for trace {id}",
+            bold.apply_to("Logs     ")
+        );
+        return;
+    }
+    let how = shown
+        .first()
+        .and_then(|l| l.matched_by.as_deref())
+        .map(|m| format!(" (matched by {m})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} {what} of trace {id}{how}",
+        bold.apply_to("Logs     ")
+    );
+    for l in shown.iter().take(ERROR_LOGS_SHOWN) {
+        let _ = writeln!(
+            out,
+            "  {} {} {} {}",
+            dim.apply_to(local(l.timestamp_unix, &opts.time_zone, false)),
+            l.service.as_deref().unwrap_or("-"),
+            l.severity.as_deref().unwrap_or("-"),
+            l.body
+        );
+    }
+    if shown.len() > ERROR_LOGS_SHOWN {
+        let _ = writeln!(
+            out,
+            "{}",
+            dim.apply_to(format!(
+                "  {} more in -o json",
+                shown.len() - ERROR_LOGS_SHOWN
+            ))
+        );
+    }
 }
 
 fn fmt_value_plain(v: f64) -> String {

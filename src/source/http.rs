@@ -136,10 +136,24 @@ impl HttpClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<(u16, bytes_body::Body), SourceError> {
+        self.get_with_headers(path, query, &[]).await
+    }
+
+    /// Like [`HttpClient::get`], with extra request headers (e.g. `Accept` where a backend
+    /// answers in protobuf unless asked for JSON).
+    pub async fn get_with_headers(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        headers: &[(&'static str, &str)],
+    ) -> Result<(u16, bytes_body::Body), SourceError> {
         let url = self.url(path);
         // The URL and parameters only: headers carry the tenant, auth and other secrets.
         tracing::debug!(backend = self.backend, %url, ?query, "GET");
         let mut request = self.client.get(&url).query(query);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         // reqwest marks both auth headers sensitive, so they never show in Debug output.
         request = match &self.auth {
             Some(Auth::Basic { username, password }) => {

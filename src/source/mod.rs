@@ -1,13 +1,21 @@
 //! Where evidence comes from. Each backend has its own client module that speaks its wire
 //! format and returns `model` values; `http` holds what they share.
 //!
-//! Dispatch is static: an enum per signal (`Metrics::Prometheus(..)`, later `Metrics::Local(..)`)
-//! instead of trait objects, so async methods need no boxing.
+//! Dispatch is static: an enum per signal (`Metrics::Prometheus(..)`, `Traces::Tempo(..)`,
+//! `Logs::Loki(..)`, later `…::Local(..)`) instead of trait objects, so async methods need no
+//! boxing. Backend JSON never leaves its client module.
 
 pub mod http;
+pub mod jaeger;
+pub mod loki;
 pub mod prometheus;
+pub mod tempo;
+
+use std::time::Duration;
 
 pub use http::SourceError;
+
+use crate::model::{LogRecord, Trace, TraceSummary};
 
 /// The metrics backend of an investigation.
 #[derive(Debug, Clone)]
@@ -80,5 +88,183 @@ impl Metrics {
         &self,
     ) -> Result<std::collections::HashMap<String, crate::model::MetricType>, SourceError> {
         delegate!(self, p => p.metadata().await)
+    }
+}
+
+/// A trace search, backend-neutral. Each backend translates what it can: Tempo into TraceQL
+/// (or tags on versions without TraceQL), Jaeger into its query parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceSearch {
+    pub service: Option<String>,
+    /// Span (operation) name.
+    pub operation: Option<String>,
+    /// Span attributes that must match, `key = value`.
+    pub tags: Vec<(String, String)>,
+    pub min_duration: Option<Duration>,
+    /// Only traces with a span whose status is error.
+    pub errors_only: bool,
+    /// Unix seconds.
+    pub start: f64,
+    pub end: f64,
+    pub limit: usize,
+    /// A backend-native query (TraceQL) that replaces the fields above.
+    pub native: Option<String>,
+}
+
+/// The traces backend: Tempo or Jaeger.
+#[derive(Debug, Clone)]
+pub enum Traces {
+    Tempo(tempo::Tempo),
+    Jaeger(jaeger::Jaeger),
+}
+
+impl Traces {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Traces::Tempo(_) => "tempo",
+            Traces::Jaeger(_) => "jaeger",
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Traces::Tempo(t) => t.base_url(),
+            Traces::Jaeger(j) => j.base_url(),
+        }
+    }
+
+    /// The trace with this id (any length of hex up to 32; shorter ids are left-padded), or
+    /// `None` when the backend does not have it.
+    pub async fn trace(&self, trace_id: &str) -> Result<Option<Trace>, SourceError> {
+        match self {
+            Traces::Tempo(t) => t.trace(trace_id).await,
+            Traces::Jaeger(j) => j.trace(trace_id).await,
+        }
+    }
+
+    pub async fn search(&self, search: &TraceSearch) -> Result<Vec<TraceSummary>, SourceError> {
+        match self {
+            Traces::Tempo(t) => t.search(search).await,
+            Traces::Jaeger(j) => j.search(search).await,
+        }
+    }
+
+    /// Services the backend has traces for.
+    pub async fn services(&self) -> Result<Vec<String>, SourceError> {
+        match self {
+            Traces::Tempo(t) => t.services().await,
+            Traces::Jaeger(j) => j.services().await,
+        }
+    }
+}
+
+/// How a trace id is found in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceMatch {
+    /// Try `Label`, then `Metadata`, then `Line`; the first that finds lines wins.
+    #[default]
+    Auto,
+    /// The trace id is a stream label: `{trace_id="…"}`.
+    Label,
+    /// The trace id is structured metadata (Loki 3) or an extracted label: `{…} | trace_id="…"`.
+    Metadata,
+    /// The trace id appears in the line: `{…} |= "…"`.
+    Line,
+}
+
+impl TraceMatch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceMatch::Auto => "auto",
+            TraceMatch::Label => "label",
+            TraceMatch::Metadata => "metadata",
+            TraceMatch::Line => "line",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TraceMatch> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(TraceMatch::Auto),
+            "label" => Some(TraceMatch::Label),
+            "metadata" => Some(TraceMatch::Metadata),
+            "line" => Some(TraceMatch::Line),
+            _ => None,
+        }
+    }
+}
+
+/// Which end of the window a log query starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    /// Newest first: with a limit, the most recent lines.
+    #[default]
+    Backward,
+    Forward,
+}
+
+/// A log query, backend-neutral.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogQuery {
+    /// A backend-native query (LogQL) that replaces `selector`, `service`, `contains` and
+    /// `min_level`.
+    pub native: Option<String>,
+    /// A stream selector to search under, e.g. `{namespace="shop"}`; default: every stream that
+    /// has the service label.
+    pub selector: Option<String>,
+    pub service: Option<String>,
+    /// Only lines containing this text.
+    pub contains: Option<String>,
+    /// Only lines of this trace.
+    pub trace_id: Option<String>,
+    /// How to find `trace_id`.
+    pub trace_match: TraceMatch,
+    /// Only records at least this severe: `error` keeps error and fatal, `warn` adds warnings…
+    pub min_level: Option<String>,
+    /// Unix nanoseconds; `start` inclusive, `end` exclusive.
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub limit: usize,
+    pub direction: Direction,
+}
+
+/// What a log query found, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogResult {
+    /// In the query's direction (newest first for backward).
+    pub records: Vec<LogRecord>,
+    /// The query that produced `records` (the last one tried when nothing matched).
+    pub query: String,
+    /// For a trace lookup: the strategy that found lines (`None` when none did).
+    pub matched_by: Option<TraceMatch>,
+    /// Strategies tried, in order, for a trace lookup.
+    pub tried: Vec<TraceMatch>,
+    /// True when `limit` cut the result short.
+    pub truncated: bool,
+}
+
+/// The logs backend.
+#[derive(Debug, Clone)]
+pub enum Logs {
+    Loki(loki::Loki),
+}
+
+impl Logs {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Logs::Loki(_) => "loki",
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Logs::Loki(l) => l.base_url(),
+        }
+    }
+
+    pub async fn logs(&self, query: &LogQuery) -> Result<LogResult, SourceError> {
+        match self {
+            Logs::Loki(l) => l.logs(query).await,
+        }
     }
 }

@@ -69,11 +69,22 @@ struct State {
     served_set: HashSet<String>,
     scrapes: u64,
     last_accept: Option<String>,
+    /// When set, incident-mode requests take their trace ids from here in turn (so that
+    /// recorded backend responses for those ids can be served); otherwise ids are random.
+    incident_ids: Vec<String>,
+    next_incident_id: usize,
 }
 
 impl Exporter {
     /// Binds 127.0.0.1:0 and serves on a background thread until dropped.
     pub fn start(incident_after: Duration) -> Exporter {
+        Exporter::start_with_incident_trace_ids(incident_after, &[])
+    }
+
+    /// Like [`Exporter::start`], but every request in incident mode carries one of `ids`, in
+    /// turn: the exemplars of the incident then point at traces whose recorded Tempo and Loki
+    /// responses a test can serve.
+    pub fn start_with_incident_trace_ids(incident_after: Duration, ids: &[&str]) -> Exporter {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind exporter on 127.0.0.1:0");
         let addr = listener
             .local_addr()
@@ -105,6 +116,8 @@ impl Exporter {
                 served_set: HashSet::new(),
                 scrapes: 0,
                 last_accept: None,
+                incident_ids: ids.iter().map(|s| s.to_string()).collect(),
+                next_incident_id: 0,
             }),
         });
         let thread_shared = Arc::clone(&shared);
@@ -247,7 +260,12 @@ impl State {
             let at = from.as_secs_f64() + dt * k as f64 / n as f64;
             let incident = at >= self.incident_after.as_secs_f64();
             let unix = round_ms(self.started_unix + at);
-            let trace_id = self.rng.trace_id();
+            let mut trace_id = self.rng.trace_id();
+            if incident && !self.incident_ids.is_empty() {
+                trace_id =
+                    self.incident_ids[self.next_incident_id % self.incident_ids.len()].clone();
+                self.next_incident_id += 1;
+            }
             let roll = self.rng.uniform();
             let (p500, p503) = if incident {
                 (0.22, 0.08)
