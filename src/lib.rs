@@ -10,6 +10,7 @@ pub mod investigate;
 pub mod model;
 pub mod report;
 pub mod source;
+pub mod store;
 pub mod timespec;
 
 mod app;
