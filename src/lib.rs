@@ -9,6 +9,7 @@ pub mod config;
 pub mod investigate;
 pub mod model;
 pub mod report;
+pub mod sink;
 pub mod source;
 pub mod store;
 pub mod timespec;

@@ -9,3 +9,4 @@ mod support;
 
 mod cli;
 mod investigate_prometheus;
+mod sink;
