@@ -1837,6 +1837,70 @@ fn item_count_counts_spans_records_and_points() {
     assert_eq!(m.item_count(), 3);
 }
 
+/// The durability promise: once a receipt resolves, the data survives SIGKILL of the sink.
+/// The test re-runs this test binary as the "sink" (see `sigkill_child`), kills it with SIGKILL
+/// right after it printed that its requests were acknowledged, and reads the file.
+#[cfg(unix)]
+#[test]
+fn acknowledged_data_survives_sigkill_of_the_sink() {
+    use std::io::{BufRead, BufReader};
+    let (_dir, path) = tmp();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::sigkill_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("OBS_STORE_SIGKILL_CHILD", &path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let acked = BufReader::new(stdout)
+        .lines()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.split_once("acked ")
+                .map(|(_, n)| n.trim().parse::<u64>().unwrap())
+        })
+        .expect("the child acknowledged its requests");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let info = Store::open_read_only(&path).unwrap().info().unwrap();
+    assert_eq!(info.spans, acked);
+    assert_eq!(acked, 200);
+}
+
+/// The "sink" half of `acknowledged_data_survives_sigkill_of_the_sink`; does nothing unless
+/// that test started it.
+#[test]
+#[ignore]
+fn sigkill_child() {
+    let Some(path) = std::env::var_os("OBS_STORE_SIGKILL_CHILD") else {
+        return;
+    };
+    let (h, w) = spawn(Path::new(&path));
+    let receipts: Vec<_> = (0..200u8)
+        .map(|i| {
+            h.submit(traces(
+                "api",
+                vec![simple_span(i / 100 + 1, i % 100 + 1, None, T0, T0 + 1)],
+            ))
+            .unwrap()
+        })
+        .collect();
+    let acked: u64 = receipts
+        .into_iter()
+        .map(|r| r.wait_blocking().unwrap().accepted)
+        .sum();
+    println!("acked {acked}");
+    // Wait to be killed, with the writer (and its connection) still open.
+    std::thread::sleep(Duration::from_secs(60));
+    drop(w);
+}
+
 /// A quick throughput measure, run on demand:
 /// `cargo test --release --lib store::tests::measure -- --ignored --nocapture`.
 #[test]
@@ -1876,7 +1940,7 @@ fn measure_group_commit_throughput() {
                                 (0..per_request)
                                     .map(|i| {
                                         let mut sp = simple_span(0, 0, None, T0, T0 + 1000);
-                                        sp.trace_id = format!("{p:08x}{r:08x}{i:016x}")
+                                        sp.trace_id = format!("{:08x}{r:08x}{i:016x}", p + 1)
                                             .into_bytes()
                                             .chunks(2)
                                             .map(|c| {
