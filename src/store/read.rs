@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
 use super::ingest::{EventRow, LinkRow};
@@ -230,56 +231,25 @@ impl Store {
 
     /// Traces matching `q`, newest first.
     pub fn search_traces(&self, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
-        let min_duration = q
-            .min_duration
-            .map(|d| d.as_nanos().min(i64::MAX as u128) as i64);
-        let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+        let (sql, args) = trace_search_sql(q);
         let p = &self.path;
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns,
-                        t.span_count, t.error_count
-                 FROM traces t
-                 WHERE (?1 IS NULL OR t.end_ns >= ?1)
-                   AND (?2 IS NULL OR t.start_ns <= ?2)
-                   AND (?3 IS NULL OR t.end_ns - t.start_ns >= ?3)
-                   AND (?4 = 0 OR t.error_count > 0)
-                   AND ((?5 IS NULL AND ?6 IS NULL) OR EXISTS (
-                        SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id
-                          AND (?5 IS NULL OR s.service = ?5)
-                          AND (?6 IS NULL OR s.name = ?6)))
-                 ORDER BY t.start_ns DESC, t.trace_id
-                 LIMIT ?7",
-            )
-            .at(p)?;
+        let mut stmt = self.conn.prepare_cached(&sql).at(p)?;
         let rows = stmt
-            .query_map(
-                params![
-                    q.start_unix_nano,
-                    q.end_unix_nano,
-                    min_duration,
-                    q.errors_only,
-                    q.service,
-                    q.operation,
-                    limit
-                ],
-                |r| {
-                    let start: i64 = r.get(3)?;
-                    let end: i64 = r.get(4)?;
-                    let spans: i64 = r.get(5)?;
-                    let errors: i64 = r.get(6)?;
-                    Ok(TraceSummary {
-                        trace_id: r.get(0)?,
-                        root_service: r.get(1)?,
-                        root_name: r.get(2)?,
-                        start_unix_nano: start,
-                        duration_ms: end.saturating_sub(start) as f64 / 1e6,
-                        span_count: Some(spans.max(0) as usize),
-                        has_error: Some(errors > 0),
-                    })
-                },
-            )
+            .query_map(params_from_iter(args), |r| {
+                let start: i64 = r.get(3)?;
+                let end: i64 = r.get(4)?;
+                let spans: i64 = r.get(5)?;
+                let errors: i64 = r.get(6)?;
+                Ok(TraceSummary {
+                    trace_id: r.get(0)?,
+                    root_service: r.get(1)?,
+                    root_name: r.get(2)?,
+                    start_unix_nano: start,
+                    duration_ms: end.saturating_sub(start) as f64 / 1e6,
+                    span_count: Some(spans.max(0) as usize),
+                    has_error: Some(errors > 0),
+                })
+            })
             .at(p)?
             .collect::<Result<Vec<_>, _>>()
             .at(p)?;
@@ -288,58 +258,24 @@ impl Store {
 
     /// Log records matching `q`, in `q.direction` order.
     pub fn logs(&self, q: &LogQuery) -> Result<Vec<LogRecord>, StoreError> {
-        let trace_id = q
-            .trace_id
-            .as_deref()
-            .map(normalize_trace_id)
-            .transpose()
-            .map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
-        let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
-        let order = match q.direction {
-            Direction::Forward => "ASC",
-            Direction::Backward => "DESC",
-        };
-        let sql = format!(
-            "SELECT l.ts, l.severity_text, l.severity_number, l.service, l.body, l.trace_id,
-                    l.span_id, l.attributes, r.attributes, l.event_name
-             FROM logs l JOIN resources r ON r.id = l.resource_id
-             WHERE (?1 IS NULL OR l.trace_id = ?1)
-               AND (?2 IS NULL OR l.service = ?2)
-               AND (?3 IS NULL OR l.ts >= ?3)
-               AND (?4 IS NULL OR l.ts <= ?4)
-               AND (?5 IS NULL OR l.severity_number >= ?5)
-               AND (?6 IS NULL OR instr(l.body, ?6) > 0)
-             ORDER BY l.ts {order}, l.id {order}
-             LIMIT ?7"
-        );
+        let (sql, args) = log_sql(q)?;
         let p = &self.path;
         let mut stmt = self.conn.prepare_cached(&sql).at(p)?;
         let rows = stmt
-            .query_map(
-                params![
-                    trace_id,
-                    q.service,
-                    q.start_unix_nano,
-                    q.end_unix_nano,
-                    q.min_severity_number,
-                    q.contains,
-                    limit
-                ],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i32>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, String>(9)?,
-                    ))
-                },
-            )
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i32>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                ))
+            })
             .at(p)?
             .collect::<Result<Vec<_>, _>>()
             .at(p)?;
@@ -596,4 +532,157 @@ fn rfc3339(nanos: i64) -> String {
     jiff::Timestamp::from_nanosecond(i128::from(nanos))
         .map(|t| t.to_string())
         .unwrap_or_else(|_| nanos.to_string())
+}
+
+/// The search query with only the filters `q` uses, so that SQLite can pick the index for
+/// each (an `?1 IS NULL OR …` condition would hide it from the planner).
+fn trace_search_sql(q: &TraceQuery) -> (String, Vec<SqlValue>) {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    let arg = |args: &mut Vec<SqlValue>, v: SqlValue| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(start) = q.start_unix_nano {
+        conds.push(format!("t.end_ns >= {}", arg(&mut args, start.into())));
+    }
+    if let Some(end) = q.end_unix_nano {
+        conds.push(format!("t.start_ns <= {}", arg(&mut args, end.into())));
+    }
+    if let Some(d) = q.min_duration {
+        let nanos = d.as_nanos().min(i64::MAX as u128) as i64;
+        conds.push(format!(
+            "t.end_ns - t.start_ns >= {}",
+            arg(&mut args, nanos.into())
+        ));
+    }
+    if q.errors_only {
+        conds.push("t.error_count > 0".to_string());
+    }
+    if q.service.is_some() || q.operation.is_some() {
+        let mut inner = vec!["s.trace_id = t.trace_id".to_string()];
+        if let Some(service) = &q.service {
+            inner.push(format!(
+                "s.service = {}",
+                arg(&mut args, service.clone().into())
+            ));
+        }
+        if let Some(op) = &q.operation {
+            inner.push(format!("s.name = {}", arg(&mut args, op.clone().into())));
+        }
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM spans s WHERE {})",
+            inner.join(" AND ")
+        ));
+    }
+    let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+    let limit = arg(&mut args, limit.into());
+    let sql = format!(
+        "SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns, t.span_count,
+                t.error_count
+         FROM traces t {}
+         ORDER BY t.start_ns DESC, t.trace_id LIMIT {limit}",
+        where_clause(&conds)
+    );
+    (sql, args)
+}
+
+fn log_sql(q: &LogQuery) -> Result<(String, Vec<SqlValue>), StoreError> {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    let arg = |args: &mut Vec<SqlValue>, v: SqlValue| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(id) = &q.trace_id {
+        let id = normalize_trace_id(id).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+        conds.push(format!("l.trace_id = {}", arg(&mut args, id.into())));
+    }
+    if let Some(service) = &q.service {
+        conds.push(format!(
+            "l.service = {}",
+            arg(&mut args, service.clone().into())
+        ));
+    }
+    if let Some(start) = q.start_unix_nano {
+        conds.push(format!("l.ts >= {}", arg(&mut args, start.into())));
+    }
+    if let Some(end) = q.end_unix_nano {
+        conds.push(format!("l.ts <= {}", arg(&mut args, end.into())));
+    }
+    if let Some(sev) = q.min_severity_number {
+        conds.push(format!(
+            "l.severity_number >= {}",
+            arg(&mut args, sev.into())
+        ));
+    }
+    if let Some(text) = &q.contains {
+        conds.push(format!(
+            "instr(l.body, {}) > 0",
+            arg(&mut args, text.clone().into())
+        ));
+    }
+    let order = match q.direction {
+        Direction::Forward => "ASC",
+        Direction::Backward => "DESC",
+    };
+    let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+    let limit = arg(&mut args, limit.into());
+    let sql = format!(
+        "SELECT l.ts, l.severity_text, l.severity_number, l.service, l.body, l.trace_id,
+                l.span_id, l.attributes, r.attributes, l.event_name
+         FROM logs l JOIN resources r ON r.id = l.resource_id {}
+         ORDER BY l.ts {order}, l.id {order} LIMIT {limit}",
+        where_clause(&conds)
+    );
+    Ok((sql, args))
+}
+
+fn where_clause(conds: &[String]) -> String {
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str, args: Vec<SqlValue>) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join(" | ")
+    }
+
+    #[test]
+    fn queries_use_the_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = schema::open_read_write(&dir.path().join("s.db")).unwrap();
+        let (sql, args) = log_sql(&LogQuery {
+            trace_id: Some("ab".repeat(16)),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(plan(&conn, &sql, args).contains("logs_by_trace"));
+        let (sql, args) = log_sql(&LogQuery {
+            service: Some("api".into()),
+            start_unix_nano: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(plan(&conn, &sql, args).contains("logs_by_service_ts"));
+        let (sql, args) = trace_search_sql(&TraceQuery {
+            start_unix_nano: Some(1),
+            end_unix_nano: Some(2),
+            service: Some("api".into()),
+            limit: 20,
+            ..Default::default()
+        });
+        let p = plan(&conn, &sql, args);
+        assert!(p.contains("traces_by_") && p.contains("spans"), "{p}");
+    }
 }

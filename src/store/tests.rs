@@ -1738,6 +1738,15 @@ fn readers_open_read_only_while_the_writer_runs() {
     assert_eq!(reader.info().unwrap().spans, 1);
     put(&h, traces("api", vec![simple_span(2, 1, None, T0, T0 + 1)]));
     assert_eq!(reader.info().unwrap().spans, 2);
+    // Even while a write transaction is open and uncommitted, readers open and read the last
+    // commit.
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker
+        .execute_batch("BEGIN IMMEDIATE; DELETE FROM spans;")
+        .unwrap();
+    let second = Store::open_read_only(&path).unwrap();
+    assert_eq!(second.info().unwrap().spans, 2);
+    blocker.execute_batch("ROLLBACK").unwrap();
     // Another read-write opener (e.g. a CLI command) coexists too.
     let rw = Store::open(&path).unwrap();
     assert_eq!(rw.info().unwrap().traces, 2);
