@@ -210,7 +210,15 @@ fn rewrite_transport_error(
     };
     let rejection = match status.code() {
         Code::Ok => return response,
-        Code::OutOfRange | Code::ResourceExhausted => Rejection::TooLarge { limit },
+        Code::OutOfRange => Rejection::TooLarge {
+            limit,
+            inflated: false,
+        },
+        // tonic's only RESOURCE_EXHAUSTED before the handler: the inflate cap.
+        Code::ResourceExhausted => Rejection::TooLarge {
+            limit,
+            inflated: true,
+        },
         Code::Internal => Rejection::BadGzip(status.message().to_string()),
         _ => {
             receiver.refuse(
@@ -278,7 +286,7 @@ impl<K: GrpcSignal> UnaryService<Vec<u8>> for Export<K> {
                     Transport::Grpc,
                     K::SIGNAL,
                     Encoding::Protobuf,
-                    &body,
+                    body,
                     slot,
                     started,
                 )

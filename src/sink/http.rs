@@ -8,10 +8,10 @@
 //! it); 400 is permanent, 503 with `Retry-After` is "retry later".
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, BodyDataStream};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -129,14 +129,22 @@ async fn export(
 ) -> Response {
     let started = Instant::now();
     let reply = reply_encoding(&headers);
-    let result = match read_request(&receiver, &headers, body).await {
-        Ok((encoding, bytes, slot)) => {
-            receiver
-                .ingest(Transport::Http, signal, encoding, &bytes, slot, started)
-                .await
-        }
+    let result = match check_headers(&receiver, &headers) {
+        Ok((encoding, gzip)) => match read_body(&receiver, &headers, body, gzip).await {
+            Ok((bytes, slot)) => {
+                // Counts its own outcome.
+                receiver
+                    .ingest(Transport::Http, signal, encoding, bytes, slot, started)
+                    .await
+            }
+            Err(rejection) => {
+                receiver.refuse(Transport::Http, signal, &rejection);
+                Err(rejection)
+            }
+        },
         Err(rejection) => {
             receiver.refuse(Transport::Http, signal, &rejection);
+            drain(body.into_data_stream(), &headers).await;
             Err(rejection)
         }
     };
@@ -146,12 +154,8 @@ async fn export(
     }
 }
 
-/// Checks the headers, then reads and inflates the body within the limits.
-async fn read_request(
-    receiver: &Receiver,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<(Encoding, Vec<u8>, super::DecodeSlot), Rejection> {
+/// Authentication, content type and content encoding: everything decided from the headers.
+fn check_headers(receiver: &Receiver, headers: &HeaderMap) -> Result<(Encoding, bool), Rejection> {
     if !receiver.authorized(
         headers
             .get(header::AUTHORIZATION)
@@ -179,45 +183,107 @@ async fn read_request(
             ));
         }
     };
-    let config = receiver.config();
-    let limit = config.max_request_bytes;
-    let declared = headers
+    Ok((encoding, gzip))
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Reads the body within the size limit and the body timeout, holding a decode slot, and
+/// inflates it when it is gzip.
+async fn read_body(
+    receiver: &Receiver,
+    headers: &HeaderMap,
+    body: Body,
+    gzip: bool,
+) -> Result<(Vec<u8>, super::DecodeSlot), Rejection> {
+    let config = receiver.config();
+    let limit = config.max_request_bytes;
+    let declared = content_length(headers);
+    let mut stream = body.into_data_stream();
     if declared.is_some_and(|n| n > limit as u64) {
-        // Refuse before reading a byte of it.
-        return Err(Rejection::TooLarge { limit });
+        // Refused without keeping a byte of it.
+        drain(stream, headers).await;
+        return Err(Rejection::TooLarge {
+            limit,
+            inflated: false,
+        });
     }
     let slot = receiver.decode_slot().await;
     let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
-    let bytes = tokio::time::timeout(config.body_timeout, read_capped(body, limit, capacity))
-        .await
-        .map_err(|_| {
-            Rejection::BodyRead(format!(
-                "the body did not arrive within {}s",
-                config.body_timeout.as_secs()
-            ))
-        })??;
+    let read = tokio::time::timeout(
+        config.body_timeout,
+        read_capped(&mut stream, limit, capacity),
+    )
+    .await
+    .map_err(|_| {
+        Rejection::BodyRead(format!(
+            "the body did not arrive within {}s",
+            config.body_timeout.as_secs()
+        ))
+    })?;
+    let bytes = match read {
+        Err(rejection @ Rejection::TooLarge { .. }) => {
+            drop(slot);
+            drain(stream, headers).await;
+            return Err(rejection);
+        }
+        other => other?,
+    };
     let bytes = if gzip {
         decode::gunzip_capped(&bytes, limit)?
     } else {
         bytes
     };
-    Ok((encoding, bytes, slot))
+    Ok((bytes, slot))
 }
 
-async fn read_capped(body: Body, limit: usize, capacity: usize) -> Result<Vec<u8>, Rejection> {
-    let mut stream = body.into_data_stream();
+async fn read_capped(
+    stream: &mut BodyDataStream,
+    limit: usize,
+    capacity: usize,
+) -> Result<Vec<u8>, Rejection> {
     let mut buf = Vec::with_capacity(capacity);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| Rejection::BodyRead(e.to_string()))?;
         if buf.len().saturating_add(chunk.len()) > limit {
-            return Err(Rejection::TooLarge { limit });
+            return Err(Rejection::TooLarge {
+                limit,
+                inflated: false,
+            });
         }
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)
+}
+
+/// Most of a refused request's body read and thrown away, so that the answer can be sent.
+const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+/// Reads and discards what is left of a refused request's body (up to [`DRAIN_BYTES`], for at
+/// most [`DRAIN_TIME`]). An HTTP/1.1 client writes its whole body before it reads the answer;
+/// if the server closes the connection first, the client sees a broken pipe instead of the
+/// 401, 413 or 415 that says what to fix. Bodies declared larger than that are not drained:
+/// the connection is closed.
+async fn drain(mut stream: BodyDataStream, headers: &HeaderMap) {
+    if content_length(headers).is_some_and(|n| n > DRAIN_BYTES) {
+        return;
+    }
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut seen = 0u64;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen = seen.saturating_add(chunk.len() as u64);
+            if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 fn success(signal: Signal, encoding: Encoding, committed: &Committed) -> Response {

@@ -43,6 +43,10 @@ pub use run::{SinkOptions, SinkUsageError, default_store_path, parse_size, run};
 /// Default largest request, after decompression (HTTP) or per message (gRPC).
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 
+/// Bodies up to this size are decoded on the async worker that received them (well under a
+/// millisecond); larger ones on the blocking pool.
+const INLINE_DECODE_BYTES: usize = 1024 * 1024;
+
 /// Which receiver a request came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -130,9 +134,15 @@ pub enum Rejection {
     #[error("unsupported Content-Encoding {0:?}: send gzip or an uncompressed body")]
     UnsupportedContentEncoding(String),
     #[error(
-        "the request is larger than the limit of {limit} bytes (after decompression); send smaller batches or raise --max-request-size"
+        "the request {} the limit of {limit} bytes; send smaller batches or raise --max-request-size",
+        if *.inflated { "inflates to more than" } else { "is larger than" }
     )]
-    TooLarge { limit: usize },
+    TooLarge {
+        limit: usize,
+        /// The limit was hit while inflating a compressed body (a gzip bomb, or a batch that
+        /// compresses very well), not by the bytes on the wire.
+        inflated: bool,
+    },
     #[error("{0}")]
     BadGzip(String),
     #[error("could not read the request body: {0}")]
@@ -177,7 +187,10 @@ impl Rejection {
 impl From<InflateError> for Rejection {
     fn from(e: InflateError) -> Self {
         match e {
-            InflateError::TooLarge { limit } => Rejection::TooLarge { limit },
+            InflateError::TooLarge { limit } => Rejection::TooLarge {
+                limit,
+                inflated: true,
+            },
             InflateError::Corrupt { .. } => Rejection::BadGzip(e.to_string()),
         }
     }
@@ -257,7 +270,7 @@ impl Receiver {
         transport: Transport,
         signal: Signal,
         encoding: Encoding,
-        body: &[u8],
+        body: Vec<u8>,
         slot: DecodeSlot,
         started: Instant,
     ) -> Result<Committed, Rejection> {
@@ -270,11 +283,21 @@ impl Receiver {
         &self,
         signal: Signal,
         encoding: Encoding,
-        body: &[u8],
+        body: Vec<u8>,
         slot: DecodeSlot,
     ) -> Result<Committed, Rejection> {
         let stats = &self.inner.stats;
-        let payload = decode::decode(signal, encoding, body)?;
+        let payload = if body.len() > INLINE_DECODE_BYTES {
+            // A big body takes tens of milliseconds to decode: not on an async worker, where it
+            // would stall every other connection on that thread.
+            tokio::task::spawn_blocking(move || decode::decode(signal, encoding, &body))
+                .await
+                .map_err(|e| {
+                    Rejection::BodyRead(format!("the decoder failed on this body: {e}"))
+                })??
+        } else {
+            decode::decode(signal, encoding, &body)?
+        };
         let items = payload.item_count();
         stats.received(signal, items);
         if items == 0 {
