@@ -38,6 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('inv', 'inv', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print log lines from Loki: of a trace, of a service, or for a LogQL query')
+            [CompletionResult]::new('sink', 'sink', [CompletionResultType]::ParameterValue, 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Inspect the embedded store')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -176,6 +178,75 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'obs;sink' {
+            [CompletionResult]::new('--grpc', '--grpc', [CompletionResultType]::ParameterName, 'Where to listen for OTLP/gRPC: host:port (port 0 picks a free port), or "off"')
+            [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Where to listen for OTLP/HTTP: host:port (port 0 picks a free port), or "off"')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]')
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Delete data older than this, by its own timestamps, e.g. 7d or 12h [default: keep all]')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Keep the store''s data under this size by deleting the oldest first, e.g. 2GiB or 500MB [default: no limit]')
+            [CompletionResult]::new('--max-request-size', '--max-request-size', [CompletionResultType]::ParameterName, 'Largest request accepted (HTTP body after decompression, gRPC message)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;store' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'obs;store;info' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;store;help' {
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'obs;store;help;info' {
+            break
+        }
+        'obs;store;help;help' {
+            break
+        }
         'obs;config' {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
@@ -212,6 +283,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('investigate', 'investigate', [CompletionResultType]::ParameterValue, 'Find the error spike and rank the metrics that moved with it, and before it')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print log lines from Loki: of a trace, of a service, or for a LogQL query')
+            [CompletionResult]::new('sink', 'sink', [CompletionResultType]::ParameterValue, 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Inspect the embedded store')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -224,6 +297,16 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             break
         }
         'obs;help;logs' {
+            break
+        }
+        'obs;help;sink' {
+            break
+        }
+        'obs;help;store' {
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)')
+            break
+        }
+        'obs;help;store;info' {
             break
         }
         'obs;help;config' {

@@ -39,6 +39,8 @@ complete -c obs -n "__fish_obs_needs_command" -f -a "investigate" -d 'Find the e
 complete -c obs -n "__fish_obs_needs_command" -f -a "inv" -d 'Find the error spike and rank the metrics that moved with it, and before it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
 complete -c obs -n "__fish_obs_needs_command" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_needs_command" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_needs_command" -f -a "store" -d 'Inspect the embedded store'
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
 complete -c obs -n "__fish_obs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c obs -n "__fish_obs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -168,6 +170,51 @@ complete -c obs -n "__fish_obs_using_subcommand logs" -s v -l verbose -d 'More l
 complete -c obs -n "__fish_obs_using_subcommand logs" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand sink" -l grpc -d 'Where to listen for OTLP/gRPC: host:port (port 0 picks a free port), or "off"' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l http -d 'Where to listen for OTLP/HTTP: host:port (port 0 picks a free port), or "off"' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l store -d 'The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand sink" -l max-age -d 'Delete data older than this, by its own timestamps, e.g. 7d or 12h [default: keep all]' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l max-size -d 'Keep the store\'s data under this size by deleting the oldest first, e.g. 2GiB or 500MB [default: no limit]' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l max-request-size -d 'Largest request accepted (HTTP body after decompression, gRPC message)' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l token -d 'Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand sink" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand sink" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand sink" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand sink" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand sink" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand sink" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l store -d 'The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand config" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand config" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -190,9 +237,12 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'

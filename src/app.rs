@@ -7,13 +7,16 @@ use anyhow::Context as _;
 use clap::CommandFactory;
 
 use crate::analysis::spantree;
-use crate::cli::{Cli, ColorChoice, Command, InvestigateArgs, LogsArgs, Output, TraceArgs};
-use crate::config::{self, Config, ConfigError, Overrides, Source, TraceBackend};
+use crate::cli::{
+    Cli, ColorChoice, Command, InvestigateArgs, LogsArgs, Output, SinkArgs, StoreCommand, TraceArgs,
+};
+use crate::config::{self, Config, ConfigError, Overrides, Secret, Source, TraceBackend};
 use crate::investigate;
 use crate::model::LogRecord;
 use crate::model::trace::{InvalidId, normalize_trace_id};
 use crate::report::text::{TextOptions, render};
 use crate::report::waterfall::{self, WaterfallOptions};
+use crate::sink::{self, SinkUsageError};
 use crate::source::jaeger::Jaeger;
 use crate::source::loki::Loki;
 use crate::source::tempo::Tempo;
@@ -72,6 +75,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Investigate(args) => investigate_command(&cli, args),
         Command::Trace(args) => trace_command(&cli, args),
         Command::Logs(args) => logs_command(&cli, args),
+        Command::Sink(args) => sink_command(&cli, args),
+        Command::Store(StoreCommand::Info(args)) => store_info_command(&cli, args.store.as_deref()),
     }
 }
 
@@ -83,6 +88,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<TimeSpecError>()
             || e.is::<InvalidId>()
             || e.is::<UsageError>()
+            || e.is::<SinkUsageError>()
     });
     if usage { 2 } else { 1 }
 }
@@ -497,4 +503,111 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         ))?,
     }
     Ok(if report.any_source_failed() { 1 } else { 0 })
+}
+
+fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {
+    let env = |k: &str| std::env::var(k).ok();
+    let off = |addr: &str| (!addr.eq_ignore_ascii_case("off")).then(|| addr.to_string());
+    let max_age = args
+        .max_age
+        .as_deref()
+        .map(timespec::parse_duration)
+        .transpose()?;
+    if max_age.is_some_and(|d| d.is_zero()) {
+        return Err(SinkUsageError::Zero { flag: "--max-age" }.into());
+    }
+    let max_size = args
+        .max_size
+        .as_deref()
+        .map(|s| sink::parse_size("--max-size", s))
+        .transpose()?;
+    let max_request = sink::parse_size("--max-request-size", &args.max_request_size)?;
+    if max_size == Some(0) {
+        return Err(SinkUsageError::Zero { flag: "--max-size" }.into());
+    }
+    if max_request == 0 {
+        return Err(SinkUsageError::Zero {
+            flag: "--max-request-size",
+        }
+        .into());
+    }
+    let options = sink::SinkOptions {
+        grpc: off(&args.grpc),
+        http: off(&args.http),
+        store: sink::store_path(args.store.as_deref(), &env)?,
+        retention: crate::store::Retention {
+            max_age,
+            max_size_bytes: max_size,
+        },
+        receiver: sink::ReceiverConfig {
+            max_request_bytes: usize::try_from(max_request).unwrap_or(usize::MAX),
+            token: args
+                .token
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
+            ..sink::ReceiverConfig::default()
+        },
+        json: cli.global.output == Output::Json,
+        quiet: cli.global.quiet,
+        drain_timeout: std::time::Duration::from_secs(30),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(sink::run(options))?;
+    Ok(0)
+}
+
+fn store_info_command(cli: &Cli, store: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    let env = |k: &str| std::env::var(k).ok();
+    let path = sink::store_path(store, &env)?;
+    let info = crate::store::Store::open_read_only(&path)?.info()?;
+    match cli.global.output {
+        Output::Json => print(&(serde_json::to_string_pretty(&info)? + "\n"))?,
+        Output::Text => print(&render_store_info(&info))?,
+    }
+    Ok(0)
+}
+
+/// `obs store info` as text: one aligned line per fact.
+fn render_store_info(info: &crate::store::StoreInfo) -> String {
+    let services = if info.services.is_empty() {
+        "(none)".to_string()
+    } else {
+        info.services.join(", ")
+    };
+    let none = || "-".to_string();
+    let rows = [
+        ("store", info.path.clone()),
+        ("schema", format!("v{}", info.schema_version)),
+        ("size", format_bytes(info.size_bytes)),
+        ("spans", info.spans.to_string()),
+        ("traces", info.traces.to_string()),
+        ("logs", info.logs.to_string()),
+        ("metric points", info.metric_points.to_string()),
+        ("series", info.series.to_string()),
+        ("exemplars", info.exemplars.to_string()),
+        ("services", services),
+        ("first", info.first.clone().unwrap_or_else(none)),
+        ("last", info.last.clone().unwrap_or_else(none)),
+    ];
+    rows.iter().map(|(k, v)| format!("{k:<14} {v}\n")).collect()
+}
+
+fn format_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

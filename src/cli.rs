@@ -63,6 +63,11 @@ pub enum Command {
     Trace(Box<TraceArgs>),
     /// Print log lines from Loki: of a trace, of a service, or for a LogQL query
     Logs(Box<LogsArgs>),
+    /// Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped
+    Sink(Box<SinkArgs>),
+    /// Inspect the embedded store
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Print the resolved configuration (secrets masked) and where each value came from
     Config,
     /// Print a shell completion script
@@ -247,4 +252,47 @@ pub struct LogsArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SinkArgs {
+    /// Where to listen for OTLP/gRPC: host:port (port 0 picks a free port), or "off"
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4317")]
+    pub grpc: String,
+    /// Where to listen for OTLP/HTTP: host:port (port 0 picks a free port), or "off"
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4318")]
+    pub http: String,
+    /// The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Delete data older than this, by its own timestamps, e.g. 7d or 12h [default: keep all]
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
+    /// Keep the store's data under this size by deleting the oldest first, e.g. 2GiB or 500MB [default: no limit]
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+    /// Largest request accepted (HTTP body after decompression, gRPC message)
+    #[arg(long, value_name = "SIZE", default_value = "8MiB")]
+    pub max_request_size: String,
+    /// Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "OBS_SINK_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)
+    Info(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
 }

@@ -9,7 +9,9 @@ pub mod config;
 pub mod investigate;
 pub mod model;
 pub mod report;
+pub mod sink;
 pub mod source;
+pub mod store;
 pub mod timespec;
 
 mod app;

@@ -11,4 +11,5 @@ mod backends;
 mod cli;
 mod investigate_follow;
 mod investigate_prometheus;
+mod sink;
 mod trace_logs;

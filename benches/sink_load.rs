@@ -1,0 +1,552 @@
+//! Load benchmark for `obs sink` (not a test): several concurrent clients send realistic span
+//! batches (512 spans of ~10 attributes, 32 traces of 16 spans, protobuf) over OTLP/HTTP and
+//! then over OTLP/gRPC to an in-process sink writing a temporary store, each client sending
+//! its next batch as soon as the previous one is acknowledged (after commit). Reports
+//! acknowledged spans/s, acknowledgement latency (p50, p99), the process's peak RSS per phase,
+//! and a decode-only baseline of the same payloads on every core.
+//!
+//! `cargo bench --bench sink_load` (release). Environment: `OBS_BENCH_SECONDS` per phase
+//! (default 10), `OBS_BENCH_CLIENTS` (default 8).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use obs::sink::decode::{Encoding, Signal, decode};
+use obs::sink::{Receiver, ReceiverConfig};
+use obs::store::WriterConfig;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
+use prost::Message as _;
+
+const SPANS_PER_BATCH: usize = 512;
+const SPANS_PER_TRACE: usize = 16;
+const TRACES_PER_BATCH: usize = SPANS_PER_BATCH / SPANS_PER_TRACE;
+/// The first half of every template trace id; the second half is the batch number.
+const TRACE_ID_MARK: [u8; 7] = *b"obsload";
+
+fn main() -> anyhow::Result<()> {
+    let seconds: u64 = env_or("OBS_BENCH_SECONDS", 10)?;
+    let clients: usize = env_or("OBS_BENCH_CLIENTS", 8)?;
+    let template = Template::new();
+    println!(
+        "payload: {SPANS_PER_BATCH} spans per request ({TRACES_PER_BATCH} traces x {SPANS_PER_TRACE}), ~10 attributes each, {} bytes protobuf",
+        template.bytes.len()
+    );
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    let baseline = decode_only(&template, Duration::from_secs(seconds.min(5)))?;
+    println!(
+        "decode-only baseline ({} threads): {:.0} spans/s",
+        baseline.threads, baseline.spans_per_sec
+    );
+
+    clear_peak_rss();
+    let direct = store_only(&template, clients, Duration::from_secs(seconds))?;
+    println!(
+        "store only, no transport ({clients} writers: decode, submit, wait for the commit): {:.0} spans/s, peak RSS {} MiB",
+        direct,
+        peak_rss_kib().unwrap_or(0) / 1024,
+    );
+
+    for transport in [Transport::Http, Transport::Grpc] {
+        clear_peak_rss();
+        let result = run_load(&template, transport, clients, Duration::from_secs(seconds))?;
+        println!(
+            "{:<5} {clients} clients: {:.0} acknowledged spans/s ({} requests, {} refused as overloaded), ack latency p50 {:.1} ms, p99 {:.1} ms, peak RSS {} MiB; {:.1}x below decode-only",
+            transport.name(),
+            result.spans_per_sec,
+            result.requests,
+            result.overloaded,
+            result.p50.as_secs_f64() * 1e3,
+            result.p99.as_secs_f64() * 1e3,
+            peak_rss_kib().unwrap_or(0) / 1024,
+            baseline.spans_per_sec / result.spans_per_sec,
+        );
+    }
+    Ok(())
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// One encoded batch, and where its trace ids sit, so that each request gets fresh ids with a
+/// memcpy and a few stores instead of a re-encode (the clients share the cores with the sink).
+struct Template {
+    bytes: Vec<u8>,
+    trace_id_offsets: Vec<usize>,
+}
+
+impl Template {
+    fn new() -> Template {
+        let request = batch();
+        let bytes = request.encode_to_vec();
+        let mut trace_id_offsets = Vec::new();
+        for t in 0..TRACES_PER_BATCH {
+            let id = template_trace_id(t);
+            let mut from = 0;
+            while let Some(at) = find(&bytes[from..], &id) {
+                trace_id_offsets.push(from + at);
+                from += at + id.len();
+            }
+        }
+        assert_eq!(
+            trace_id_offsets.len(),
+            SPANS_PER_BATCH,
+            "every span's trace id is found once"
+        );
+        Template {
+            bytes,
+            trace_id_offsets,
+        }
+    }
+
+    /// Batch `n` of the run: the template with trace ids unique to `n`.
+    fn body(&self, n: u64) -> Vec<u8> {
+        let mut body = self.bytes.clone();
+        for &at in &self.trace_id_offsets {
+            body[at + 8..at + 16].copy_from_slice(&n.to_be_bytes());
+        }
+        body
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn template_trace_id(t: usize) -> [u8; 16] {
+    let mut id = [0xff; 16];
+    id[..7].copy_from_slice(&TRACE_ID_MARK);
+    id[7] = u8::try_from(t).unwrap_or(u8::MAX);
+    id
+}
+
+/// 32 traces of 16 spans, each span with the attributes an HTTP service and its database
+/// client typically set.
+fn batch() -> ExportTraceServiceRequest {
+    let kv = |k: &str, v: Value| KeyValue {
+        key: k.to_string(),
+        value: Some(AnyValue { value: Some(v) }),
+        ..Default::default()
+    };
+    let s = |v: &str| Value::StringValue(v.to_string());
+    let start = 1_767_225_600_000_000_000u64;
+    let mut spans = Vec::with_capacity(SPANS_PER_BATCH);
+    for t in 0..TRACES_PER_BATCH {
+        for i in 0..SPANS_PER_TRACE {
+            let span_id = |i: usize| ((t as u64) << 32 | (i as u64 + 1)).to_be_bytes().to_vec();
+            let t0 = start + (t as u64) * 10_000_000 + (i as u64) * 100_000;
+            spans.push(Span {
+                trace_id: template_trace_id(t).to_vec(),
+                span_id: span_id(i),
+                parent_span_id: if i == 0 { Vec::new() } else { span_id(0) },
+                name: if i == 0 {
+                    "GET /api/cart".into()
+                } else {
+                    "SELECT cart_items".into()
+                },
+                kind: if i == 0 {
+                    span::SpanKind::Server
+                } else {
+                    span::SpanKind::Client
+                } as i32,
+                start_time_unix_nano: t0,
+                end_time_unix_nano: t0 + 2_500_000,
+                attributes: vec![
+                    kv("http.request.method", s("GET")),
+                    kv("http.route", s("/api/cart")),
+                    kv("http.response.status_code", Value::IntValue(200)),
+                    kv("server.address", s("cart.internal")),
+                    kv("server.port", Value::IntValue(8080)),
+                    kv("db.system.name", s("postgresql")),
+                    kv(
+                        "db.query.text",
+                        s("SELECT id, sku, qty FROM cart_items WHERE cart_id = $1"),
+                    ),
+                    kv("user.id", s(&format!("user-{}", t * 7919 % 1000))),
+                    kv("cache.hit", Value::BoolValue(i % 3 == 0)),
+                    kv("net.peer.latency_ratio", Value::DoubleValue(0.25)),
+                ],
+                status: Some(Status::default()),
+                ..Default::default()
+            });
+        }
+    }
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![
+                    kv("service.name", s("cart")),
+                    kv("service.version", s("1.4.2")),
+                    kv("host.name", s("node-7")),
+                    kv("k8s.pod.name", s("cart-7d9f8b6c5-x2x9q")),
+                ],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: "cart-http".into(),
+                    version: "0.9.0".into(),
+                    ..Default::default()
+                }),
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+struct Baseline {
+    threads: usize,
+    spans_per_sec: f64,
+}
+
+/// Decoding (and checking) the same bodies on every core, nothing else: the ceiling.
+fn decode_only(template: &Template, duration: Duration) -> anyhow::Result<Baseline> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new((0..16).map(|n| template.body(n)).collect());
+    let started = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let bodies = Arc::clone(&bodies);
+            std::thread::spawn(move || -> anyhow::Result<u64> {
+                let mut spans = 0;
+                let mut i = 0;
+                while started.elapsed() < duration {
+                    let payload = decode(Signal::Traces, Encoding::Protobuf, &bodies[i % 16])?;
+                    spans += payload.item_count();
+                    i += 1;
+                }
+                Ok(spans)
+            })
+        })
+        .collect();
+    let mut spans = 0;
+    for h in handles {
+        spans += h
+            .join()
+            .map_err(|_| anyhow::anyhow!("a decode thread panicked"))??;
+    }
+    Ok(Baseline {
+        threads,
+        spans_per_sec: spans as f64 / started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The same batches decoded and submitted straight to the store writer from `clients` tasks,
+/// each waiting for its commit: the sink minus HTTP and gRPC, to tell transport cost from
+/// storage cost.
+fn store_only(template: &Template, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let (handle, writer) =
+        obs::store::spawn_writer(&dir.path().join("sink.db"), WriterConfig::default())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let template = Arc::new(Template {
+        bytes: template.bytes.clone(),
+        trace_id_offsets: template.trace_id_offsets.clone(),
+    });
+    let spans = runtime.block_on(async move {
+        let next = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..clients {
+            let (template, next, handle) =
+                (Arc::clone(&template), Arc::clone(&next), handle.clone());
+            tasks.spawn(async move {
+                let mut spans = 0u64;
+                while started.elapsed() < duration {
+                    let body = template.body(next.fetch_add(1, Ordering::Relaxed));
+                    let payload = decode(Signal::Traces, Encoding::Protobuf, &body)?;
+                    match handle.submit(payload) {
+                        Ok(receipt) => spans += receipt.wait().await?.accepted,
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                }
+                anyhow::Ok(spans)
+            });
+        }
+        let mut spans = 0;
+        while let Some(joined) = tasks.join_next().await {
+            spans += joined??;
+        }
+        anyhow::Ok(spans as f64 / started.elapsed().as_secs_f64())
+    })?;
+    writer.shutdown()?;
+    Ok(spans)
+}
+
+#[derive(Clone, Copy)]
+enum Transport {
+    Http,
+    Grpc,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::Http => "HTTP",
+            Transport::Grpc => "gRPC",
+        }
+    }
+}
+
+struct LoadResult {
+    spans_per_sec: f64,
+    requests: u64,
+    overloaded: u64,
+    p50: Duration,
+    p99: Duration,
+}
+
+fn run_load(
+    template: &Template,
+    transport: Transport,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<LoadResult> {
+    let dir = tempfile::tempdir()?;
+    let (writer_handle, writer) =
+        obs::store::spawn_writer(&dir.path().join("sink.db"), WriterConfig::default())?;
+    let receiver = Receiver::new(writer_handle, ReceiverConfig::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let template_bytes = Arc::new(Template {
+        bytes: template.bytes.clone(),
+        trace_id_offsets: template.trace_id_offsets.clone(),
+    });
+    let result = runtime.block_on(async move {
+        let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let (grpc_addr, http_addr) = (grpc.local_addr()?, http.local_addr()?);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let servers = [
+            tokio::spawn({
+                let (receiver, shutdown) = (receiver.clone(), stopped(stop_rx.clone()));
+                async move {
+                    let _ = obs::sink::grpc::serve(grpc, receiver, shutdown).await;
+                }
+            }),
+            tokio::spawn({
+                let (receiver, shutdown) = (receiver.clone(), stopped(stop_rx));
+                async move {
+                    let _ = obs::sink::http::serve(http, receiver, shutdown).await;
+                }
+            }),
+        ];
+
+        let next = Arc::new(AtomicU64::new(0));
+        let overloaded = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..clients {
+            let (template, next, overloaded, done) = (
+                Arc::clone(&template_bytes),
+                Arc::clone(&next),
+                Arc::clone(&overloaded),
+                Arc::clone(&done),
+            );
+            tasks.spawn(async move {
+                let mut client = Client::new(transport, http_addr, grpc_addr).await?;
+                let mut latencies = Vec::new();
+                while !done.load(Ordering::Relaxed) {
+                    let body = template.body(next.fetch_add(1, Ordering::Relaxed));
+                    loop {
+                        let sent = Instant::now();
+                        match client.send(body.clone()).await? {
+                            Ack::Ok => {
+                                latencies.push(sent.elapsed());
+                                break;
+                            }
+                            Ack::Overloaded(wait) => {
+                                overloaded.fetch_add(1, Ordering::Relaxed);
+                                tokio::time::sleep(wait).await;
+                            }
+                        }
+                    }
+                }
+                anyhow::Ok(latencies)
+            });
+        }
+        tokio::time::sleep(duration).await;
+        done.store(true, Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            latencies.extend(joined??);
+        }
+        let elapsed = started.elapsed();
+        let _ = stop_tx.send(true);
+        for server in servers {
+            let _ = server.await;
+        }
+        latencies.sort();
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        let requests = latencies.len() as u64;
+        anyhow::Ok(LoadResult {
+            spans_per_sec: (requests * SPANS_PER_BATCH as u64) as f64 / elapsed.as_secs_f64(),
+            requests,
+            overloaded: overloaded.load(Ordering::Relaxed),
+            p50: pct(0.50),
+            p99: pct(0.99),
+        })
+    })?;
+    writer
+        .shutdown()
+        .context("the store writer failed at shutdown")?;
+    Ok(result)
+}
+
+enum Ack {
+    Ok,
+    Overloaded(Duration),
+}
+
+enum Client {
+    Http {
+        client: reqwest::Client,
+        url: String,
+    },
+    Grpc {
+        grpc: tonic::client::Grpc<tonic::transport::Channel>,
+    },
+}
+
+impl Client {
+    async fn new(
+        transport: Transport,
+        http: std::net::SocketAddr,
+        grpc: std::net::SocketAddr,
+    ) -> anyhow::Result<Client> {
+        Ok(match transport {
+            Transport::Http => Client::Http {
+                client: reqwest::Client::new(),
+                url: format!("http://{http}/v1/traces"),
+            },
+            Transport::Grpc => Client::Grpc {
+                grpc: tonic::client::Grpc::new(
+                    tonic::transport::Channel::from_shared(format!("http://{grpc}"))?
+                        .connect()
+                        .await?,
+                ),
+            },
+        })
+    }
+
+    async fn send(&mut self, body: Vec<u8>) -> anyhow::Result<Ack> {
+        match self {
+            Client::Http { client, url } => {
+                let response = client
+                    .post(url.as_str())
+                    .header("content-type", "application/x-protobuf")
+                    .body(body)
+                    .send()
+                    .await?;
+                match response.status().as_u16() {
+                    200 => {
+                        response.bytes().await?;
+                        Ok(Ack::Ok)
+                    }
+                    503 => Ok(Ack::Overloaded(Duration::from_millis(20))),
+                    other => anyhow::bail!("HTTP {other}: {}", response.text().await?),
+                }
+            }
+            Client::Grpc { grpc } => {
+                grpc.ready().await?;
+                let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+                    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                );
+                match grpc.unary(tonic::Request::new(body), path, Raw).await {
+                    Ok(_) => Ok(Ack::Ok),
+                    Err(s) if s.code() == tonic::Code::Unavailable => {
+                        Ok(Ack::Overloaded(Duration::from_millis(20)))
+                    }
+                    Err(s) => anyhow::bail!("gRPC {s:?}"),
+                }
+            }
+        }
+    }
+}
+
+/// Sends pre-encoded request bytes as the gRPC message; the response is not decoded.
+#[derive(Clone, Copy)]
+struct Raw;
+
+impl tonic::codec::Codec for Raw {
+    type Encode = Vec<u8>;
+    type Decode = ();
+    type Encoder = Raw;
+    type Decoder = Raw;
+    fn encoder(&mut self) -> Raw {
+        Raw
+    }
+    fn decoder(&mut self) -> Raw {
+        Raw
+    }
+}
+
+impl tonic::codec::Encoder for Raw {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        use prost::bytes::BufMut as _;
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for Raw {
+    type Item = ();
+    type Error = tonic::Status;
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<()>, tonic::Status> {
+        use prost::bytes::Buf as _;
+        src.advance(src.remaining());
+        Ok(Some(()))
+    }
+}
+
+/// Resets the peak RSS (`VmHWM`) to the current RSS (Linux ≥ 4.0; ignored elsewhere).
+fn clear_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

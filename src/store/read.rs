@@ -1,0 +1,688 @@
+//! The read side: queries that return the backend-neutral model. Any number of readers may
+//! open the file while the sink writes it (WAL: readers see the last commit, never a partial one).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use serde::Serialize;
+
+use super::ingest::{EventRow, LinkRow};
+use super::{SqlContext, StoreError, schema};
+use crate::model::trace::{Attributes, SpanEvent, SpanLink, normalize_trace_id};
+use crate::model::{Exemplar, Labels, LogRecord, Span, SpanKind, StatusCode, Trace, TraceSummary};
+
+/// Filters for [`Store::search_traces`]. Times are unix nanoseconds, both ends inclusive;
+/// `None` is unbounded. A trace matches when it overlaps the window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceQuery {
+    /// Some span of the trace belongs to this service.
+    pub service: Option<String>,
+    /// Some span of the trace has this name (and the service, when both are given).
+    pub operation: Option<String>,
+    pub start_unix_nano: Option<i64>,
+    pub end_unix_nano: Option<i64>,
+    /// The trace (first span start to last span end) lasts at least this long.
+    pub min_duration: Option<Duration>,
+    /// The trace has a span with status ERROR.
+    pub errors_only: bool,
+    /// At most this many, newest first; 0 means no limit.
+    pub limit: usize,
+}
+
+/// Order of [`Store::logs`] results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Direction {
+    /// Oldest first.
+    Forward,
+    /// Newest first (what a terminal wants to show).
+    #[default]
+    Backward,
+}
+
+/// Filters for [`Store::logs`]. Times are unix nanoseconds, both ends inclusive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogQuery {
+    /// Lowercase or upper-case hex; shorter ids are zero-padded.
+    pub trace_id: Option<String>,
+    pub service: Option<String>,
+    pub start_unix_nano: Option<i64>,
+    pub end_unix_nano: Option<i64>,
+    /// Records with at least this OpenTelemetry severity number (1–24; 17 = ERROR).
+    pub min_severity_number: Option<i32>,
+    /// The body contains this text (case-sensitive, like LogQL `|=`).
+    pub contains: Option<String>,
+    /// At most this many; 0 means no limit.
+    pub limit: usize,
+    pub direction: Direction,
+}
+
+/// One stored series with its raw samples, in time order: what an offline PromQL evaluator
+/// works from. Values are as stored: NaN is NaN, and a staleness marker is Prometheus's
+/// stale NaN ([`STALE_NAN`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawSeries {
+    /// All labels, `__name__` included.
+    pub labels: Labels,
+    /// (unix nanoseconds, value).
+    pub samples: Vec<(i64, f64)>,
+}
+
+/// The bit pattern Prometheus uses for staleness markers.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+/// A staleness marker as a value; test with `v.to_bits() == STALE_NAN_BITS`.
+pub const STALE_NAN: f64 = f64::from_bits(STALE_NAN_BITS);
+
+/// What `obs store info` shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreInfo {
+    pub path: String,
+    pub schema_version: u32,
+    /// The database file plus its write-ahead log.
+    pub size_bytes: u64,
+    pub spans: u64,
+    pub traces: u64,
+    pub logs: u64,
+    /// Stored samples (a histogram point is several: buckets, sum, count).
+    pub metric_points: u64,
+    pub series: u64,
+    pub exemplars: u64,
+    pub services: Vec<String>,
+    /// The oldest and newest timestamps held (RFC 3339), over traces, logs and samples.
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// A store opened for reading.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens read-write, creating the file and migrating its schema as needed.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            conn: schema::open_read_write(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens an existing store without ever writing to it; works while a sink writes.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            conn: schema::open_read_only(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn corrupt(&self, message: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    pub fn info(&self) -> Result<StoreInfo, StoreError> {
+        let p = &self.path;
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            let n: i64 = self.conn.query_row(sql, [], |r| r.get(0)).at(p)?;
+            Ok(n.max(0) as u64)
+        };
+        let services = self
+            .conn
+            .prepare("SELECT DISTINCT service FROM resources ORDER BY service")
+            .at(p)?
+            .query_map([], |r| r.get::<_, String>(0))
+            .at(p)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(p)?;
+        let (first, last): (Option<i64>, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT min(lo), max(hi) FROM (
+                    SELECT min(start_ns) AS lo, max(end_ns) AS hi FROM traces
+                    UNION ALL SELECT min(ts), max(ts) FROM logs
+                    UNION ALL SELECT min(first_ts), max(last_ts) FROM series)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .at(p)?;
+        Ok(StoreInfo {
+            path: p.display().to_string(),
+            schema_version: schema::SCHEMA_VERSION,
+            size_bytes: schema::file_bytes(p),
+            spans: count("SELECT count(*) FROM spans")?,
+            traces: count("SELECT count(*) FROM traces")?,
+            logs: count("SELECT count(*) FROM logs")?,
+            metric_points: count("SELECT count(*) FROM points")?,
+            series: count("SELECT count(*) FROM series")?,
+            exemplars: count("SELECT count(*) FROM exemplars")?,
+            services,
+            first: first.map(rfc3339),
+            last: last.map(rfc3339),
+        })
+    }
+
+    /// All spans of a trace, or `None` when the store has none of it.
+    pub fn trace(&self, trace_id: &str) -> Result<Option<Trace>, StoreError> {
+        let trace_id =
+            normalize_trace_id(trace_id).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+        let p = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.service, s.kind,
+                        s.start_ns, s.end_ns, s.status_code, s.status_message, s.attributes,
+                        r.attributes, sc.name, s.events, s.links
+                 FROM spans s
+                 JOIN resources r ON r.id = s.resource_id
+                 JOIN scopes sc ON sc.id = s.scope_id
+                 WHERE s.trace_id = ?1
+                 ORDER BY s.start_ns, s.span_id",
+            )
+            .at(p)?;
+        let rows = stmt
+            .query_map([&trace_id], |r| {
+                Ok(RawSpan {
+                    trace_id: r.get(0)?,
+                    span_id: r.get(1)?,
+                    parent: r.get(2)?,
+                    name: r.get(3)?,
+                    service: r.get(4)?,
+                    kind: r.get(5)?,
+                    start: r.get(6)?,
+                    end: r.get(7)?,
+                    status: r.get(8)?,
+                    status_message: r.get(9)?,
+                    attributes: r.get(10)?,
+                    resource: r.get(11)?,
+                    scope: r.get(12)?,
+                    events: r.get(13)?,
+                    links: r.get(14)?,
+                })
+            })
+            .at(p)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(p)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let spans = rows
+            .into_iter()
+            .map(|raw| raw.into_span().map_err(|e| self.corrupt(e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Trace { trace_id, spans }))
+    }
+
+    /// Traces matching `q`, newest first.
+    pub fn search_traces(&self, q: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
+        let (sql, args) = trace_search_sql(q);
+        let p = &self.path;
+        let mut stmt = self.conn.prepare_cached(&sql).at(p)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                let start: i64 = r.get(3)?;
+                let end: i64 = r.get(4)?;
+                let spans: i64 = r.get(5)?;
+                let errors: i64 = r.get(6)?;
+                Ok(TraceSummary {
+                    trace_id: r.get(0)?,
+                    root_service: r.get(1)?,
+                    root_name: r.get(2)?,
+                    start_unix_nano: start,
+                    duration_ms: end.saturating_sub(start) as f64 / 1e6,
+                    span_count: Some(spans.max(0) as usize),
+                    has_error: Some(errors > 0),
+                })
+            })
+            .at(p)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(p)?;
+        Ok(rows)
+    }
+
+    /// Log records matching `q`, in `q.direction` order.
+    pub fn logs(&self, q: &LogQuery) -> Result<Vec<LogRecord>, StoreError> {
+        let (sql, args) = log_sql(q)?;
+        let p = &self.path;
+        let mut stmt = self.conn.prepare_cached(&sql).at(p)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i32>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                ))
+            })
+            .at(p)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(p)?;
+        rows.into_iter()
+            .map(
+                |(ts, sev, sev_n, service, body, trace_id, span_id, attrs, resource, event)| {
+                    let mut labels = string_labels(&resource).map_err(|e| self.corrupt(e))?;
+                    labels.extend(string_labels(&attrs).map_err(|e| self.corrupt(e))?);
+                    if !event.is_empty() {
+                        labels.insert("event.name".into(), event);
+                    }
+                    Ok(LogRecord {
+                        timestamp_unix_nano: ts,
+                        severity: (!sev.is_empty()).then_some(sev),
+                        severity_number: (sev_n != 0).then_some(sev_n),
+                        service: Some(service),
+                        body,
+                        trace_id,
+                        span_id,
+                        labels,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Exemplars in `[start, end]` of the named series (a `__name__` such as
+    /// `http_server_request_duration_seconds_bucket`, or a family name such as
+    /// `http_server_request_duration_seconds`), oldest first.
+    pub fn exemplars(
+        &self,
+        metric_names: &[String],
+        start_unix_nano: i64,
+        end_unix_nano: i64,
+    ) -> Result<Vec<Exemplar>, StoreError> {
+        let p = &self.path;
+        let names = serde_json::to_string(metric_names).unwrap_or_else(|_| "[]".into());
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.labels, e.ts, e.value, e.trace_id, e.span_id, e.attributes
+                 FROM exemplars e JOIN series s ON s.id = e.series_id
+                 WHERE e.ts >= ?1 AND e.ts <= ?2
+                   AND (s.metric_name IN (SELECT value FROM json_each(?3))
+                        OR s.family IN (SELECT value FROM json_each(?3)))
+                 ORDER BY e.ts, e.id",
+            )
+            .at(p)?;
+        let rows = stmt
+            .query_map(params![start_unix_nano, end_unix_nano, names], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<f64>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .at(p)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(p)?;
+        rows.into_iter()
+            .map(|(series, ts, value, trace_id, span_id, attrs)| {
+                let series_labels: Labels =
+                    serde_json::from_str(&series).map_err(|e| self.corrupt(e.to_string()))?;
+                let mut labels = string_labels(&attrs).map_err(|e| self.corrupt(e))?;
+                if !trace_id.is_empty() {
+                    labels.insert("trace_id".into(), trace_id);
+                }
+                if !span_id.is_empty() {
+                    labels.insert("span_id".into(), span_id);
+                }
+                Ok(Exemplar {
+                    series_labels,
+                    labels,
+                    value: value.unwrap_or(f64::NAN),
+                    timestamp: ts as f64 / 1e9,
+                })
+            })
+            .collect()
+    }
+
+    /// `__name__`s of the series with samples in `[start, end]`, sorted.
+    pub fn metric_names(
+        &self,
+        start_unix_nano: i64,
+        end_unix_nano: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let p = &self.path;
+        self.conn
+            .prepare_cached(
+                "SELECT DISTINCT metric_name FROM series
+                 WHERE first_ts <= ?2 AND last_ts >= ?1 ORDER BY metric_name",
+            )
+            .at(p)?
+            .query_map(params![start_unix_nano, end_unix_nano], |r| r.get(0))
+            .at(p)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(p)
+    }
+
+    /// Every series named `metric_name` with its samples in `[start, end]`, series with no
+    /// sample there left out; ordered by labels, samples by time.
+    pub fn series(
+        &self,
+        metric_name: &str,
+        start_unix_nano: i64,
+        end_unix_nano: i64,
+    ) -> Result<Vec<RawSeries>, StoreError> {
+        let p = &self.path;
+        let list: Vec<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, labels FROM series
+                 WHERE metric_name = ?1 AND first_ts <= ?3 AND last_ts >= ?2 ORDER BY labels",
+            )
+            .at(p)?
+            .query_map(params![metric_name, start_unix_nano, end_unix_nano], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .at(p)?
+            .collect::<Result<_, _>>()
+            .at(p)?;
+        let mut points = self
+            .conn
+            .prepare_cached(
+                "SELECT ts, value, stale FROM points
+                 WHERE series_id = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts",
+            )
+            .at(p)?;
+        let mut out = Vec::with_capacity(list.len());
+        for (id, labels) in list {
+            let labels: Labels =
+                serde_json::from_str(&labels).map_err(|e| self.corrupt(e.to_string()))?;
+            let samples = points
+                .query_map(params![id, start_unix_nano, end_unix_nano], |r| {
+                    let ts: i64 = r.get(0)?;
+                    let value: Option<f64> = r.get(1)?;
+                    let stale: bool = r.get(2)?;
+                    Ok((
+                        ts,
+                        if stale {
+                            STALE_NAN
+                        } else {
+                            value.unwrap_or(f64::NAN)
+                        },
+                    ))
+                })
+                .at(p)?
+                .collect::<Result<Vec<_>, _>>()
+                .at(p)?;
+            if !samples.is_empty() {
+                out.push(RawSeries { labels, samples });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Type, unit and help of a metric family (by Prometheus family name), when known.
+    pub fn metric_metadata(
+        &self,
+        family: &str,
+    ) -> Result<Option<(String, String, String)>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT type, unit, help FROM metric_families WHERE name = ?1")
+            .at(&self.path)?
+            .query_row([family], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .at(&self.path)
+    }
+}
+
+struct RawSpan {
+    trace_id: String,
+    span_id: String,
+    parent: Option<String>,
+    name: String,
+    service: String,
+    kind: i32,
+    start: i64,
+    end: i64,
+    status: i32,
+    status_message: String,
+    attributes: String,
+    resource: String,
+    scope: String,
+    events: String,
+    links: String,
+}
+
+impl RawSpan {
+    fn into_span(self) -> Result<Span, String> {
+        let attrs = |s: &str| serde_json::from_str::<Attributes>(s).map_err(|e| e.to_string());
+        let events: Vec<EventRow> =
+            serde_json::from_str(&self.events).map_err(|e| e.to_string())?;
+        let links: Vec<LinkRow> = serde_json::from_str(&self.links).map_err(|e| e.to_string())?;
+        Ok(Span {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent,
+            name: self.name,
+            service: self.service,
+            kind: match self.kind {
+                1 => SpanKind::Internal,
+                2 => SpanKind::Server,
+                3 => SpanKind::Client,
+                4 => SpanKind::Producer,
+                5 => SpanKind::Consumer,
+                _ => SpanKind::Unspecified,
+            },
+            start_unix_nano: self.start,
+            end_unix_nano: self.end,
+            status: match self.status {
+                1 => StatusCode::Ok,
+                2 => StatusCode::Error,
+                _ => StatusCode::Unset,
+            },
+            status_message: self.status_message,
+            attributes: attrs(&self.attributes)?,
+            resource: attrs(&self.resource)?,
+            scope: (!self.scope.is_empty()).then_some(self.scope),
+            events: events
+                .into_iter()
+                .map(|e| SpanEvent {
+                    time_unix_nano: e.time_unix_nano,
+                    name: e.name,
+                    attributes: e.attributes,
+                })
+                .collect(),
+            links: links
+                .into_iter()
+                .map(|l| SpanLink {
+                    trace_id: l.trace_id,
+                    span_id: l.span_id,
+                    attributes: l.attributes,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// A stored attribute object as string labels (strings verbatim, other values as JSON).
+fn string_labels(json: &str) -> Result<Labels, String> {
+    let map: HashMap<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| e.to_string())?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| (k, super::convert::json_text(&v)))
+        .collect())
+}
+
+fn rfc3339(nanos: i64) -> String {
+    jiff::Timestamp::from_nanosecond(i128::from(nanos))
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| nanos.to_string())
+}
+
+/// The search query with only the filters `q` uses, so that SQLite can pick the index for
+/// each (an `?1 IS NULL OR …` condition would hide it from the planner).
+fn trace_search_sql(q: &TraceQuery) -> (String, Vec<SqlValue>) {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    let arg = |args: &mut Vec<SqlValue>, v: SqlValue| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(start) = q.start_unix_nano {
+        conds.push(format!("t.end_ns >= {}", arg(&mut args, start.into())));
+    }
+    if let Some(end) = q.end_unix_nano {
+        conds.push(format!("t.start_ns <= {}", arg(&mut args, end.into())));
+    }
+    if let Some(d) = q.min_duration {
+        let nanos = d.as_nanos().min(i64::MAX as u128) as i64;
+        conds.push(format!(
+            "t.end_ns - t.start_ns >= {}",
+            arg(&mut args, nanos.into())
+        ));
+    }
+    if q.errors_only {
+        conds.push("t.error_count > 0".to_string());
+    }
+    if q.service.is_some() || q.operation.is_some() {
+        let mut inner = vec!["s.trace_id = t.trace_id".to_string()];
+        if let Some(service) = &q.service {
+            inner.push(format!(
+                "s.service = {}",
+                arg(&mut args, service.clone().into())
+            ));
+        }
+        if let Some(op) = &q.operation {
+            inner.push(format!("s.name = {}", arg(&mut args, op.clone().into())));
+        }
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM spans s WHERE {})",
+            inner.join(" AND ")
+        ));
+    }
+    let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+    let limit = arg(&mut args, limit.into());
+    let sql = format!(
+        "SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns, t.span_count,
+                t.error_count
+         FROM traces t {}
+         ORDER BY t.start_ns DESC, t.trace_id LIMIT {limit}",
+        where_clause(&conds)
+    );
+    (sql, args)
+}
+
+fn log_sql(q: &LogQuery) -> Result<(String, Vec<SqlValue>), StoreError> {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    let arg = |args: &mut Vec<SqlValue>, v: SqlValue| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(id) = &q.trace_id {
+        let id = normalize_trace_id(id).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+        conds.push(format!("l.trace_id = {}", arg(&mut args, id.into())));
+    }
+    if let Some(service) = &q.service {
+        conds.push(format!(
+            "l.service = {}",
+            arg(&mut args, service.clone().into())
+        ));
+    }
+    if let Some(start) = q.start_unix_nano {
+        conds.push(format!("l.ts >= {}", arg(&mut args, start.into())));
+    }
+    if let Some(end) = q.end_unix_nano {
+        conds.push(format!("l.ts <= {}", arg(&mut args, end.into())));
+    }
+    if let Some(sev) = q.min_severity_number {
+        conds.push(format!(
+            "l.severity_number >= {}",
+            arg(&mut args, sev.into())
+        ));
+    }
+    if let Some(text) = &q.contains {
+        conds.push(format!(
+            "instr(l.body, {}) > 0",
+            arg(&mut args, text.clone().into())
+        ));
+    }
+    let order = match q.direction {
+        Direction::Forward => "ASC",
+        Direction::Backward => "DESC",
+    };
+    let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+    let limit = arg(&mut args, limit.into());
+    let sql = format!(
+        "SELECT l.ts, l.severity_text, l.severity_number, l.service, l.body, l.trace_id,
+                l.span_id, l.attributes, r.attributes, l.event_name
+         FROM logs l JOIN resources r ON r.id = l.resource_id {}
+         ORDER BY l.ts {order}, l.id {order} LIMIT {limit}",
+        where_clause(&conds)
+    );
+    Ok((sql, args))
+}
+
+fn where_clause(conds: &[String]) -> String {
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str, args: Vec<SqlValue>) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join(" | ")
+    }
+
+    #[test]
+    fn queries_use_the_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = schema::open_read_write(&dir.path().join("s.db")).unwrap();
+        let (sql, args) = log_sql(&LogQuery {
+            trace_id: Some("ab".repeat(16)),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(plan(&conn, &sql, args).contains("logs_by_trace"));
+        let (sql, args) = log_sql(&LogQuery {
+            service: Some("api".into()),
+            start_unix_nano: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(plan(&conn, &sql, args).contains("logs_by_service_ts"));
+        let (sql, args) = trace_search_sql(&TraceQuery {
+            start_unix_nano: Some(1),
+            end_unix_nano: Some(2),
+            service: Some("api".into()),
+            limit: 20,
+            ..Default::default()
+        });
+        let p = plan(&conn, &sql, args);
+        assert!(p.contains("traces_by_") && p.contains("spans"), "{p}");
+    }
+}

@@ -1,0 +1,206 @@
+//! Opening a store file: connection settings, recognising what the file is, and migrations.
+//!
+//! Migrations are the SQL files in `migrations/`, applied in order inside one write
+//! transaction each; the number applied is kept in `PRAGMA user_version`. A file with a higher
+//! version than this build knows is refused rather than guessed at.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use super::{SqlContext, StoreError};
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// `PRAGMA application_id` of obs stores ("obs1"), so that obs recognises its own files.
+const APPLICATION_ID: i32 = 0x6f62_7331;
+
+/// How long a connection waits for another connection's lock before giving up with `Locked`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens (creating if needed) a store for writing and brings its schema up to date.
+pub(crate) fn open_read_write(path: &Path) -> Result<Connection, StoreError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT).at(path)?;
+
+    let version = check_identity(&conn, path)?;
+    if version == 0 {
+        // Must precede the first table: lets retention give freed pages back to the file system.
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .at(path)?;
+    }
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .at(path)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::InvalidParameterName(format!(
+                "journal_mode WAL refused (got {mode}); is the file on a network file system?"
+            )),
+        });
+    }
+    apply_connection_settings(&conn, path)?;
+    migrate(&conn, path)?;
+    Ok(conn)
+}
+
+/// Opens an existing store for reading only. Works while a sink writes to it (WAL readers).
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let meta = std::fs::metadata(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            StoreError::Missing {
+                path: path.to_path_buf(),
+            }
+        } else {
+            StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    if meta.len() == 0 {
+        return Err(StoreError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT).at(path)?;
+    let version = check_identity(&conn, path)?;
+    if version == 0 {
+        return Err(StoreError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    if version < SCHEMA_VERSION {
+        return Err(StoreError::OlderSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    conn.pragma_update(None, "query_only", true).at(path)?;
+    Ok(conn)
+}
+
+fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) {
+        return StoreError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("cannot open the file: {e}")),
+        };
+    }
+    StoreError::sqlite(path, e)
+}
+
+/// Settings every connection of the writer uses (they are not stored in the file).
+fn apply_connection_settings(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    // WAL + NORMAL: a commit is in the WAL (the OS's page cache) before the writer
+    // acknowledges, so a killed sink loses nothing it acknowledged; only an OS crash or power
+    // loss can roll back the last commits. See docs/store.md, "Durability".
+    conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
+    conn.pragma_update(None, "foreign_keys", false).at(path)?;
+    conn.pragma_update(None, "temp_store", "MEMORY").at(path)?;
+    conn.pragma_update(None, "cache_size", -32_000).at(path)?;
+    Ok(())
+}
+
+/// Reads `user_version`, refusing files that are not SQLite, not ours, or too new.
+fn check_identity(conn: &Connection, path: &Path) -> Result<u32, StoreError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .at(path)?;
+    let app_id: i32 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .at(path)?;
+    let version = u32::try_from(version).unwrap_or(u32::MAX);
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(StoreError::ForeignDatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    if version == 0 || app_id == 0 {
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |row| row.get(0),
+            )
+            .at(path)?;
+        if tables > 0 {
+            return Err(StoreError::ForeignDatabase {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    loop {
+        // Another process may migrate concurrently: decide inside the write transaction.
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate).at(path)?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .at(path)?;
+        let version = u32::try_from(version).unwrap_or(u32::MAX);
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let Some(sql) = MIGRATIONS.get(version as usize) else {
+            return Ok(());
+        };
+        tx.execute_batch(sql).at(path)?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .at(path)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .at(path)?;
+        tx.commit().at(path)?;
+    }
+}
+
+/// Bytes the data uses inside the main file (excluding free pages), and the file sizes on disk
+/// (main file + WAL).
+pub(crate) fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
+    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+    Ok((pages - free).max(0) as u64 * page_size.max(0) as u64)
+}
+
+/// Size of the store on disk: the database file plus its WAL.
+pub(crate) fn file_bytes(path: &Path) -> u64 {
+    let main = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::fs::metadata(Path::new(&wal))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    main + wal
+}
