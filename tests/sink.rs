@@ -1604,13 +1604,23 @@ fn sink_usage_errors_exit_2_and_a_taken_port_exits_1_naming_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listening_beyond_loopback_without_a_token_warns() {
+async fn listening_beyond_loopback_without_a_token_warns_and_json_announces_the_addresses() {
     let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("sink.db");
     let mut cmd = obs_command();
-    cmd.args(["sink", "--grpc", "off", "--http", "0.0.0.0:0", "--store"])
-        .arg(dir.path().join("sink.db"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "sink",
+        "-o",
+        "json",
+        "--grpc",
+        "off",
+        "--http",
+        "0.0.0.0:0",
+        "--store",
+    ])
+    .arg(&store)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let warning = lines.next().unwrap().unwrap();
@@ -1618,6 +1628,18 @@ async fn listening_beyond_loopback_without_a_token_warns() {
         warning.contains("without a token") && warning.contains("OBS_SINK_TOKEN"),
         "{warning}"
     );
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let announced: serde_json::Value =
+        serde_json::from_str(&stdout.next().unwrap().unwrap()).unwrap();
+    assert_eq!(announced["grpc"], serde_json::Value::Null);
+    assert!(
+        announced["http"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://0.0.0.0:"),
+        "{announced}"
+    );
+    assert_eq!(announced["store"], store.display().to_string());
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
