@@ -6,7 +6,8 @@
 //! and a decode-only baseline of the same payloads on every core.
 //!
 //! `cargo bench --bench sink_load` (release). Environment: `OBS_BENCH_SECONDS` per phase
-//! (default 10), `OBS_BENCH_CLIENTS` (default 8).
+//! (default 10), `OBS_BENCH_CLIENTS` (default 8), `OBS_BENCH_GROUP_ITEMS` (the writer's
+//! `max_group_items`, default the sink's).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,6 +34,15 @@ const TRACE_ID_MARK: [u8; 7] = *b"obsload";
 fn main() -> anyhow::Result<()> {
     let seconds: u64 = env_or("OBS_BENCH_SECONDS", 10)?;
     let clients: usize = env_or("OBS_BENCH_CLIENTS", 8)?;
+    let group_items: usize = env_or(
+        "OBS_BENCH_GROUP_ITEMS",
+        WriterConfig::default().max_group_items,
+    )?;
+    let writer_config = WriterConfig {
+        max_group_items: group_items,
+        ..WriterConfig::default()
+    };
+    println!("store writer: max_group_items {group_items}");
     let template = Template::new();
     println!(
         "payload: {SPANS_PER_BATCH} spans per request ({TRACES_PER_BATCH} traces x {SPANS_PER_TRACE}), ~10 attributes each, {} bytes protobuf",
@@ -50,7 +60,12 @@ fn main() -> anyhow::Result<()> {
     );
 
     clear_peak_rss();
-    let direct = store_only(&template, clients, Duration::from_secs(seconds))?;
+    let direct = store_only(
+        &template,
+        clients,
+        Duration::from_secs(seconds),
+        &writer_config,
+    )?;
     println!(
         "store only, no transport ({clients} writers: decode, submit, wait for the commit): {:.0} spans/s, peak RSS {} MiB",
         direct,
@@ -59,7 +74,13 @@ fn main() -> anyhow::Result<()> {
 
     for transport in [Transport::Http, Transport::Grpc] {
         clear_peak_rss();
-        let result = run_load(&template, transport, clients, Duration::from_secs(seconds))?;
+        let result = run_load(
+            &template,
+            transport,
+            clients,
+            Duration::from_secs(seconds),
+            &writer_config,
+        )?;
         println!(
             "{:<5} {clients} clients: {:.0} acknowledged spans/s ({} requests, {} refused as overloaded), ack latency p50 {:.1} ms, p99 {:.1} ms, peak RSS {} MiB; {:.1}x below decode-only",
             transport.name(),
@@ -252,10 +273,15 @@ fn decode_only(template: &Template, duration: Duration) -> anyhow::Result<Baseli
 /// The same batches decoded and submitted straight to the store writer from `clients` tasks,
 /// each waiting for its commit: the sink minus HTTP and gRPC, to tell transport cost from
 /// storage cost.
-fn store_only(template: &Template, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+fn store_only(
+    template: &Template,
+    clients: usize,
+    duration: Duration,
+    writer_config: &WriterConfig,
+) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let (handle, writer) =
-        obs::store::spawn_writer(&dir.path().join("sink.db"), WriterConfig::default())?;
+        obs::store::spawn_writer(&dir.path().join("sink.db"), writer_config.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -321,10 +347,11 @@ fn run_load(
     transport: Transport,
     clients: usize,
     duration: Duration,
+    writer_config: &WriterConfig,
 ) -> anyhow::Result<LoadResult> {
     let dir = tempfile::tempdir()?;
     let (writer_handle, writer) =
-        obs::store::spawn_writer(&dir.path().join("sink.db"), WriterConfig::default())?;
+        obs::store::spawn_writer(&dir.path().join("sink.db"), writer_config.clone())?;
     let receiver = Receiver::new(writer_handle, ReceiverConfig::default());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, Stdio};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -1311,11 +1312,17 @@ async fn stream(
     clients: u64,
     spans: usize,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    progress: Arc<AtomicU64>,
 ) -> Vec<u64> {
     use std::sync::atomic::Ordering;
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..clients {
-        let (http, grpc, stop) = (sink_http.clone(), sink_grpc.clone(), Arc::clone(&stop));
+        let (http, grpc, stop, progress) = (
+            sink_http.clone(),
+            sink_grpc.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&progress),
+        );
         tasks.spawn(async move {
             let mut acked = Vec::new();
             let client = reqwest::Client::builder()
@@ -1358,6 +1365,7 @@ async fn stream(
                 };
                 if ok {
                     acked.push(seed);
+                    progress.fetch_add(1, Ordering::Relaxed);
                 }
             }
             acked
@@ -1368,6 +1376,18 @@ async fn stream(
         acked.extend(result.unwrap());
     }
     acked
+}
+
+/// Waits (up to 60 s) until `progress` counts `n` acknowledged requests.
+async fn acknowledged_at_least(progress: &AtomicU64, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while progress.load(std::sync::atomic::Ordering::Relaxed) < n {
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {n} requests acknowledged in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn assert_all_stored(store: &std::path::Path, acked: &[u64], spans: usize) {
@@ -1388,15 +1408,17 @@ async fn every_acknowledged_request_survives_sigkill_of_the_sink_binary() {
     let store = dir.path().join("sink.db");
     let mut sink = SinkProcess::start(&store, &[], &[]);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let progress = Arc::new(AtomicU64::new(0));
     let streaming = tokio::spawn(stream(
         sink.http.clone(),
         sink.grpc.clone(),
         8,
         20,
         Arc::clone(&stop),
+        Arc::clone(&progress),
     ));
     // Kill once a good number of requests have been acknowledged, mid-stream.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    acknowledged_at_least(&progress, 50).await;
     sink.child.kill().unwrap();
     sink.child.wait().unwrap();
     let acked = tokio::time::timeout(Duration::from_secs(30), streaming)
@@ -1404,7 +1426,7 @@ async fn every_acknowledged_request_survives_sigkill_of_the_sink_binary() {
         .unwrap()
         .unwrap();
     assert!(
-        acked.len() >= 20,
+        acked.len() >= 50,
         "only {} requests acknowledged before the kill",
         acked.len()
     );
@@ -1457,7 +1479,6 @@ async fn sigterm_stops_the_sink_binary_with_exit_0_after_committing_what_it_ackn
     let store = dir.path().join("nested/dir/sink.db");
     let token = "t0ken-that-must-not-leak";
     let mut sink = SinkProcess::start(&store, &["-v"], &[("OBS_SINK_TOKEN", token)]);
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Clients without the token are refused, and never stored.
     let refused = reqwest::Client::new()
         .post(format!("{}/v1/traces", sink.http))
@@ -1468,6 +1489,8 @@ async fn sigterm_stops_the_sink_binary_with_exit_0_after_committing_what_it_ackn
         .unwrap();
     assert_eq!(refused.status(), 401);
     let http = sink.http.clone();
+    let progress = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&progress);
     let streaming = tokio::spawn(async move {
         // A client with the token, sending until the sink goes away.
         let client = reqwest::Client::new();
@@ -1481,7 +1504,10 @@ async fn sigterm_stops_the_sink_binary_with_exit_0_after_committing_what_it_ackn
                 .send()
                 .await
             {
-                Ok(r) if r.status() == 200 => acked.push(seed),
+                Ok(r) if r.status() == 200 => {
+                    acked.push(seed);
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 Ok(r) if r.status() == 503 => {}
                 Ok(r) => panic!("unexpected {}", r.status()),
                 Err(_) => break,
@@ -1489,9 +1515,8 @@ async fn sigterm_stops_the_sink_binary_with_exit_0_after_committing_what_it_ackn
         }
         acked
     });
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    acknowledged_at_least(&progress, 10).await;
     let status = sink.terminate();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acked = tokio::time::timeout(Duration::from_secs(30), streaming)
         .await
         .unwrap()
@@ -1604,13 +1629,23 @@ fn sink_usage_errors_exit_2_and_a_taken_port_exits_1_naming_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listening_beyond_loopback_without_a_token_warns() {
+async fn listening_beyond_loopback_without_a_token_warns_and_json_announces_the_addresses() {
     let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("sink.db");
     let mut cmd = obs_command();
-    cmd.args(["sink", "--grpc", "off", "--http", "0.0.0.0:0", "--store"])
-        .arg(dir.path().join("sink.db"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "sink",
+        "-o",
+        "json",
+        "--grpc",
+        "off",
+        "--http",
+        "0.0.0.0:0",
+        "--store",
+    ])
+    .arg(&store)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let warning = lines.next().unwrap().unwrap();
@@ -1618,6 +1653,18 @@ async fn listening_beyond_loopback_without_a_token_warns() {
         warning.contains("without a token") && warning.contains("OBS_SINK_TOKEN"),
         "{warning}"
     );
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let announced: serde_json::Value =
+        serde_json::from_str(&stdout.next().unwrap().unwrap()).unwrap();
+    assert_eq!(announced["grpc"], serde_json::Value::Null);
+    assert!(
+        announced["http"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://0.0.0.0:"),
+        "{announced}"
+    );
+    assert_eq!(announced["store"], store.display().to_string());
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
