@@ -1845,4 +1845,3 @@ fn item_count_counts_spans_records_and_points() {
     );
     assert_eq!(m.item_count(), 3);
 }
-
