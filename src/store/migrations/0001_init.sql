@@ -58,9 +58,12 @@ CREATE TABLE spans (
     dropped_events_count     INTEGER NOT NULL,
     dropped_links_count      INTEGER NOT NULL,
     resource_id     INTEGER NOT NULL REFERENCES resources (id),
-    scope_id        INTEGER NOT NULL REFERENCES scopes (id),
-    PRIMARY KEY (trace_id, span_id)
-) WITHOUT ROWID;
+    scope_id        INTEGER NOT NULL REFERENCES scopes (id)
+);
+-- A rowid table, not WITHOUT ROWID: span rows are large (attributes, events as JSON), and in a
+-- WITHOUT ROWID table every random trace id would split pages full of whole rows. Rows are
+-- appended; only this small unique index takes the random inserts (and makes retries no-ops).
+CREATE UNIQUE INDEX spans_by_id ON spans (trace_id, span_id);
 CREATE INDEX spans_by_service_start ON spans (service, start_ns);
 
 CREATE TABLE logs (
