@@ -18,6 +18,7 @@ use crate::report::text::{TextOptions, render};
 use crate::report::waterfall::{self, WaterfallOptions};
 use crate::sink::{self, SinkUsageError};
 use crate::source::jaeger::Jaeger;
+use crate::source::local_traces::{LocalLogs, LocalStore, LocalTraces};
 use crate::source::loki::Loki;
 use crate::source::tempo::Tempo;
 use crate::source::{
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Trace(args) => trace_command(&cli, args),
         Command::Logs(args) => logs_command(&cli, args),
         Command::Sink(args) => sink_command(&cli, args),
+        Command::Demo(args) => crate::demo::command(&cli, args),
         Command::Store(StoreCommand::Info(args)) => store_info_command(&cli, args.store.as_deref()),
     }
 }
@@ -215,7 +217,10 @@ fn trace_command(cli: &Cli, args: &TraceArgs) -> anyhow::Result<u8> {
         ..Overrides::default()
     };
     let config = load_config(cli, &overrides)?;
-    let traces = traces_backend(&config)?.ok_or(UsageError::NoTraces)?;
+    let traces = match &args.store {
+        Some(path) => Traces::Local(LocalTraces::new(LocalStore::open(path)?)),
+        None => traces_backend(&config)?.ok_or(UsageError::NoTraces)?,
+    };
     tracing::info!(backend = traces.kind(), url = traces.url(), %trace_id, "fetching trace");
     let trace = runtime()?.block_on(traces.trace(&trace_id))?;
     let Some(trace) = trace else {
@@ -267,7 +272,10 @@ fn logs_command(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
         ..Overrides::default()
     };
     let config = load_config(cli, &overrides)?;
-    let logs = logs_backend(&config)?.ok_or(UsageError::NoLogs)?;
+    let logs = match &args.store {
+        Some(path) => Logs::Local(LocalLogs::new(LocalStore::open(path)?)),
+        None => logs_backend(&config)?.ok_or(UsageError::NoLogs)?,
+    };
     let ns = |ts: jiff::Timestamp| i64::try_from(ts.as_nanosecond()).unwrap_or(i64::MAX);
     let query = LogQuery {
         native: args.query.clone(),
@@ -298,6 +306,7 @@ fn logs_command(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
                 records.len(),
                 how.as_str(),
                 match how {
+                    _ if matches!(logs, Logs::Local(_)) => "the records' own OTLP trace id",
                     TraceMatch::Label => "the trace id is a stream label",
                     TraceMatch::Metadata => "the trace id is structured metadata or a parsed label",
                     _ => "the trace id is in the log line",
@@ -461,10 +470,24 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         step_seconds = options.step,
         "investigating"
     );
-    let http = HttpClient::new("prometheus", &config.prometheus)?;
-    let metrics = Metrics::Prometheus(Prometheus::new(http));
-    let traces = traces_backend(&config)?;
-    let logs = logs_backend(&config)?;
+    let (metrics, traces, logs) = match &args.store {
+        Some(path) => {
+            let store = LocalStore::open(path)?;
+            (
+                local_metrics(&store)?,
+                Some(Traces::Local(LocalTraces::new(store.clone()))),
+                Some(Logs::Local(LocalLogs::new(store))),
+            )
+        }
+        None => {
+            let http = HttpClient::new("prometheus", &config.prometheus)?;
+            (
+                Metrics::Prometheus(Prometheus::new(http)),
+                traces_backend(&config)?,
+                logs_backend(&config)?,
+            )
+        }
+    };
     let runtime = runtime()?;
     let mut report = runtime.block_on(investigate::run(&metrics, &options))?;
     let (start, end) = investigate::spike_window(&report);
@@ -503,6 +526,24 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         ))?,
     }
     Ok(if report.any_source_failed() { 1 } else { 0 })
+}
+
+/// Offline metrics over the store, when this build has them.
+pub(crate) fn local_metrics(store: &LocalStore) -> anyhow::Result<Metrics> {
+    Err(OfflineMetricsMissing {
+        path: store.path().display().to_string(),
+    }
+    .into())
+}
+
+/// `--store` for investigate needs the offline PromQL evaluator (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path}: investigating a store needs offline metrics (PromQL over the store), which this \
+     build of obs does not have yet; `obs trace --store` and `obs logs --store` read it already"
+)]
+pub struct OfflineMetricsMissing {
+    pub path: String,
 }
 
 fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {

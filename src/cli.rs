@@ -70,6 +70,8 @@ pub enum Command {
     Store(StoreCommand),
     /// Print the resolved configuration (secrets masked) and where each value came from
     Config,
+    /// Run a simulated shop with an injected fault into a temporary store and investigate it
+    Demo(DemoArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -124,6 +126,10 @@ pub struct InvestigateArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
+    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
     /// The backend's scrape interval: the smallest step and the basis of rate windows [default: 15s]
     #[arg(long, value_name = "DURATION")]
     pub scrape_interval: Option<String>,
@@ -205,6 +211,10 @@ pub struct TraceArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
+    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +262,18 @@ pub struct LogsArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
+    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo's store at this path (a new file) for `obs investigate --store PATH`,
+    /// `obs trace --store PATH` and `obs logs --store PATH`
+    #[arg(long, value_name = "PATH")]
+    pub keep: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod jaeger;
+pub mod local_traces;
 pub mod loki;
 pub mod prometheus;
 pub mod tempo;
@@ -116,6 +117,8 @@ pub struct TraceSearch {
 pub enum Traces {
     Tempo(tempo::Tempo),
     Jaeger(jaeger::Jaeger),
+    /// The embedded store (`--store PATH`).
+    Local(local_traces::LocalTraces),
 }
 
 impl Traces {
@@ -123,6 +126,7 @@ impl Traces {
         match self {
             Traces::Tempo(_) => "tempo",
             Traces::Jaeger(_) => "jaeger",
+            Traces::Local(_) => local_traces::KIND,
         }
     }
 
@@ -130,6 +134,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.base_url(),
             Traces::Jaeger(j) => j.base_url(),
+            Traces::Local(l) => l.url(),
         }
     }
 
@@ -139,6 +144,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.trace(trace_id).await,
             Traces::Jaeger(j) => j.trace(trace_id).await,
+            Traces::Local(l) => l.trace(trace_id).await,
         }
     }
 
@@ -146,6 +152,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.search(search).await,
             Traces::Jaeger(j) => j.search(search).await,
+            Traces::Local(l) => l.search(search).await,
         }
     }
 
@@ -154,6 +161,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.services().await,
             Traces::Jaeger(j) => j.services().await,
+            Traces::Local(l) => l.services().await,
         }
     }
 }
@@ -247,24 +255,29 @@ pub struct LogResult {
 #[derive(Debug, Clone)]
 pub enum Logs {
     Loki(loki::Loki),
+    /// The embedded store (`--store PATH`).
+    Local(local_traces::LocalLogs),
 }
 
 impl Logs {
     pub fn kind(&self) -> &'static str {
         match self {
             Logs::Loki(_) => "loki",
+            Logs::Local(_) => local_traces::KIND,
         }
     }
 
     pub fn url(&self) -> &str {
         match self {
             Logs::Loki(l) => l.base_url(),
+            Logs::Local(l) => l.url(),
         }
     }
 
     pub async fn logs(&self, query: &LogQuery) -> Result<LogResult, SourceError> {
         match self {
             Logs::Loki(l) => l.logs(query).await,
+            Logs::Local(l) => l.logs(query).await,
         }
     }
 }
