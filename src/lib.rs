@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod investigate;
 pub mod model;
+pub mod promql;
 pub mod report;
 pub mod sink;
 pub mod source;
