@@ -91,6 +91,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<InvalidId>()
             || e.is::<UsageError>()
             || e.is::<SinkUsageError>()
+            || e.is::<crate::demo::KeepExists>()
     });
     if usage { 2 } else { 1 }
 }
@@ -528,22 +529,9 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
     Ok(if report.any_source_failed() { 1 } else { 0 })
 }
 
-/// Offline metrics over the store, when this build has them.
+/// Offline metrics over the store: PromQL evaluated by `crate::promql` on its samples.
 pub(crate) fn local_metrics(store: &LocalStore) -> anyhow::Result<Metrics> {
-    Err(OfflineMetricsMissing {
-        path: store.path().display().to_string(),
-    }
-    .into())
-}
-
-/// `--store` for investigate needs the offline PromQL evaluator (exit code 1).
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{path}: investigating a store needs offline metrics (PromQL over the store), which this \
-     build of obs does not have yet; `obs trace --store` and `obs logs --store` read it already"
-)]
-pub struct OfflineMetricsMissing {
-    pub path: String,
+    Ok(crate::source::local::open_local_metrics(store.path())?)
 }
 
 fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {

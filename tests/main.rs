@@ -9,7 +9,9 @@ mod support;
 
 mod backends;
 mod cli;
+mod demo;
 mod investigate_follow;
 mod investigate_prometheus;
+mod offline;
 mod sink;
 mod trace_logs;

@@ -59,7 +59,9 @@ impl LocalStore {
         let url = self.url.to_string();
         let joined = tokio::task::spawn_blocking(move || {
             // A panic in another query poisons the lock but leaves the connection usable.
-            let guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let guard = store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             f(&guard)
         })
         .await;
@@ -184,8 +186,8 @@ impl LocalLogs {
         } else {
             Vec::new()
         };
-        let matched_by = (query.trace_id.is_some() && !records.is_empty())
-            .then_some(TraceMatch::Metadata);
+        let matched_by =
+            (query.trace_id.is_some() && !records.is_empty()).then_some(TraceMatch::Metadata);
         Ok(LogResult {
             records,
             query: description,
