@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod jaeger;
+pub mod local;
 pub mod local_traces;
 pub mod loki;
 pub mod prometheus;
@@ -22,6 +23,8 @@ use crate::model::{LogRecord, Trace, TraceSummary};
 #[derive(Debug, Clone)]
 pub enum Metrics {
     Prometheus(prometheus::Prometheus),
+    /// The embedded store (`--store PATH`), queried with the offline PromQL evaluator.
+    Local(local::LocalMetrics),
 }
 
 impl Metrics {
@@ -29,12 +32,14 @@ impl Metrics {
     pub fn kind(&self) -> &'static str {
         match self {
             Metrics::Prometheus(_) => "prometheus",
+            Metrics::Local(_) => local::KIND,
         }
     }
 
     pub fn url(&self) -> &str {
         match self {
             Metrics::Prometheus(p) => p.base_url(),
+            Metrics::Local(l) => l.url(),
         }
     }
 }
@@ -43,6 +48,7 @@ macro_rules! delegate {
     ($self:ident, $inner:ident => $call:expr) => {
         match $self {
             Metrics::Prometheus($inner) => $call,
+            Metrics::Local($inner) => $call,
         }
     };
 }
