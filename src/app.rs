@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Logs(args) => logs_command(&cli, args),
         Command::Sink(args) => sink_command(&cli, args),
         Command::Demo(args) => crate::demo::command(&cli, args),
+        Command::Query(args) => query_command(&cli, args),
         Command::Store(StoreCommand::Info(args)) => store_info_command(&cli, args.store.as_deref()),
     }
 }
@@ -532,6 +533,87 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
 /// Offline metrics over the store: PromQL evaluated by `crate::promql` on its samples.
 pub(crate) fn local_metrics(store: &LocalStore) -> anyhow::Result<Metrics> {
     Ok(crate::source::local::open_local_metrics(store.path())?)
+}
+
+/// `obs query`: one PromQL expression, instant or range, against Prometheus or a store.
+fn query_command(cli: &Cli, args: &crate::cli::QueryArgs) -> anyhow::Result<u8> {
+    use crate::promql::{Value, render};
+    let now = jiff::Zoned::now();
+    let unix = |ts: jiff::Timestamp| ts.as_duration().as_secs_f64();
+    let metrics = match &args.store {
+        Some(path) => crate::source::local::open_local_metrics(path)?,
+        None => {
+            let overrides = Overrides {
+                prometheus_url: args.prometheus_url.clone(),
+                tenant: args.tenant.clone(),
+                ..Overrides::default()
+            };
+            let config = load_config(cli, &overrides)?;
+            Metrics::Prometheus(Prometheus::new(HttpClient::new(
+                "prometheus",
+                &config.prometheus,
+            )?))
+        }
+    };
+    let runtime = runtime()?;
+    let json = cli.global.output == Output::Json;
+    let text = match &args.since {
+        Some(since) => {
+            let start = unix(timespec::parse_instant(since, &now)?);
+            let end = match &args.until {
+                Some(u) => unix(timespec::parse_instant(u, &now)?),
+                None => unix(now.timestamp()),
+            };
+            let step = match &args.step {
+                Some(s) => timespec::parse_duration(s)?,
+                None => timespec::choose_step(
+                    std::time::Duration::from_secs_f64((end - start).max(1.0)),
+                    std::time::Duration::from_secs(1),
+                ),
+            };
+            let series = runtime.block_on(metrics.query_range(
+                &args.promql,
+                start,
+                end,
+                step.as_secs_f64(),
+            ))?;
+            if json {
+                serde_json::to_string_pretty(&render::range_json(&series))? + "\n"
+            } else {
+                render::range_text(&series)
+            }
+        }
+        None => {
+            let time = match &args.time {
+                Some(t) => unix(timespec::parse_instant(t, &now)?),
+                None => unix(now.timestamp()),
+            };
+            let value = match &metrics {
+                Metrics::Local(l) => runtime.block_on(l.query_instant(&args.promql, time))?,
+                // A one-point range is the instant query, in the API obs already speaks.
+                Metrics::Prometheus(_) => Value::Vector(
+                    runtime
+                        .block_on(metrics.query_range(&args.promql, time, time, 1.0))?
+                        .into_iter()
+                        .filter_map(|s| {
+                            let value = s.points.first()?.1;
+                            Some(crate::promql::Sample {
+                                labels: s.labels,
+                                value,
+                            })
+                        })
+                        .collect(),
+                ),
+            };
+            if json {
+                serde_json::to_string_pretty(&render::instant_json(&value, time))? + "\n"
+            } else {
+                render::instant_text(&value)
+            }
+        }
+    };
+    print(&text)?;
+    Ok(0)
 }
 
 fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {

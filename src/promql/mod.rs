@@ -11,6 +11,7 @@
 //! `not supported offline: <construct>`, never a silently different answer.
 
 mod eval;
+pub mod render;
 #[cfg(test)]
 mod tests;
 
