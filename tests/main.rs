@@ -13,5 +13,6 @@ mod demo;
 mod investigate_follow;
 mod investigate_prometheus;
 mod offline;
+mod promql_parity;
 mod sink;
 mod trace_logs;
