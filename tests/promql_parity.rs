@@ -454,3 +454,105 @@ fn a_store_being_written_can_be_queried() {
     drop(handle);
     writer.shutdown().unwrap();
 }
+
+#[test]
+fn the_store_as_a_metrics_source_answers_exemplars_names_labels_and_metadata() {
+    use opentelemetry_proto::tonic::metrics::v1::{Exemplar, exemplar};
+    let t0_ms = 1_700_000_000_000;
+    let mut req = request(t0_ms);
+    let metrics = &mut req.resource_metrics[0].scope_metrics[0].metrics;
+    let Some(Data::Histogram(h)) = &mut metrics[2].data else {
+        panic!("the third metric is the histogram")
+    };
+    // Point 40 of route /a (points alternate /a, /b).
+    let point = &mut h.data_points[80];
+    assert_eq!(point.attributes[0], kv("route", "/a"));
+    point.exemplars.push(Exemplar {
+        time_unix_nano: point.time_unix_nano,
+        value: Some(exemplar::Value::AsDouble(0.42)),
+        trace_id: vec![0xab; 16],
+        span_id: vec![0xcd; 8],
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("source.db");
+    let (handle, writer) = spawn_writer(&path, WriterConfig::default()).unwrap();
+    handle
+        .submit(Payload::Metrics(req))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    drop(handle);
+    writer.shutdown().unwrap();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let m = obs::source::local::open_local_metrics(&path).unwrap();
+    assert_eq!(m.kind(), "store");
+    assert_eq!(m.url(), path.display().to_string());
+    let (start, end) = (t0_ms as f64 / 1e3, t0_ms as f64 / 1e3 + 3600.0);
+
+    let q = r#"histogram_quantile(0.9, rate(request_duration_seconds_bucket{route="/a"}[5m]))"#;
+    let ex = rt.block_on(m.query_exemplars(q, start, end)).unwrap();
+    assert_eq!(ex.len(), 1, "{ex:?}");
+    assert_eq!(ex[0].trace_id(), Some("abababababababababababababababab"));
+    assert_eq!(ex[0].value, 0.42);
+    let q = r#"request_duration_seconds_bucket{route="/b"}"#;
+    assert!(
+        rt.block_on(m.query_exemplars(q, start, end))
+            .unwrap()
+            .is_empty()
+    );
+
+    let names = rt
+        .block_on(m.metric_names(Some(r#"{route="/c"}"#), start, end))
+        .unwrap();
+    assert_eq!(names, ["http_requests_total"]);
+    let all = rt.block_on(m.metric_names(None, start, end)).unwrap();
+    assert!(all.len() >= 5, "{all:?}");
+    let labels = rt
+        .block_on(m.label_names("queue_depth", start, end))
+        .unwrap();
+    for l in ["__name__", "instance", "job", "queue"] {
+        assert!(labels.iter().any(|x| x == l), "{l} not in {labels:?}");
+    }
+    let meta = rt.block_on(m.metadata()).unwrap();
+    use obs::model::MetricType;
+    assert_eq!(
+        meta.get("queue_depth"),
+        Some(&MetricType::Gauge),
+        "{meta:?}"
+    );
+    assert_eq!(
+        meta.get("request_duration_seconds"),
+        Some(&MetricType::Histogram),
+        "{meta:?}"
+    );
+    assert!(
+        meta.get("http_requests_total") == Some(&MetricType::Counter)
+            || meta.get("http_requests") == Some(&MetricType::Counter),
+        "{meta:?}"
+    );
+
+    let series = rt
+        .block_on(m.query_range(
+            "sum(rate(http_requests_total[1m]))",
+            start + 600.0,
+            start + 900.0,
+            60.0,
+        ))
+        .unwrap();
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].points.len(), 6);
+    let err = rt
+        .block_on(m.query_range("x or y", start, end, 60.0))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not supported offline: set operator `or`"),
+        "{err}"
+    );
+    assert!(err.contains("source.db"), "{err}");
+}
