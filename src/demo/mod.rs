@@ -203,7 +203,7 @@ async fn investigation(
         since: secs(timeline.window_start),
         until: secs(timeline.end),
         baseline_since: secs(timeline.start),
-        step: plan.tick.as_secs_f64() * 2.0,
+        step: plan.tick.as_secs_f64(),
         error_query: None,
         latency_query: None,
         service: None,

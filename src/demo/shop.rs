@@ -38,6 +38,8 @@ pub struct Plan {
     pub window_ticks: u32,
     /// The tick at which the pool starts leaking (counted from the first tick).
     pub fault_tick: u32,
+    /// The tick at which the leaking query is killed and the pool recovers.
+    pub fault_end_tick: u32,
     /// Requests per tick at the frontend.
     pub requests_per_tick: u32,
     pub pool_size: u32,
@@ -48,8 +50,9 @@ impl Default for Plan {
         Plan {
             tick: Duration::from_millis(500),
             baseline_ticks: 20,
-            window_ticks: 28,
+            window_ticks: 34,
             fault_tick: 30,
+            fault_end_tick: 46,
             requests_per_tick: 8,
             pool_size: 20,
         }
@@ -319,8 +322,10 @@ impl Shop {
         route: &'static str,
         at: SystemTime,
         took_ms: f64,
+        fails: bool,
     ) -> Answer {
         let parent = extract(headers);
+        let status: u16 = if fails { 503 } else { 200 };
         let span = service
             .tracer
             .span_builder(name)
@@ -329,16 +334,23 @@ impl Shop {
             .with_attributes([
                 KeyValue::new("http.request.method", "POST"),
                 KeyValue::new("http.route", route),
-                KeyValue::new("http.response.status_code", 200),
+                KeyValue::new("http.response.status_code", i64::from(status)),
             ])
             .start_with_context(&service.tracer, &parent);
         let cx = parent.with_span(span);
-        service.record(&cx, took_ms / 1000.0, route, 200);
-        cx.span().end_with_timestamp(at + ms(took_ms));
-        Answer {
-            status: 200,
-            took_ms,
+        if fails {
+            cx.span()
+                .set_status(Status::error("reservation conflict, try again"));
+            service.log(
+                &cx,
+                at + ms(took_ms),
+                Severity::Error,
+                "reservation conflict on sku 4711; answered 503".into(),
+            );
         }
+        service.record(&cx, took_ms / 1000.0, route, status);
+        cx.span().end_with_timestamp(at + ms(took_ms));
+        Answer { status, took_ms }
     }
 
     /// Checkout: a database query on the `orders` pool, then payments and inventory.
@@ -346,7 +358,8 @@ impl Shop {
         &self,
         headers: &HashMap<String, String>,
         at: SystemTime,
-        saturated: bool,
+        pressure: f64,
+        conflict: bool,
         rng: &mut Rng,
     ) -> Answer {
         let svc = &self.checkout;
@@ -364,11 +377,11 @@ impl Shop {
         let cx = parent.with_span(span);
         let mut t = 1.0;
         // The database: a connection from the pool, then the query.
-        let times_out = saturated && rng.chance(0.45);
+        let times_out = rng.chance(0.5 * pressure);
         let db_ms = if times_out {
             rng.range(900.0, 1300.0)
-        } else if saturated {
-            rng.range(150.0, 600.0)
+        } else if pressure > 0.0 {
+            rng.range(100.0, 100.0 + 500.0 * pressure)
         } else {
             rng.range(4.0, 18.0)
         };
@@ -420,7 +433,7 @@ impl Shop {
                 took_ms: t,
             };
         }
-        if saturated {
+        if pressure > 0.0 {
             svc.log(
                 &db_cx,
                 at + ms(t),
@@ -437,6 +450,7 @@ impl Shop {
             "/api/charge",
             at + ms(t + 0.5),
             rng.range(20.0, 45.0),
+            false,
         );
         t += pay.took_ms + 1.0;
         let inv = Shop::leaf(
@@ -446,8 +460,27 @@ impl Shop {
             "/api/reserve",
             at + ms(t),
             rng.range(5.0, 15.0),
+            conflict,
         );
         t += inv.took_ms + 1.0;
+        if inv.status >= 500 {
+            cx.span()
+                .set_attribute(KeyValue::new("http.response.status_code", 500));
+            cx.span()
+                .set_status(Status::error("inventory answered 503"));
+            svc.record(&cx, t / 1000.0, "/api/checkout", 500);
+            svc.log(
+                &cx,
+                at + ms(t),
+                Severity::Error,
+                "checkout failed: inventory answered 503".into(),
+            );
+            cx.span().end_with_timestamp(at + ms(t));
+            return Answer {
+                status: 500,
+                took_ms: t,
+            };
+        }
         cx.span()
             .set_attribute(KeyValue::new("http.response.status_code", 200));
         svc.record(&cx, t / 1000.0, "/api/checkout", 200);
@@ -462,7 +495,7 @@ impl Shop {
     }
 
     /// One request at the frontend; returns whether it failed.
-    fn request(&self, at: SystemTime, saturated: bool, rng: &mut Rng) -> bool {
+    fn request(&self, at: SystemTime, pressure: f64, conflict: bool, rng: &mut Rng) -> bool {
         let svc = &self.frontend;
         let span = svc
             .tracer
@@ -475,7 +508,7 @@ impl Shop {
             ])
             .start_with_context(&svc.tracer, &Context::new());
         let cx = Context::new().with_span(span);
-        let answer = self.checkout(&inject(&cx), at + ms(2.0), saturated, rng);
+        let answer = self.checkout(&inject(&cx), at + ms(2.0), pressure, conflict, rng);
         let took = answer.took_ms + 3.0;
         let failed = answer.status >= 500;
         let status = if failed { 502 } else { 200 };
@@ -507,35 +540,54 @@ pub fn run(plan: &Plan, grpc_url: &str) -> anyhow::Result<Timeline> {
     let start = SystemTime::now();
     let clock = Instant::now();
     let at_tick = |tick: u32| start + plan.tick * tick;
-    let mut in_use = 6.0_f64;
+    let mut in_use;
     let mut retry = 0.0_f64;
+    let mut failures = std::collections::VecDeque::new();
     let mut cpu = [0.30_f64, 0.40, 0.25, 0.20];
     let mut requests = 0;
     let mut failed_requests = 0;
     for tick in 0..plan.total_ticks() {
         let tick_start = at_tick(tick);
-        let leaking = tick >= plan.fault_tick;
-        // The leak fills the pool within two ticks; requests queue for a connection from the
-        // tick after it is full.
+        let leaking = tick >= plan.fault_tick && tick < plan.fault_end_tick;
+        // The leaking query holds every connection from the fault until it is killed.
+        // Requests queued for a connection start timing out a second later, and stop a second
+        // after the pool is free again: the pool leads the errors both ways.
+        let size = f64::from(plan.pool_size);
         in_use = if leaking {
-            (in_use + 8.0).min(f64::from(plan.pool_size))
+            size
         } else {
             (6.0 + rng.range(-1.5, 1.5)).round()
         };
-        let saturated = leaking && tick >= plan.fault_tick + 2;
+        let lead = 2;
+        let pressure = if tick >= plan.fault_tick + lead && tick < plan.fault_end_tick + lead {
+            1.0
+        } else {
+            0.0
+        };
         let mut failed_now = 0u32;
         for i in 0..plan.requests_per_tick {
             let offset = plan
                 .tick
                 .mul_f64(f64::from(i) / f64::from(plan.requests_per_tick));
             let jitter = Duration::from_micros((rng.next_f64() * 20_000.0) as u64);
-            if shop.request(tick_start + offset + jitter, saturated, &mut rng) {
+            // A background of inventory conflicts (about 2%, the first one at once, so the
+            // error series exist from the start as they would in a shop running for days).
+            let conflict = (tick == 0 && i == 0) || rng.chance(0.02);
+            if shop.request(tick_start + offset + jitter, pressure, conflict, &mut rng) {
                 failed_now += 1;
             }
         }
         requests += u64::from(plan.requests_per_tick);
         failed_requests += u64::from(failed_now);
-        retry = (retry * 0.8 + f64::from(failed_now) * 1.5).max(0.0);
+        // Failed orders reach the retry queue after a two-second backoff: it fills after the
+        // errors, a consequence and not a cause.
+        failures.push_back(f64::from(failed_now));
+        let due_for_retry = if failures.len() > 4 {
+            failures.pop_front().unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        retry = retry * 0.8 + due_for_retry * 1.5;
         let pool = [KeyValue::new("db.client.connection.pool.name", "orders")];
         shop.pool_in_use.record(
             in_use,
