@@ -18,20 +18,50 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
         stderr.contains("injecting: checkout's database pool \"orders\" saturates"),
         "{stderr}"
     );
-    if stdout.contains("investigation not run") {
-        // Without offline metrics the demo says so, and shows the failing traces it stored.
-        assert!(stdout.contains("needs offline metrics"), "{stdout}");
-        assert!(stdout.contains("failing traces"), "{stdout}");
-    } else {
-        assert!(
-            stdout.contains("Injected  checkout's database pool"),
-            "{stdout}"
-        );
-        assert!(
-            stdout.contains("Found it  yes: root cause ranked first"),
-            "{stdout}"
-        );
-    }
+    assert!(
+        stdout.contains("Injected  checkout's database pool"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Found it  yes: root cause ranked first"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Source    store"), "{stdout}");
+    assert!(stdout.contains("PoolTimeoutError"), "{stdout}");
+
+    // The kept store reproduces the investigation with the command the demo printed.
+    let command = stderr
+        .lines()
+        .find_map(|l| l.split_once("the same investigation: obs ").map(|(_, c)| c))
+        .unwrap_or_else(|| panic!("the demo prints the investigate command: {stderr}"));
+    let args: Vec<&str> = command.split_whitespace().collect();
+    let out = obs().args(&args).args(["-o", "json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources = report["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 3, "{report}");
+    assert!(
+        sources
+            .iter()
+            .all(|s| s["kind"] == "store" && s["status"] == "ok"),
+        "{report}"
+    );
+    assert_eq!(
+        report["correlations"][0]["metric"], "db_client_connection_count",
+        "{}",
+        report["correlations"]
+    );
+    assert!(
+        report["symptom"]["onset_unix"].is_f64(),
+        "{}",
+        report["symptom"]
+    );
+    assert!(!report["traces"].as_array().unwrap().is_empty(), "{report}");
+    assert!(!report["logs"].as_array().unwrap().is_empty(), "{report}");
 
     let info = obs()
         .args([

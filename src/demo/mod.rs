@@ -118,19 +118,35 @@ pub fn command(cli: &Cli, args: &DemoArgs) -> anyhow::Result<u8> {
     };
     if let Some(path) = &args.keep {
         say(&format!(
-            "kept the store: obs investigate --store {p} --since {since} --until {until}; \
-             obs store info --store {p}",
+            "kept the store; the same investigation: {}\n\
+             and: obs store info --store {p}; obs logs --store {p} --service checkout --level error",
+            investigate_command_line(path, &timeline, &plan),
             p = path.display(),
-            since = jiff::Timestamp::try_from(timeline.window_start)
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
-            until = jiff::Timestamp::try_from(timeline.end)
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
         ));
     }
     drop(dir);
     Ok(code)
+}
+
+/// The `obs investigate --store` command that reproduces the demo's investigation.
+pub fn investigate_command_line(
+    path: &Path,
+    timeline: &shop::Timeline,
+    plan: &shop::Plan,
+) -> String {
+    let at = |t: SystemTime| {
+        jiff::Timestamp::try_from(t)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let tick = format!("{}ms", plan.tick.as_millis());
+    format!(
+        "obs investigate --store {} --baseline {} --since {} --until {} --step {tick} --scrape-interval {tick}",
+        path.display(),
+        at(timeline.start),
+        at(timeline.window_start),
+        at(timeline.end),
+    )
 }
 
 fn secs(t: SystemTime) -> f64 {
