@@ -556,3 +556,83 @@ fn the_store_as_a_metrics_source_answers_exemplars_names_labels_and_metadata() {
     );
     assert!(err.contains("source.db"), "{err}");
 }
+
+#[test]
+fn obs_query_prints_tables_and_prometheus_like_json_from_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let t0_ms = 1_700_000_000_000;
+    write_store(&path, t0_ms);
+    let store = path.to_str().unwrap();
+    // 20 minutes in: the late /c series exists.
+    let t = (t0_ms / 1000 + 1200).to_string();
+
+    let out = crate::cli::obs()
+        .args(["query", "--store", store, "--time", &t, "-o", "json"])
+        .arg("sum by (route) (rate(http_requests_total[1m]))")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["resultType"], "vector");
+    let routes: Vec<&str> = json["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metric"]["route"].as_str().unwrap())
+        .collect();
+    assert_eq!(routes, ["/a", "/b", "/c"]);
+
+    let until = (t0_ms / 1000 + 1500).to_string();
+    let out = crate::cli::obs()
+        .args([
+            "query", "--store", store, "--since", &t, "--until", &until, "--step", "1m",
+        ])
+        .arg("queue_depth")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("POINTS") && text.contains(r#"queue="q2""#),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.contains("queue_depth{")).count(),
+        3,
+        "{text}"
+    );
+
+    let out = crate::cli::obs()
+        .args([
+            "query",
+            "--store",
+            store,
+            "--time",
+            &t,
+            "x / on(a) group_left y",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not supported offline: group_left"), "{err}");
+
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database ".repeat(100)).unwrap();
+    let out = crate::cli::obs()
+        .args(["query", "--store", junk.to_str().unwrap(), "up"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("junk.db: not an obs store"), "{err}");
+}
