@@ -308,13 +308,20 @@ fn print_outcome(
         },
     );
     out.write_all(text.as_bytes())?;
-    let at = jiff::Timestamp::try_from(timeline.fault)
-        .map(|t| t.to_zoned(tz).strftime("%H:%M:%S %Z").to_string())
-        .unwrap_or_default();
+    let clock = |t: SystemTime, format: &str| {
+        jiff::Timestamp::try_from(t)
+            .map(|t| t.to_zoned(tz.clone()).strftime(format).to_string())
+            .unwrap_or_default()
+    };
+    let at = format!(
+        "{} → {}",
+        clock(timeline.fault, "%H:%M:%S"),
+        clock(timeline.fault_end, "%H:%M:%S %Z")
+    );
     writeln!(out)?;
     writeln!(
         out,
-        "Injected  checkout's database pool \"orders\" saturated at {at} ({CAUSE_METRIC}{{db_client_connection_pool_name=\"orders\"}} → 20/20)"
+        "Injected  checkout's database pool \"orders\" saturated {at} ({CAUSE_METRIC}{{db_client_connection_pool_name=\"orders\"}} → 20/20)"
     )?;
     let rank = match verdict.root_cause_rank {
         Some(1) => "ranked first".to_string(),
@@ -344,6 +351,7 @@ fn injected_json(timeline: &shop::Timeline) -> serde_json::Value {
         "cause": "checkout database pool \"orders\" saturated",
         "metric": CAUSE_METRIC,
         "at_unix": secs(timeline.fault),
+        "until_unix": secs(timeline.fault_end),
         "requests": timeline.requests,
         "failed_requests": timeline.failed_requests,
     })

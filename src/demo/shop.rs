@@ -71,6 +71,8 @@ pub struct Timeline {
     pub start: SystemTime,
     pub window_start: SystemTime,
     pub fault: SystemTime,
+    /// When the leaking query was killed and the pool recovered.
+    pub fault_end: SystemTime,
     pub end: SystemTime,
     /// Requests the frontend answered with an error.
     pub failed_requests: u64,
@@ -628,6 +630,7 @@ pub fn run(plan: &Plan, grpc_url: &str) -> anyhow::Result<Timeline> {
         start,
         window_start: at_tick(plan.baseline_ticks),
         fault: at_tick(plan.fault_tick),
+        fault_end: at_tick(plan.fault_end_tick),
         end: at_tick(plan.total_ticks()),
         failed_requests,
         requests,
