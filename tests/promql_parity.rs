@@ -274,6 +274,14 @@ const QUERIES: &[&str] = &[
     r#"label_replace(queue_depth, "q", "x-$1", "queue", "q(.*)")"#,
     r#"label_replace(rate(http_requests_total[1m]), "route", "", "route", "/a")"#,
     "no_such_metric",
+    r#"queue_depth and on(queue) queue_depth > 0"#,
+    r#"http_requests_total{code="500"} or http_requests_total{route="/c"}"#,
+    r#"rate(http_requests_total[2m]) unless ignoring(code) http_requests_total{code="500"}"#,
+    "idelta(queue_depth[1m])",
+    "changes(queue_depth[5m])",
+    "resets(http_requests_total[10m])",
+    "ceil(queue_depth) + floor(queue_depth) - sgn(queue_depth)",
+    "sqrt(abs(queue_depth)) * ln(abs(queue_depth) + 1) + log2(abs(queue_depth) + 1) + log10(abs(queue_depth) + 1) + exp(clamp_max(queue_depth, 3))",
 ];
 
 #[test]
@@ -377,12 +385,12 @@ fn bad_inputs_have_clear_answers() {
     // Unsupported PromQL says what is not supported.
     let m = message(promql::query_range(
         &mut store,
-        "x unless y",
+        "rate(x[5m:1m])",
         0.0,
         60.0,
         60.0,
     ));
-    assert_eq!(m, "not supported offline: set operator `unless`");
+    assert_eq!(m, "not supported offline: subquery (x[5m:1m])");
     let m = message(promql::query_range(
         &mut store,
         "sum(rate(x[5m:])",
@@ -547,11 +555,11 @@ fn the_store_as_a_metrics_source_answers_exemplars_names_labels_and_metadata() {
     assert_eq!(series.len(), 1);
     assert_eq!(series[0].points.len(), 6);
     let err = rt
-        .block_on(m.query_range("x or y", start, end, 60.0))
+        .block_on(m.query_range("quantile(0.5, x)", start, end, 60.0))
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("not supported offline: set operator `or`"),
+        err.contains("not supported offline: aggregation `quantile`"),
         "{err}"
     );
     assert!(err.contains("source.db"), "{err}");

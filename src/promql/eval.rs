@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_AVG, T_BOTTOMK, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS,
-    T_LTE, T_LUNLESS, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ, T_POW, T_SUB, T_SUM, T_TOPK, TokenType,
+    T_LTE, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ, T_POW, T_SUB, T_SUM, T_TOPK, TokenType,
 };
 use promql_parser::parser::{
     AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector, VectorMatchCardinality,
@@ -170,10 +170,6 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
             Ok(())
         }
         Expr::Binary(b) => {
-            let op = b.op.id();
-            if [T_LAND, T_LOR, T_LUNLESS].contains(&op) {
-                return un(format!("set operator `{}`", b.op));
-            }
             if let Some(m) = &b.modifier {
                 match &m.card {
                     VectorMatchCardinality::ManyToOne(_) => return un("group_left".into()),
@@ -224,6 +220,17 @@ pub const SUPPORTED_FUNCTIONS: &[&str] = &[
     "scalar",
     "vector",
     "time",
+    "idelta",
+    "changes",
+    "resets",
+    "ceil",
+    "floor",
+    "exp",
+    "ln",
+    "log2",
+    "log10",
+    "sqrt",
+    "sgn",
 ];
 
 impl Evaluator {
@@ -498,6 +505,46 @@ impl Evaluator {
             "count_over_time" => over_time(&|p| p.len() as f64, false),
             "last_over_time" => over_time(&|p| p.last().map_or(f64::NAN, |(_, v)| *v), true),
             "abs" => map_vec(&f64::abs),
+            "ceil" => map_vec(&f64::ceil),
+            "floor" => map_vec(&f64::floor),
+            "exp" => map_vec(&f64::exp),
+            "ln" => map_vec(&f64::ln),
+            "log2" => map_vec(&f64::log2),
+            "log10" => map_vec(&f64::log10),
+            "sqrt" => map_vec(&f64::sqrt),
+            "sgn" => map_vec(&|v: f64| {
+                if v > 0.0 {
+                    1.0
+                } else if v < 0.0 {
+                    -1.0
+                } else {
+                    v
+                }
+            }),
+            "idelta" => {
+                let ms = matrix_arg(0)?;
+                Ok(Value::Vector(
+                    self.matrix(ms, t)
+                        .filter(|(_, pts)| pts.len() >= 2)
+                        .map(|(labels, pts)| Sample {
+                            labels: drop_name(labels.clone()),
+                            value: pts[pts.len() - 1].1 - pts[pts.len() - 2].1,
+                        })
+                        .collect(),
+                ))
+            }
+            "changes" => over_time(
+                &|p| {
+                    p.windows(2)
+                        .filter(|w| w[0].1 != w[1].1 && !(w[0].1.is_nan() && w[1].1.is_nan()))
+                        .count() as f64
+                },
+                false,
+            ),
+            "resets" => over_time(
+                &|p| p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64,
+                false,
+            ),
             "clamp" => {
                 let lo = self.scalar_arg(arg(1)?, t, "clamp's min")?;
                 let hi = self.scalar_arg(arg(2)?, t, "clamp's max")?;
@@ -686,6 +733,14 @@ impl Evaluator {
         let drop = return_bool || !comparison;
         let lhs = self.eval(&b.lhs, t)?;
         let rhs = self.eval(&b.rhs, t)?;
+        if op.is_set_operator() {
+            return match (lhs, rhs) {
+                (Value::Vector(l), Value::Vector(r)) => Ok(Value::Vector(set_op(b, l, r))),
+                _ => Err(PromqlError::Execution(format!(
+                    "set operator `{op}` needs instant vectors on both sides"
+                ))),
+            };
+        }
         match (lhs, rhs) {
             (Value::Scalar(l), Value::Scalar(r)) => {
                 let (v, keep) = apply(&op, l, r)?;
@@ -703,19 +758,7 @@ impl Evaluator {
             }
             (Value::Vector(l), Value::Vector(r)) => {
                 let matching = b.modifier.as_ref().and_then(|m| m.matching.clone());
-                let sig = |labels: &Labels| -> Vec<(String, String)> {
-                    labels
-                        .iter()
-                        .filter(|(k, _)| match &matching {
-                            Some(LabelModifier::Include(on)) => on.labels.contains(k),
-                            Some(LabelModifier::Exclude(ign)) => {
-                                *k != NAME && !ign.labels.contains(k)
-                            }
-                            None => *k != NAME,
-                        })
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                };
+                let sig = |labels: &Labels| signature(labels, matching.as_ref());
                 let mut right: HashMap<Vec<(String, String)>, f64> = HashMap::new();
                 for s in &r {
                     if right.insert(sig(&s.labels), s.value).is_some() {
@@ -765,6 +808,41 @@ impl Evaluator {
             ))),
         }
     }
+}
+
+/// Vector-matching signature: the `on` labels, or all but `ignoring`'s and `__name__`.
+fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Vec<(String, String)> {
+    labels
+        .iter()
+        .filter(|(k, _)| match matching {
+            Some(LabelModifier::Include(on)) => on.labels.contains(k),
+            Some(LabelModifier::Exclude(ign)) => *k != NAME && !ign.labels.contains(k),
+            None => *k != NAME,
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `and`, `or`, `unless`: many-to-many, the left side's samples unchanged.
+fn set_op(b: &BinaryExpr, l: Vec<Sample>, r: Vec<Sample>) -> Vec<Sample> {
+    let matching = b.modifier.as_ref().and_then(|m| m.matching.as_ref());
+    let op = b.op.id();
+    if op == T_LOR {
+        let left: std::collections::HashSet<_> =
+            l.iter().map(|s| signature(&s.labels, matching)).collect();
+        let mut out = l;
+        out.extend(
+            r.into_iter()
+                .filter(|s| !left.contains(&signature(&s.labels, matching))),
+        );
+        return out;
+    }
+    let right: std::collections::HashSet<_> =
+        r.iter().map(|s| signature(&s.labels, matching)).collect();
+    let want = op == T_LAND;
+    l.into_iter()
+        .filter(|s| right.contains(&signature(&s.labels, matching)) == want)
+        .collect()
 }
 
 fn vector_scalar(

@@ -294,7 +294,8 @@ fn unsupported_constructs_say_so() {
     let mut src = MemorySource::default();
     for (q, what) in [
         ("rate(x[5m:1m])", "subquery"),
-        ("x and y", "set operator `and`"),
+        ("x / on(a) group_right y", "group_right"),
+        ("stddev(x)", "aggregation `stddev`"),
         ("x / on(a) group_left y", "group_left"),
         ("quantile(0.5, x)", "aggregation `quantile`"),
         ("predict_linear(x[5m], 60)", "function `predict_linear`"),
