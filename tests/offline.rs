@@ -214,6 +214,12 @@ fn an_empty_store_and_a_file_that_is_not_one_give_clear_messages() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
 
+    // LogQL needs Loki: the store says so instead of ignoring the query.
+    let (code, _, stderr) =
+        run(obs().args(["logs", "--query", "{job=\"shop\"}", "--store", empty]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("a LogQL query"), "{stderr}");
+
     // A zero-byte file, a file that is not a database, and no file at all.
     let zero = dir.path().join("zero.db");
     std::fs::write(&zero, b"").unwrap();
