@@ -1,6 +1,7 @@
 //! The evaluator: loads each selector's samples once for the whole query range, then evaluates
 //! the expression at every step, like Prometheus's engine does.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use promql_parser::label::Matcher;
@@ -41,16 +42,19 @@ pub enum Value {
 /// A loaded series: millisecond timestamps and values, staleness markers kept.
 struct Loaded {
     labels: Labels,
-    ts: Vec<i64>,
-    vals: Vec<f64>,
+    /// `labels` without `__name__`, computed once: most functions return it at every step.
+    unnamed: Labels,
+    pts: Vec<(i64, f64)>,
+    /// Whether any sample is a staleness marker (else windows are borrowed, not filtered).
+    has_stale: bool,
 }
 
 impl Loaded {
-    /// Indexes of the samples in `[from, to]`.
-    fn window(&self, from: i64, to: i64) -> std::ops::Range<usize> {
-        let lo = self.ts.partition_point(|t| *t < from);
-        let hi = self.ts.partition_point(|t| *t <= to);
-        lo..hi.max(lo)
+    /// The samples in `[from, to]`.
+    fn window(&self, from: i64, to: i64) -> &[(i64, f64)] {
+        let lo = self.pts.partition_point(|p| p.0 < from);
+        let hi = self.pts.partition_point(|p| p.0 <= to);
+        &self.pts[lo..hi.max(lo)]
     }
 }
 
@@ -74,7 +78,7 @@ pub(super) fn range(
 ) -> Result<Vec<Series>, PromqlError> {
     check_supported(expr)?;
     let ev = Evaluator::load(source, expr, start, end)?;
-    let mut out: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut out: HashMap<Labels, Vec<(f64, f64)>> = HashMap::new();
     let mut t = start;
     while t <= end {
         match ev.eval(expr, t)? {
@@ -98,10 +102,12 @@ pub(super) fn range(
         }
         t += step;
     }
-    Ok(out
+    let mut series: Vec<Series> = out
         .into_iter()
         .map(|(labels, points)| Series { labels, points })
-        .collect())
+        .collect();
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(series)
 }
 
 pub(super) fn instant(
@@ -264,15 +270,16 @@ impl Evaluator {
             let loaded = raw
                 .into_iter()
                 .map(|s| {
-                    let (ts, vals) = s
+                    let pts: Vec<(i64, f64)> = s
                         .samples
                         .iter()
                         .map(|(t, v)| (t.div_euclid(1_000_000), *v))
-                        .unzip();
+                        .collect();
                     Loaded {
+                        unnamed: drop_name(s.labels.clone()),
                         labels: s.labels,
-                        ts,
-                        vals,
+                        has_stale: pts.iter().any(|p| is_stale(p.1)),
+                        pts,
                     }
                 })
                 .collect();
@@ -327,9 +334,7 @@ impl Evaluator {
         self.series(vs)
             .iter()
             .filter_map(|s| {
-                let w = s.window(ref_t - LOOKBACK_MS, ref_t);
-                let last = w.last()?;
-                let v = s.vals[last];
+                let v = s.window(ref_t - LOOKBACK_MS, ref_t).last()?.1;
                 (!is_stale(v)).then(|| Sample {
                     labels: s.labels.clone(),
                     value: v,
@@ -343,16 +348,17 @@ impl Evaluator {
         &'a self,
         ms: &MatrixSelector,
         t: i64,
-    ) -> impl Iterator<Item = (&'a Labels, Vec<(i64, f64)>)> + 'a {
+    ) -> impl Iterator<Item = (&'a Loaded, Cow<'a, [(i64, f64)]>)> + 'a {
         let ref_t = t - offset_ms(&ms.vs.offset);
         let range = ms.range.as_millis() as i64;
         self.series(&ms.vs).iter().filter_map(move |s| {
-            let pts: Vec<(i64, f64)> = s
-                .window(ref_t - range, ref_t)
-                .map(|i| (s.ts[i], s.vals[i]))
-                .filter(|(_, v)| !is_stale(*v))
-                .collect();
-            (!pts.is_empty()).then_some((&s.labels, pts))
+            let w = s.window(ref_t - range, ref_t);
+            let pts = if s.has_stale {
+                Cow::Owned(w.iter().copied().filter(|p| !is_stale(p.1)).collect())
+            } else {
+                Cow::Borrowed(w)
+            };
+            (!pts.is_empty()).then_some((s, pts))
         })
     }
 
@@ -404,11 +410,11 @@ impl Evaluator {
             let ms = matrix_arg(0)?;
             Ok(Value::Vector(
                 self.matrix(ms, t)
-                    .map(|(labels, pts)| Sample {
+                    .map(|(s, pts)| Sample {
                         labels: if keep_name {
-                            labels.clone()
+                            s.labels.clone()
                         } else {
-                            drop_name(labels.clone())
+                            s.unnamed.clone()
                         },
                         value: f(&pts),
                     })
@@ -438,7 +444,7 @@ impl Evaluator {
                 let range = ms.range.as_millis() as i64;
                 Ok(Value::Vector(
                     self.matrix(ms, t)
-                        .filter_map(|(labels, pts)| {
+                        .filter_map(|(s, pts)| {
                             extrapolated_rate(
                                 &pts,
                                 range_end - range,
@@ -447,7 +453,7 @@ impl Evaluator {
                                 is_rate,
                             )
                             .map(|value| Sample {
-                                labels: drop_name(labels.clone()),
+                                labels: s.unnamed.clone(),
                                 value,
                             })
                         })
@@ -458,9 +464,9 @@ impl Evaluator {
                 let ms = matrix_arg(0)?;
                 Ok(Value::Vector(
                     self.matrix(ms, t)
-                        .filter_map(|(labels, pts)| {
+                        .filter_map(|(s, pts)| {
                             irate(&pts).map(|value| Sample {
-                                labels: drop_name(labels.clone()),
+                                labels: s.unnamed.clone(),
                                 value,
                             })
                         })
@@ -526,8 +532,8 @@ impl Evaluator {
                 Ok(Value::Vector(
                     self.matrix(ms, t)
                         .filter(|(_, pts)| pts.len() >= 2)
-                        .map(|(labels, pts)| Sample {
-                            labels: drop_name(labels.clone()),
+                        .map(|(s, pts)| Sample {
+                            labels: s.unnamed.clone(),
                             value: pts[pts.len() - 1].1 - pts[pts.len() - 2].1,
                         })
                         .collect(),
