@@ -8,7 +8,8 @@
 //!
 //! each from the store (SQLite read + evaluation) and from memory (evaluation only).
 //!
-//! `cargo bench --bench promql` (release).
+//! `cargo bench --bench promql` (release). `OBS_BENCH_STORE=PATH` keeps the store there and
+//! reuses it when it exists (same knobs), so repeated runs skip the build.
 
 use std::time::{Duration, Instant};
 
@@ -119,17 +120,15 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     (times[times.len() / 2], last.expect("runs > 0"))
 }
 
-fn main() -> anyhow::Result<()> {
-    let series = env_or("OBS_BENCH_SERIES", 1000)?;
-    let hours = env_or("OBS_BENCH_HOURS", 24)?;
-    let runs = env_or("OBS_BENCH_RUNS", 3)? as usize;
-    let points = hours * 3600 / SCRAPE_S;
-    let t0 = 1_700_000_000 / 60 * 60;
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bench.db");
-
+fn build_store(
+    path: &std::path::Path,
+    series: u64,
+    points: u64,
+    hours: u64,
+    t0: u64,
+) -> anyhow::Result<()> {
     let build = Instant::now();
-    let (handle, writer) = spawn_writer(&path, WriterConfig::default())?;
+    let (handle, writer) = spawn_writer(path, WriterConfig::default())?;
     let mut from = 0;
     while from < points {
         let to = (from + CHUNK).min(points);
@@ -145,9 +144,26 @@ fn main() -> anyhow::Result<()> {
         series / 10,
         BOUNDS.len() + 1,
         build.elapsed(),
-        std::fs::metadata(&path)?.len() / 1_000_000
+        std::fs::metadata(path)?.len() / 1_000_000
     );
 
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let series = env_or("OBS_BENCH_SERIES", 1000)?;
+    let hours = env_or("OBS_BENCH_HOURS", 24)?;
+    let runs = env_or("OBS_BENCH_RUNS", 3)? as usize;
+    let points = hours * 3600 / SCRAPE_S;
+    let t0 = 1_700_000_000 / 60 * 60;
+    let dir = tempfile::tempdir()?;
+    let path = match std::env::var_os("OBS_BENCH_STORE") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => dir.path().join("bench.db"),
+    };
+    if !path.exists() {
+        build_store(&path, series, points, hours, t0)?;
+    }
     let mut store = Store::open_read_only(&path)?;
     let start = (t0 + 600) as f64;
     let end = (t0 + points * SCRAPE_S) as f64;
