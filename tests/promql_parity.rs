@@ -352,6 +352,41 @@ fn offline_promql_matches_prometheus() {
         eprintln!("parity ok? {q}: {} series", theirs.len());
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // `obs query` answers the same from either side.
+    let q = "sum by (route) (rate(http_requests_total[2m]))";
+    let at = (start + 600).to_string();
+    let run = |backend: &[&str]| -> serde_json::Value {
+        let out = crate::cli::obs()
+            .arg("query")
+            .args(backend)
+            .args(["--time", &at, "-o", "json", q])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let from_store = run(&["--store", path.to_str().unwrap()]);
+    let from_prometheus = run(&["--prometheus-url", prom.url()]);
+    assert_eq!(
+        from_store["result"].as_array().unwrap().len(),
+        3,
+        "{from_store}"
+    );
+    for (a, b) in from_store["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(from_prometheus["result"].as_array().unwrap())
+    {
+        assert_eq!(a["metric"], b["metric"]);
+        let v = |x: &serde_json::Value| x["value"][1].as_str().unwrap().parse::<f64>().unwrap();
+        assert!(same(v(a), v(b)), "{a} vs {b}");
+    }
 }
 
 fn message(r: Result<Vec<obs::model::Series>, PromqlError>) -> String {
