@@ -277,6 +277,10 @@ const QUERIES: &[&str] = &[
     r#"queue_depth and on(queue) queue_depth > 0"#,
     r#"http_requests_total{code="500"} or http_requests_total{route="/c"}"#,
     r#"rate(http_requests_total[2m]) unless ignoring(code) http_requests_total{code="500"}"#,
+    "queue_depth * on() group_left sum(queue_depth)",
+    "sum by (job) (queue_depth) / on(job) group_right queue_depth",
+    r#"rate(http_requests_total[2m]) * on(route) group_left(x) label_replace(sum by (route) (rate(http_requests_total[2m])), "x", "y$1", "route", "/(.*)")"#,
+    "http_requests_total / ignoring(code) group_left sum without (code) (http_requests_total)",
     "idelta(queue_depth[1m])",
     "changes(queue_depth[5m])",
     "resets(http_requests_total[10m])",
@@ -661,13 +665,16 @@ fn obs_query_prints_tables_and_prometheus_like_json_from_a_store() {
             store,
             "--time",
             &t,
-            "x / on(a) group_left y",
+            "stddev(queue_depth)",
         ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not supported offline: group_left"), "{err}");
+    assert!(
+        err.contains("not supported offline: aggregation `stddev`"),
+        "{err}"
+    );
 
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, "not a database ".repeat(100)).unwrap();

@@ -177,11 +177,6 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
         }
         Expr::Binary(b) => {
             if let Some(m) = &b.modifier {
-                match &m.card {
-                    VectorMatchCardinality::ManyToOne(_) => return un("group_left".into()),
-                    VectorMatchCardinality::OneToMany(_) => return un("group_right".into()),
-                    _ => {}
-                }
                 if m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some() {
                     return un("fill values in vector matching".into());
                 }
@@ -764,30 +759,47 @@ impl Evaluator {
             }
             (Value::Vector(l), Value::Vector(r)) => {
                 let matching = b.modifier.as_ref().and_then(|m| m.matching.clone());
+                let card = b
+                    .modifier
+                    .as_ref()
+                    .map_or(VectorMatchCardinality::OneToOne, |m| m.card.clone());
                 let sig = |labels: &Labels| signature(labels, matching.as_ref());
-                let mut right: HashMap<Vec<(String, String)>, f64> = HashMap::new();
-                for s in &r {
-                    if right.insert(sig(&s.labels), s.value).is_some() {
+                // The "many" side is iterated; the "one" side is looked up by signature.
+                let (many, one, swapped) = match &card {
+                    VectorMatchCardinality::OneToMany(_) => (r, l, true),
+                    _ => (l, r, false),
+                };
+                let mut lookup: HashMap<Vec<(String, String)>, Sample> = HashMap::new();
+                for s in one {
+                    let key = sig(&s.labels);
+                    if lookup.contains_key(&key) {
                         return Err(PromqlError::Execution(format!(
-                            "found duplicate series for the match group {} on the right hand-side of the operation; many-to-many matching not allowed (group_left/group_right are not supported offline)",
-                            fmt_labels(&s.labels)
+                            "found duplicate series for the match group {} on the {} hand-side of the operation; many-to-many matching not allowed: matching labels must be unique on one side",
+                            fmt_labels(&s.labels),
+                            if swapped { "left" } else { "right" }
                         )));
                     }
+                    lookup.insert(key, s);
                 }
                 let mut seen = std::collections::HashSet::new();
                 let mut out = Vec::new();
-                for s in l {
+                for s in many {
                     let key = sig(&s.labels);
-                    let Some(rv) = right.get(&key) else {
+                    let Some(other) = lookup.get(&key) else {
                         continue;
                     };
-                    if !seen.insert(key) {
+                    if matches!(card, VectorMatchCardinality::OneToOne) && !seen.insert(key) {
                         return Err(PromqlError::Execution(format!(
-                            "multiple matches for labels {}: many-to-one matching must be explicit (group_left/group_right), which is not supported offline",
+                            "multiple matches for labels {}: many-to-one matching must be explicit (group_left/group_right)",
                             fmt_labels(&s.labels)
                         )));
                     }
-                    let (v, keep) = apply(&op, s.value, *rv)?;
+                    let (vl, vr) = if swapped {
+                        (other.value, s.value)
+                    } else {
+                        (s.value, other.value)
+                    };
+                    let (v, keep) = apply(&op, vl, vr)?;
                     let value = if return_bool {
                         if keep { 1.0 } else { 0.0 }
                     } else if !keep {
@@ -796,14 +808,35 @@ impl Evaluator {
                         v
                     };
                     let mut labels = if drop { drop_name(s.labels) } else { s.labels };
-                    match &matching {
-                        Some(LabelModifier::Include(on)) => {
+                    match (&card, &matching) {
+                        (VectorMatchCardinality::OneToOne, Some(LabelModifier::Include(on))) => {
                             labels.retain(|k, _| on.labels.contains(k));
                         }
-                        Some(LabelModifier::Exclude(ign)) => {
+                        (VectorMatchCardinality::OneToOne, Some(LabelModifier::Exclude(ign))) => {
                             labels.retain(|k, _| !ign.labels.contains(k));
                         }
-                        None => {}
+                        (
+                            VectorMatchCardinality::ManyToOne(include)
+                            | VectorMatchCardinality::OneToMany(include),
+                            _,
+                        ) => {
+                            // group_left(x): x comes from the "one" side.
+                            for name in &include.labels {
+                                match other.labels.get(name).filter(|v| !v.is_empty()) {
+                                    Some(v) => labels.insert(name.clone(), v.clone()),
+                                    None => labels.remove(name),
+                                };
+                            }
+                        }
+                        _ => {}
+                    }
+                    if !matches!(card, VectorMatchCardinality::OneToOne)
+                        && !seen.insert(labels.clone().into_iter().collect())
+                    {
+                        return Err(PromqlError::Execution(format!(
+                            "multiple matches for labels {}: grouping labels must ensure unique matches",
+                            fmt_labels(&labels)
+                        )));
                     }
                     out.push(Sample { labels, value });
                 }

@@ -225,6 +225,45 @@ fn binary_operators_match_one_to_one_with_on_and_ignoring() {
 }
 
 #[test]
+fn group_left_and_group_right_copy_labels_from_the_one_side() {
+    let mut src = MemorySource(vec![
+        series(
+            &[("__name__", "req"), ("svc", "a"), ("pod", "1")],
+            &[(0, 2.0)],
+        ),
+        series(
+            &[("__name__", "req"), ("svc", "a"), ("pod", "2")],
+            &[(0, 6.0)],
+        ),
+        series(
+            &[("__name__", "owner"), ("svc", "a"), ("team", "x")],
+            &[(0, 2.0)],
+        ),
+    ]);
+    let v = instant(&mut src, "req / on(svc) group_left(team) owner", 0.0);
+    assert_eq!(v.len(), 2);
+    assert_eq!(
+        v[0].labels,
+        labels(&[("pod", "1"), ("svc", "a"), ("team", "x")])
+    );
+    assert_eq!(v.iter().map(|s| s.value).collect::<Vec<_>>(), [1.0, 3.0]);
+    let v = instant(&mut src, "owner / on(svc) group_right req", 0.0);
+    assert_eq!(v[0].labels, labels(&[("pod", "1"), ("svc", "a")]));
+    assert_eq!(
+        v.iter().map(|s| s.value).collect::<Vec<_>>(),
+        [1.0, 2.0 / 6.0]
+    );
+    // Without group_left the same match is an error, as in Prometheus.
+    let err = query_instant(&mut src, "req / on(svc) owner", 0.0).map(|_| ());
+    assert!(
+        err.as_ref().is_err_and(|e| e
+            .to_string()
+            .contains("many-to-one matching must be explicit")),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn histogram_quantile_interpolates_inside_buckets_and_stops_below_inf() {
     let b = |le: &str, v: f64| series(&[("__name__", "h_bucket"), ("le", le)], &[(0, v)]);
     let mut src = MemorySource(vec![
@@ -294,9 +333,8 @@ fn unsupported_constructs_say_so() {
     let mut src = MemorySource::default();
     for (q, what) in [
         ("rate(x[5m:1m])", "subquery"),
-        ("x / on(a) group_right y", "group_right"),
         ("stddev(x)", "aggregation `stddev`"),
-        ("x / on(a) group_left y", "group_left"),
+        ("count_values(\"v\", x)", "aggregation `count_values`"),
         ("quantile(0.5, x)", "aggregation `quantile`"),
         ("predict_linear(x[5m], 60)", "function `predict_linear`"),
         ("x @ 100", "@ modifier"),
