@@ -41,6 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('sink', 'sink', [CompletionResultType]::ParameterValue, 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Inspect the embedded store')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
+            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -61,6 +63,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--prometheus-url', '--prometheus-url', [CompletionResultType]::ParameterName, 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable')
             [CompletionResult]::new('--scrape-interval', '--scrape-interval', [CompletionResultType]::ParameterName, 'The backend''s scrape interval: the smallest step and the basis of rate windows [default: 15s]')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Ranked candidates shown in the text report (JSON has all)')
             [CompletionResult]::new('--exemplars', '--exemplars', [CompletionResultType]::ParameterName, 'Most exemplars to report')
@@ -101,6 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--prometheus-url', '--prometheus-url', [CompletionResultType]::ParameterName, 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable')
             [CompletionResult]::new('--scrape-interval', '--scrape-interval', [CompletionResultType]::ParameterName, 'The backend''s scrape interval: the smallest step and the basis of rate windows [default: 15s]')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Ranked candidates shown in the text report (JSON has all)')
             [CompletionResult]::new('--exemplars', '--exemplars', [CompletionResultType]::ParameterName, 'Most exemplars to report')
@@ -132,6 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -162,6 +167,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID [env: LOKI_ORG_ID, OBS_TENANT]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -263,6 +269,46 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'obs;demo' {
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the demo''s store at this path (a new file) for `obs investigate --store PATH`, `obs trace --store PATH` and `obs logs --store PATH`')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;query' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Evaluate over this obs store file (offline PromQL) instead of Prometheus')
+            [CompletionResult]::new('--prometheus-url', '--prometheus-url', [CompletionResultType]::ParameterName, 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Evaluate at this instant (same forms as --since) [default: now]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Make it a range query from this time: 14:30, 30m, 2h, RFC 3339, unix seconds')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the range (same forms as --since) [default: now]')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Resolution of the range, e.g. 15s or 1m [default: 200–400 points over the range]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'obs;completions' {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
@@ -286,6 +332,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('sink', 'sink', [CompletionResultType]::ParameterValue, 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Inspect the embedded store')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
+            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -310,6 +358,12 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             break
         }
         'obs;help;config' {
+            break
+        }
+        'obs;help;demo' {
+            break
+        }
+        'obs;help;query' {
             break
         }
         'obs;help;completions' {

@@ -22,6 +22,9 @@ _obs() {
             obs,config)
                 cmd="obs__subcmd__config"
                 ;;
+            obs,demo)
+                cmd="obs__subcmd__demo"
+                ;;
             obs,help)
                 cmd="obs__subcmd__help"
                 ;;
@@ -33,6 +36,9 @@ _obs() {
                 ;;
             obs,logs)
                 cmd="obs__subcmd__logs"
+                ;;
+            obs,query)
+                cmd="obs__subcmd__query"
                 ;;
             obs,sink)
                 cmd="obs__subcmd__sink"
@@ -49,6 +55,9 @@ _obs() {
             obs__subcmd__help,config)
                 cmd="obs__subcmd__help__subcmd__config"
                 ;;
+            obs__subcmd__help,demo)
+                cmd="obs__subcmd__help__subcmd__demo"
+                ;;
             obs__subcmd__help,help)
                 cmd="obs__subcmd__help__subcmd__help"
                 ;;
@@ -57,6 +66,9 @@ _obs() {
                 ;;
             obs__subcmd__help,logs)
                 cmd="obs__subcmd__help__subcmd__logs"
+                ;;
+            obs__subcmd__help,query)
+                cmd="obs__subcmd__help__subcmd__query"
                 ;;
             obs__subcmd__help,sink)
                 cmd="obs__subcmd__help__subcmd__sink"
@@ -89,7 +101,7 @@ _obs() {
 
     case "${cmd}" in
         obs)
-            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config completions help"
+            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config demo query completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -190,8 +202,46 @@ _obs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        obs__subcmd__demo)
+            opts="-o -v -q -h -V --keep --context --config --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         obs__subcmd__help)
-            opts="investigate trace logs sink store config completions help"
+            opts="investigate trace logs sink store config demo query completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +269,20 @@ _obs() {
             return 0
             ;;
         obs__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -261,6 +325,20 @@ _obs() {
             return 0
             ;;
         obs__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__help__subcmd__query)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -331,7 +409,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__investigate)
-            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --error-query --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --scrape-interval --top --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --error-query --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --store --scrape-interval --top --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,6 +472,10 @@ _obs() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -461,7 +543,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__logs)
-            opts="-o -v -q -h -V --trace --service --grep --level --query --selector --trace-match --since --until --limit --forward --loki-url --tenant --timeout --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --trace --service --grep --level --query --selector --trace-match --since --until --limit --forward --loki-url --tenant --timeout --store --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +598,72 @@ _obs() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__query)
+            opts="-o -v -q -h -V --store --prometheus-url --tenant --time --since --until --step --context --config --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --step)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -723,7 +871,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__trace)
-            opts="-o -v -q -h -V --depth --service --errors-only --tempo-url --jaeger-url --tenant --timeout --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --depth --service --errors-only --tempo-url --jaeger-url --tenant --timeout --store --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,6 +898,10 @@ _obs() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -42,6 +42,8 @@ complete -c obs -n "__fish_obs_needs_command" -f -a "logs" -d 'Print log lines f
 complete -c obs -n "__fish_obs_needs_command" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
 complete -c obs -n "__fish_obs_needs_command" -f -a "store" -d 'Inspect the embedded store'
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_needs_command" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
+complete -c obs -n "__fish_obs_needs_command" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
 complete -c obs -n "__fish_obs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c obs -n "__fish_obs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l since -d 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds' -r
@@ -59,6 +61,7 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l concurrency -d '
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l exemplars -d 'Most exemplars to report' -r
@@ -97,6 +100,7 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l concurrency -d 'Queries 
 complete -c obs -n "__fish_obs_using_subcommand inv" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
 complete -c obs -n "__fish_obs_using_subcommand inv" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l exemplars -d 'Most exemplars to report' -r
@@ -126,6 +130,7 @@ complete -c obs -n "__fish_obs_using_subcommand trace" -l tempo-url -d 'Tempo ba
 complete -c obs -n "__fish_obs_using_subcommand trace" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand trace" -l tenant -d 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]' -r
 complete -c obs -n "__fish_obs_using_subcommand trace" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand trace" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
 complete -c obs -n "__fish_obs_using_subcommand trace" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand trace" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand trace" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -158,6 +163,7 @@ complete -c obs -n "__fish_obs_using_subcommand logs" -l limit -d 'Most lines to
 complete -c obs -n "__fish_obs_using_subcommand logs" -l loki-url -d 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]' -r
 complete -c obs -n "__fish_obs_using_subcommand logs" -l tenant -d 'Tenant sent as X-Scope-OrgID [env: LOKI_ORG_ID, OBS_TENANT]' -r
 complete -c obs -n "__fish_obs_using_subcommand logs" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand logs" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
 complete -c obs -n "__fish_obs_using_subcommand logs" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand logs" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand logs" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -226,6 +232,36 @@ complete -c obs -n "__fish_obs_using_subcommand config" -s v -l verbose -d 'More
 complete -c obs -n "__fish_obs_using_subcommand config" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand config" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand demo" -l keep -d 'Keep the demo\'s store at this path (a new file) for `obs investigate --store PATH`, `obs trace --store PATH` and `obs logs --store PATH`' -r -F
+complete -c obs -n "__fish_obs_using_subcommand demo" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand demo" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand demo" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand query" -l store -d 'Evaluate over this obs store file (offline PromQL) instead of Prometheus' -r -F
+complete -c obs -n "__fish_obs_using_subcommand query" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand query" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand query" -l time -d 'Evaluate at this instant (same forms as --since) [default: now]' -r
+complete -c obs -n "__fish_obs_using_subcommand query" -l since -d 'Make it a range query from this time: 14:30, 30m, 2h, RFC 3339, unix seconds' -r
+complete -c obs -n "__fish_obs_using_subcommand query" -l until -d 'End of the range (same forms as --since) [default: now]' -r
+complete -c obs -n "__fish_obs_using_subcommand query" -l step -d 'Resolution of the range, e.g. 15s or 1m [default: 200–400 points over the range]' -r
+complete -c obs -n "__fish_obs_using_subcommand query" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand query" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand query" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand query" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand query" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand query" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand completions" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -237,12 +273,14 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "store" -d 'Inspect the embedded store'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'

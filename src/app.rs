@@ -18,6 +18,7 @@ use crate::report::text::{TextOptions, render};
 use crate::report::waterfall::{self, WaterfallOptions};
 use crate::sink::{self, SinkUsageError};
 use crate::source::jaeger::Jaeger;
+use crate::source::local_traces::{LocalLogs, LocalStore, LocalTraces};
 use crate::source::loki::Loki;
 use crate::source::tempo::Tempo;
 use crate::source::{
@@ -76,6 +77,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Trace(args) => trace_command(&cli, args),
         Command::Logs(args) => logs_command(&cli, args),
         Command::Sink(args) => sink_command(&cli, args),
+        Command::Demo(args) => crate::demo::command(&cli, args),
+        Command::Query(args) => query_command(&cli, args),
         Command::Store(StoreCommand::Info(args)) => store_info_command(&cli, args.store.as_deref()),
     }
 }
@@ -89,6 +92,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<InvalidId>()
             || e.is::<UsageError>()
             || e.is::<SinkUsageError>()
+            || e.is::<crate::demo::KeepExists>()
     });
     if usage { 2 } else { 1 }
 }
@@ -215,7 +219,10 @@ fn trace_command(cli: &Cli, args: &TraceArgs) -> anyhow::Result<u8> {
         ..Overrides::default()
     };
     let config = load_config(cli, &overrides)?;
-    let traces = traces_backend(&config)?.ok_or(UsageError::NoTraces)?;
+    let traces = match &args.store {
+        Some(path) => Traces::Local(LocalTraces::new(LocalStore::open(path)?)),
+        None => traces_backend(&config)?.ok_or(UsageError::NoTraces)?,
+    };
     tracing::info!(backend = traces.kind(), url = traces.url(), %trace_id, "fetching trace");
     let trace = runtime()?.block_on(traces.trace(&trace_id))?;
     let Some(trace) = trace else {
@@ -267,7 +274,10 @@ fn logs_command(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
         ..Overrides::default()
     };
     let config = load_config(cli, &overrides)?;
-    let logs = logs_backend(&config)?.ok_or(UsageError::NoLogs)?;
+    let logs = match &args.store {
+        Some(path) => Logs::Local(LocalLogs::new(LocalStore::open(path)?)),
+        None => logs_backend(&config)?.ok_or(UsageError::NoLogs)?,
+    };
     let ns = |ts: jiff::Timestamp| i64::try_from(ts.as_nanosecond()).unwrap_or(i64::MAX);
     let query = LogQuery {
         native: args.query.clone(),
@@ -298,6 +308,7 @@ fn logs_command(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
                 records.len(),
                 how.as_str(),
                 match how {
+                    _ if matches!(logs, Logs::Local(_)) => "the records' own OTLP trace id",
                     TraceMatch::Label => "the trace id is a stream label",
                     TraceMatch::Metadata => "the trace id is structured metadata or a parsed label",
                     _ => "the trace id is in the log line",
@@ -461,10 +472,24 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         step_seconds = options.step,
         "investigating"
     );
-    let http = HttpClient::new("prometheus", &config.prometheus)?;
-    let metrics = Metrics::Prometheus(Prometheus::new(http));
-    let traces = traces_backend(&config)?;
-    let logs = logs_backend(&config)?;
+    let (metrics, traces, logs) = match &args.store {
+        Some(path) => {
+            let store = LocalStore::open(path)?;
+            (
+                local_metrics(&store)?,
+                Some(Traces::Local(LocalTraces::new(store.clone()))),
+                Some(Logs::Local(LocalLogs::new(store))),
+            )
+        }
+        None => {
+            let http = HttpClient::new("prometheus", &config.prometheus)?;
+            (
+                Metrics::Prometheus(Prometheus::new(http)),
+                traces_backend(&config)?,
+                logs_backend(&config)?,
+            )
+        }
+    };
     let runtime = runtime()?;
     let mut report = runtime.block_on(investigate::run(&metrics, &options))?;
     let (start, end) = investigate::spike_window(&report);
@@ -503,6 +528,92 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         ))?,
     }
     Ok(if report.any_source_failed() { 1 } else { 0 })
+}
+
+/// Offline metrics over the store: PromQL evaluated by `crate::promql` on its samples.
+pub(crate) fn local_metrics(store: &LocalStore) -> anyhow::Result<Metrics> {
+    Ok(crate::source::local::open_local_metrics(store.path())?)
+}
+
+/// `obs query`: one PromQL expression, instant or range, against Prometheus or a store.
+fn query_command(cli: &Cli, args: &crate::cli::QueryArgs) -> anyhow::Result<u8> {
+    use crate::promql::{Value, render};
+    let now = jiff::Zoned::now();
+    let unix = |ts: jiff::Timestamp| ts.as_duration().as_secs_f64();
+    let metrics = match &args.store {
+        Some(path) => crate::source::local::open_local_metrics(path)?,
+        None => {
+            let overrides = Overrides {
+                prometheus_url: args.prometheus_url.clone(),
+                tenant: args.tenant.clone(),
+                ..Overrides::default()
+            };
+            let config = load_config(cli, &overrides)?;
+            Metrics::Prometheus(Prometheus::new(HttpClient::new(
+                "prometheus",
+                &config.prometheus,
+            )?))
+        }
+    };
+    let runtime = runtime()?;
+    let json = cli.global.output == Output::Json;
+    let text = match &args.since {
+        Some(since) => {
+            let start = unix(timespec::parse_instant(since, &now)?);
+            let end = match &args.until {
+                Some(u) => unix(timespec::parse_instant(u, &now)?),
+                None => unix(now.timestamp()),
+            };
+            let step = match &args.step {
+                Some(s) => timespec::parse_duration(s)?,
+                None => timespec::choose_step(
+                    std::time::Duration::from_secs_f64((end - start).max(1.0)),
+                    std::time::Duration::from_secs(1),
+                ),
+            };
+            let series = runtime.block_on(metrics.query_range(
+                &args.promql,
+                start,
+                end,
+                step.as_secs_f64(),
+            ))?;
+            if json {
+                serde_json::to_string_pretty(&render::range_json(&series))? + "\n"
+            } else {
+                render::range_text(&series)
+            }
+        }
+        None => {
+            let time = match &args.time {
+                Some(t) => unix(timespec::parse_instant(t, &now)?),
+                None => unix(now.timestamp()),
+            };
+            let value = match &metrics {
+                Metrics::Local(l) => runtime.block_on(l.query_instant(&args.promql, time))?,
+                // A one-point range is the instant query, in the API obs already speaks.
+                Metrics::Prometheus(_) => Value::Vector(
+                    runtime
+                        .block_on(metrics.query_range(&args.promql, time, time, 1.0))?
+                        .into_iter()
+                        .filter_map(|s| {
+                            let value = s.points.first()?.1;
+                            Some(crate::promql::Sample {
+                                labels: s.labels,
+                                value,
+                            })
+                        })
+                        .collect(),
+                ),
+            };
+            if json {
+                serde_json::to_string_pretty(&render::instant_json(&value, time))? + "\n"
+            } else {
+                render::instant_text(&value)
+            }
+        }
+    };
+    print(&text)?;
+    Ok(0)
 }
 
 fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {

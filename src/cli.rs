@@ -70,6 +70,10 @@ pub enum Command {
     Store(StoreCommand),
     /// Print the resolved configuration (secrets masked) and where each value came from
     Config,
+    /// Run a simulated shop with an injected fault into a temporary store and investigate it
+    Demo(DemoArgs),
+    /// Evaluate PromQL against Prometheus or, offline, against an obs store file
+    Query(Box<QueryArgs>),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -124,6 +128,10 @@ pub struct InvestigateArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
+    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
     /// The backend's scrape interval: the smallest step and the basis of rate windows [default: 15s]
     #[arg(long, value_name = "DURATION")]
     pub scrape_interval: Option<String>,
@@ -205,6 +213,10 @@ pub struct TraceArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
+    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +264,46 @@ pub struct LogsArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
+    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The PromQL expression, e.g. 'sum by (service) (rate(http_requests_total[5m]))'
+    #[arg(value_name = "PROMQL")]
+    pub promql: String,
+    /// Evaluate over this obs store file (offline PromQL) instead of Prometheus
+    #[arg(long, value_name = "PATH", conflicts_with = "prometheus_url")]
+    pub store: Option<PathBuf>,
+    /// Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Evaluate at this instant (same forms as --since) [default: now]
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["since", "until", "step"])]
+    pub time: Option<String>,
+    /// Make it a range query from this time: 14:30, 30m, 2h, RFC 3339, unix seconds
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the range (same forms as --since) [default: now]
+    #[arg(long, value_name = "TIME", requires = "since")]
+    pub until: Option<String>,
+    /// Resolution of the range, e.g. 15s or 1m [default: 200–400 points over the range]
+    #[arg(long, value_name = "DURATION", requires = "since")]
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo's store at this path (a new file) for `obs investigate --store PATH`,
+    /// `obs trace --store PATH` and `obs logs --store PATH`
+    #[arg(long, value_name = "PATH")]
+    pub keep: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

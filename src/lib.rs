@@ -6,8 +6,10 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod investigate;
 pub mod model;
+pub mod promql;
 pub mod report;
 pub mod sink;
 pub mod source;

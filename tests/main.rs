@@ -9,7 +9,10 @@ mod support;
 
 mod backends;
 mod cli;
+mod demo;
 mod investigate_follow;
 mod investigate_prometheus;
+mod offline;
+mod promql_parity;
 mod sink;
 mod trace_logs;

@@ -7,6 +7,8 @@
 
 pub mod http;
 pub mod jaeger;
+pub mod local;
+pub mod local_traces;
 pub mod loki;
 pub mod prometheus;
 pub mod tempo;
@@ -21,6 +23,8 @@ use crate::model::{LogRecord, Trace, TraceSummary};
 #[derive(Debug, Clone)]
 pub enum Metrics {
     Prometheus(prometheus::Prometheus),
+    /// The embedded store (`--store PATH`), queried with the offline PromQL evaluator.
+    Local(local::LocalMetrics),
 }
 
 impl Metrics {
@@ -28,12 +32,14 @@ impl Metrics {
     pub fn kind(&self) -> &'static str {
         match self {
             Metrics::Prometheus(_) => "prometheus",
+            Metrics::Local(_) => local::KIND,
         }
     }
 
     pub fn url(&self) -> &str {
         match self {
             Metrics::Prometheus(p) => p.base_url(),
+            Metrics::Local(l) => l.url(),
         }
     }
 }
@@ -42,6 +48,7 @@ macro_rules! delegate {
     ($self:ident, $inner:ident => $call:expr) => {
         match $self {
             Metrics::Prometheus($inner) => $call,
+            Metrics::Local($inner) => $call,
         }
     };
 }
@@ -116,6 +123,8 @@ pub struct TraceSearch {
 pub enum Traces {
     Tempo(tempo::Tempo),
     Jaeger(jaeger::Jaeger),
+    /// The embedded store (`--store PATH`).
+    Local(local_traces::LocalTraces),
 }
 
 impl Traces {
@@ -123,6 +132,7 @@ impl Traces {
         match self {
             Traces::Tempo(_) => "tempo",
             Traces::Jaeger(_) => "jaeger",
+            Traces::Local(_) => local_traces::KIND,
         }
     }
 
@@ -130,6 +140,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.base_url(),
             Traces::Jaeger(j) => j.base_url(),
+            Traces::Local(l) => l.url(),
         }
     }
 
@@ -139,6 +150,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.trace(trace_id).await,
             Traces::Jaeger(j) => j.trace(trace_id).await,
+            Traces::Local(l) => l.trace(trace_id).await,
         }
     }
 
@@ -146,6 +158,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.search(search).await,
             Traces::Jaeger(j) => j.search(search).await,
+            Traces::Local(l) => l.search(search).await,
         }
     }
 
@@ -154,6 +167,7 @@ impl Traces {
         match self {
             Traces::Tempo(t) => t.services().await,
             Traces::Jaeger(j) => j.services().await,
+            Traces::Local(l) => l.services().await,
         }
     }
 }
@@ -247,24 +261,29 @@ pub struct LogResult {
 #[derive(Debug, Clone)]
 pub enum Logs {
     Loki(loki::Loki),
+    /// The embedded store (`--store PATH`).
+    Local(local_traces::LocalLogs),
 }
 
 impl Logs {
     pub fn kind(&self) -> &'static str {
         match self {
             Logs::Loki(_) => "loki",
+            Logs::Local(_) => local_traces::KIND,
         }
     }
 
     pub fn url(&self) -> &str {
         match self {
             Logs::Loki(l) => l.base_url(),
+            Logs::Local(l) => l.url(),
         }
     }
 
     pub async fn logs(&self, query: &LogQuery) -> Result<LogResult, SourceError> {
         match self {
             Logs::Loki(l) => l.logs(query).await,
+            Logs::Local(l) => l.logs(query).await,
         }
     }
 }

@@ -1,0 +1,98 @@
+//! How `obs query` shows a result: a table for an instant vector, one line per series for a
+//! range, or Prometheus-API-like JSON (`{"resultType": …, "result": …}`). Pure: no I/O.
+
+use comfy_table::{Cell, CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use serde_json::{Value as Json, json};
+
+use super::{Sample, Value, eval::fmt_labels};
+use crate::model::Series;
+
+/// A value as Prometheus's API writes it: a string, `NaN`, `+Inf`, `-Inf`.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        v.to_string()
+    }
+}
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─')))
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+/// An instant query's result as text.
+pub fn instant_text(value: &Value) -> String {
+    match value {
+        Value::Scalar(v) => format!("{}\n", format_value(*v)),
+        Value::String(s) => format!("{s:?}\n"),
+        Value::Vector(samples) if samples.is_empty() => "no series\n".into(),
+        Value::Vector(samples) => {
+            let mut t = table();
+            t.set_header(["SERIES", "VALUE"]);
+            for s in samples {
+                t.add_row([
+                    Cell::new(fmt_labels(&s.labels)),
+                    Cell::new(format_value(s.value)).set_alignment(CellAlignment::Right),
+                ]);
+            }
+            format!("{t}\n")
+        }
+    }
+}
+
+/// A range query's result as text: per series its number of points, min, max and last value.
+pub fn range_text(series: &[Series]) -> String {
+    if series.is_empty() {
+        return "no series\n".into();
+    }
+    let mut t = table();
+    t.set_header(["SERIES", "POINTS", "MIN", "MAX", "LAST"]);
+    for s in series {
+        let vals = s.points.iter().map(|p| p.1).filter(|v| !v.is_nan());
+        let min = vals.clone().fold(f64::NAN, f64::min);
+        let max = vals.fold(f64::NAN, f64::max);
+        let last = s.points.last().map_or(f64::NAN, |p| p.1);
+        let right = |v: f64| Cell::new(format_value(v)).set_alignment(CellAlignment::Right);
+        t.add_row([
+            Cell::new(fmt_labels(&s.labels)),
+            Cell::new(s.points.len()).set_alignment(CellAlignment::Right),
+            right(min),
+            right(max),
+            right(last),
+        ]);
+    }
+    format!("{t}\n")
+}
+
+/// An instant query's result as the `data` of Prometheus's `/api/v1/query`.
+pub fn instant_json(value: &Value, time: f64) -> Json {
+    match value {
+        Value::Scalar(v) => json!({"resultType": "scalar", "result": [time, format_value(*v)]}),
+        Value::String(s) => json!({"resultType": "string", "result": [time, s]}),
+        Value::Vector(samples) => json!({
+            "resultType": "vector",
+            "result": samples.iter().map(|Sample { labels, value }| json!({
+                "metric": labels,
+                "value": [time, format_value(*value)],
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// A range query's result as the `data` of Prometheus's `/api/v1/query_range`.
+pub fn range_json(series: &[Series]) -> Json {
+    json!({
+        "resultType": "matrix",
+        "result": series.iter().map(|s| json!({
+            "metric": s.labels,
+            "values": s.points.iter().map(|(t, v)| json!([t, format_value(*v)])).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,98 @@
+//! `obs demo`: the simulated shop, the injected fault, and the verdict; `--keep` leaves a store
+//! the other commands read.
+
+use crate::cli::obs;
+
+#[test]
+fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("demo.db");
+    let out = obs()
+        .args(["demo", "--keep", kept.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("injecting: checkout's database pool \"orders\" saturates"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("Injected  checkout's database pool"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Found it  yes: root cause ranked first"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Source    store"), "{stdout}");
+    assert!(stdout.contains("PoolTimeoutError"), "{stdout}");
+
+    // The kept store reproduces the investigation with the command the demo printed.
+    let command = stderr
+        .lines()
+        .find_map(|l| l.split_once("the same investigation: obs ").map(|(_, c)| c))
+        .unwrap_or_else(|| panic!("the demo prints the investigate command: {stderr}"));
+    let args: Vec<&str> = command.split_whitespace().collect();
+    let out = obs().args(&args).args(["-o", "json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources = report["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 3, "{report}");
+    assert!(
+        sources
+            .iter()
+            .all(|s| s["kind"] == "store" && s["status"] == "ok"),
+        "{report}"
+    );
+    assert_eq!(
+        report["correlations"][0]["metric"], "db_client_connection_count",
+        "{}",
+        report["correlations"]
+    );
+    assert!(
+        report["symptom"]["onset_unix"].is_f64(),
+        "{}",
+        report["symptom"]
+    );
+    assert!(!report["traces"].as_array().unwrap().is_empty(), "{report}");
+    assert!(!report["logs"].as_array().unwrap().is_empty(), "{report}");
+
+    let info = obs()
+        .args([
+            "store",
+            "info",
+            "--store",
+            kept.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        info.status.success(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(
+        info["services"],
+        serde_json::json!(["checkout", "frontend", "inventory", "payments"])
+    );
+    assert!(info["spans"].as_u64().unwrap() > 1000, "{info}");
+    assert!(info["logs"].as_u64().unwrap() > 100, "{info}");
+    assert!(info["metric_points"].as_u64().unwrap() > 1000, "{info}");
+
+    // --keep never overwrites.
+    let again = obs()
+        .args(["demo", "--keep", kept.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
