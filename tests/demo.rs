@@ -26,7 +26,7 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
         stdout.contains("Found it  yes: root cause ranked first"),
         "{stdout}"
     );
-    assert!(stdout.contains("Source    store"), "{stdout}");
+    assert!(stdout.contains("Source    metrics store"), "{stdout}");
     assert!(stdout.contains("PoolTimeoutError"), "{stdout}");
 
     // The kept store reproduces the investigation with the command the demo printed.

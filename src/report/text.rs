@@ -35,26 +35,49 @@ const QUIET: TableStyle =
 const NOT_SIGNIFICANT_SHOWN: usize = 3;
 
 /// Labels that rarely tell series apart for a person once a service or other label does.
-const QUIET_LABELS: [&str; 2] = ["instance", "job"];
+const QUIET_LABELS: [&str; 4] = ["instance", "job", "otel_scope_name", "otel_scope_version"];
 
-/// `name{labels}` with `instance`/`job` left out when other labels identify the series
+/// Display names for a set of rows: `name{labels}` without the labels every row shares, and
+/// without `instance`/`job`/`otel_scope_*` unless a row needs them to stay distinct from another
 /// (`-o json` keeps every label).
-fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
-    let identifying: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| !QUIET_LABELS.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
-    let shown = if identifying.is_empty() {
-        labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect()
-    } else {
-        identifying
+fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
+    let shared = |k: &str, v: &str| {
+        rows.len() > 1 && rows.iter().all(|(_, l)| l.get(k).is_some_and(|x| x == v))
     };
-    if shown.is_empty() {
-        metric.to_string()
-    } else {
-        format!("{metric}{{{}}}", shown.join(","))
-    }
+    let render = |metric: &str, labels: &crate::model::Labels, quiet: bool| {
+        let shown: Vec<String> = labels
+            .iter()
+            .filter(|(k, v)| !(shared(k, v) || quiet && QUIET_LABELS.contains(&k.as_str())))
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect();
+        if shown.is_empty() {
+            metric.to_string()
+        } else {
+            format!("{metric}{{{}}}", shown.join(","))
+        }
+    };
+    let quiet: Vec<String> = rows.iter().map(|(m, l)| render(m, l, true)).collect();
+    quiet
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let collides = quiet
+                .iter()
+                .enumerate()
+                .any(|(j, other)| j != i && other == name);
+            if collides {
+                render(rows[i].0, rows[i].1, false)
+            } else {
+                name.clone()
+            }
+        })
+        .collect()
+}
+
+fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
+    series_names(&[(metric, labels)])
+        .pop()
+        .unwrap_or_else(|| metric.to_string())
 }
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -151,8 +174,9 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         };
         let _ = writeln!(
             out,
-            "{} {} {}  {}",
+            "{} {:<7} {} {}  {}",
             bold.apply_to("Source   "),
+            s.signal,
             s.kind,
             s.url,
             status
@@ -234,10 +258,15 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
             .iter()
             .filter(|c| !c.significant)
             .take(NOT_SIGNIFICANT_SHOWN.min(opts.top.saturating_sub(significant)));
-        let mut shown = 0;
-        for entry in significant_rows.chain(context_rows) {
-            shown += 1;
-            let name = series_name(&entry.metric, &entry.labels);
+        let rows: Vec<_> = significant_rows.chain(context_rows).collect();
+        let names = series_names(
+            &rows
+                .iter()
+                .map(|e| (e.metric.as_str(), &e.labels))
+                .collect::<Vec<_>>(),
+        );
+        let shown = rows.len();
+        for (entry, name) in rows.into_iter().zip(names) {
             let lag = if entry.lag_seconds > 0.0 {
                 format!("leads {}", human_duration(entry.lag_seconds))
             } else if entry.lag_seconds < 0.0 {
@@ -583,5 +612,34 @@ mod tests {
         assert_eq!(human_duration(7200.0), "2h");
         assert_eq!(human_duration(-120.0), "2m");
         assert_eq!(human_duration(150.0), "2m30s");
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::series_names;
+    use crate::model::Labels;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn shared_and_quiet_labels_are_left_out_unless_rows_would_look_alike() {
+        let a = labels(&[
+            ("job", "checkout"),
+            ("otel_scope_name", "shop"),
+            ("pool", "orders"),
+        ]);
+        let b = labels(&[("job", "payments"), ("otel_scope_name", "shop")]);
+        let c = labels(&[("job", "frontend"), ("otel_scope_name", "shop")]);
+        let names = series_names(&[("db", &a), ("cpu", &b), ("cpu", &c)]);
+        assert_eq!(names[0], r#"db{pool="orders"}"#);
+        // The two cpu rows differ only by job, so job stays; the shared scope never shows.
+        assert_eq!(names[1], r#"cpu{job="payments"}"#);
+        assert_eq!(names[2], r#"cpu{job="frontend"}"#);
     }
 }
