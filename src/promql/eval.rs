@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::{
-    T_ADD, T_ATAN2, T_AVG, T_BOTTOMK, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS,
-    T_LTE, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ, T_POW, T_SUB, T_SUM, T_TOPK, TokenType,
+    T_ADD, T_ATAN2, T_AVG, T_BOTTOMK, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_GTE, T_GTR, T_LAND, T_LOR,
+    T_LSS, T_LTE, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ, T_POW, T_QUANTILE, T_STDDEV, T_STDVAR, T_SUB,
+    T_SUM, T_TOPK, TokenType,
 };
 use promql_parser::parser::{
     AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector, VectorMatchCardinality,
@@ -166,7 +167,12 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
         Expr::Unary(u) => check_supported(&u.expr),
         Expr::Aggregate(a) => {
             let op = a.op.id();
-            if ![T_SUM, T_AVG, T_MIN, T_MAX, T_COUNT, T_TOPK, T_BOTTOMK].contains(&op) {
+            if ![
+                T_SUM, T_AVG, T_MIN, T_MAX, T_COUNT, T_TOPK, T_BOTTOMK, T_GROUP, T_STDDEV,
+                T_STDVAR, T_QUANTILE,
+            ]
+            .contains(&op)
+            {
                 return un(format!("aggregation `{}`", a.op));
             }
             check_supported(&a.expr)?;
@@ -222,6 +228,10 @@ pub const SUPPORTED_FUNCTIONS: &[&str] = &[
     "vector",
     "time",
     "idelta",
+    "stddev_over_time",
+    "stdvar_over_time",
+    "present_over_time",
+    "quantile_over_time",
     "changes",
     "resets",
     "ceil",
@@ -504,6 +514,28 @@ impl Evaluator {
             ),
             "sum_over_time" => over_time(&|p| kahan_sum(p.iter().map(|(_, v)| *v)), false),
             "count_over_time" => over_time(&|p| p.len() as f64, false),
+            "stddev_over_time" => over_time(&|p| welford_var(p).sqrt(), false),
+            "stdvar_over_time" => over_time(&welford_var, false),
+            "present_over_time" => over_time(&|_| 1.0, false),
+            "quantile_over_time" => {
+                let q = self.scalar_arg(arg(0)?, t, "quantile_over_time's φ")?;
+                let ms = match arg(1)? {
+                    Expr::MatrixSelector(ms) => ms,
+                    other => {
+                        return Err(PromqlError::Execution(format!(
+                            "quantile_over_time needs a range vector, not {other}"
+                        )));
+                    }
+                };
+                Ok(Value::Vector(
+                    self.matrix(ms, t)
+                        .map(|(s, pts)| Sample {
+                            labels: s.unnamed.clone(),
+                            value: quantile(q, pts.iter().map(|p| p.1).collect()),
+                        })
+                        .collect(),
+                ))
+            }
             "last_over_time" => over_time(&|p| p.last().map_or(f64::NAN, |(_, v)| *v), true),
             "abs" => map_vec(&f64::abs),
             "ceil" => map_vec(&f64::ceil),
@@ -680,7 +712,12 @@ impl Evaluator {
             }
             return Ok(Value::Vector(out));
         }
-        // (sum with compensation, count, min, max, incremental mean)
+        let q = match (&a.param, op == T_QUANTILE) {
+            (Some(p), true) => self.scalar_arg(p, t, "quantile's φ")?,
+            _ => f64::NAN,
+        };
+        // (sum with compensation, count, min, max, incremental mean, Welford mean and
+        // squared deviations, values for quantile)
         struct Acc {
             sum: f64,
             c: f64,
@@ -688,6 +725,9 @@ impl Evaluator {
             min: f64,
             max: f64,
             mean: f64,
+            wmean: f64,
+            m2: f64,
+            vals: Vec<f64>,
         }
         let mut groups: BTreeMap<Labels, Acc> = BTreeMap::new();
         for s in input {
@@ -699,6 +739,9 @@ impl Evaluator {
                 min: f64::NAN,
                 max: f64::NAN,
                 mean: 0.0,
+                wmean: 0.0,
+                m2: 0.0,
+                vals: Vec::new(),
             });
             acc.n += 1.0;
             (acc.sum, acc.c) = kahan_inc(v, acc.sum, acc.c);
@@ -709,6 +752,12 @@ impl Evaluator {
                 acc.max = v;
             }
             acc.mean += v / acc.n - acc.mean / acc.n;
+            let delta = v - acc.wmean;
+            acc.wmean += delta / acc.n;
+            acc.m2 += delta * (v - acc.wmean);
+            if op == T_QUANTILE {
+                acc.vals.push(v);
+            }
         }
         Ok(Value::Vector(
             groups
@@ -720,6 +769,10 @@ impl Evaluator {
                         x if x == T_AVG => acc.mean,
                         x if x == T_COUNT => acc.n,
                         x if x == T_MIN => acc.min,
+                        x if x == T_GROUP => 1.0,
+                        x if x == T_STDVAR => acc.m2 / acc.n,
+                        x if x == T_STDDEV => (acc.m2 / acc.n).sqrt(),
+                        x if x == T_QUANTILE => quantile(q, acc.vals),
                         _ => acc.max,
                     },
                 })
@@ -956,6 +1009,38 @@ fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
         c + ((inc - t) + sum)
     };
     (t, c)
+}
+
+/// Population variance of a window's values (Welford's method).
+fn welford_var(p: &[(i64, f64)]) -> f64 {
+    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+    for (_, v) in p {
+        n += 1.0;
+        let delta = v - mean;
+        mean += delta / n;
+        m2 += delta * (v - mean);
+    }
+    m2 / n
+}
+
+/// Prometheus's `quantile`: linear interpolation between the closest ranks.
+fn quantile(q: f64, mut vals: Vec<f64>) -> f64 {
+    if vals.is_empty() || q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    vals.sort_by(f64::total_cmp);
+    let n = vals.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let weight = rank - rank.floor();
+    vals[lower as usize] * (1.0 - weight) + vals[upper as usize] * weight
 }
 
 fn kahan_sum(vals: impl Iterator<Item = f64>) -> f64 {

@@ -333,9 +333,8 @@ fn unsupported_constructs_say_so() {
     let mut src = MemorySource::default();
     for (q, what) in [
         ("rate(x[5m:1m])", "subquery"),
-        ("stddev(x)", "aggregation `stddev`"),
         ("count_values(\"v\", x)", "aggregation `count_values`"),
-        ("quantile(0.5, x)", "aggregation `quantile`"),
+        ("deriv(x[5m])", "function `deriv`"),
         ("predict_linear(x[5m], 60)", "function `predict_linear`"),
         ("x @ 100", "@ modifier"),
     ] {
