@@ -228,6 +228,10 @@ pub const SUPPORTED_FUNCTIONS: &[&str] = &[
     "vector",
     "time",
     "idelta",
+    "deriv",
+    "predict_linear",
+    "absent",
+    "absent_over_time",
     "stddev_over_time",
     "stdvar_over_time",
     "present_over_time",
@@ -514,6 +518,57 @@ impl Evaluator {
             ),
             "sum_over_time" => over_time(&|p| kahan_sum(p.iter().map(|(_, v)| *v)), false),
             "count_over_time" => over_time(&|p| p.len() as f64, false),
+            "deriv" => over_time(
+                &|p| {
+                    if p.len() < 2 {
+                        return f64::NAN;
+                    }
+                    linear_regression(p, p[0].0).0
+                },
+                false,
+            )
+            .map(drop_nan_samples),
+            "predict_linear" => {
+                let ms = matrix_arg(0)?;
+                let ahead = self.scalar_arg(arg(1)?, t, "predict_linear's duration")?;
+                Ok(Value::Vector(
+                    self.matrix(ms, t)
+                        .filter(|(_, pts)| pts.len() >= 2)
+                        .map(|(s, pts)| {
+                            let (slope, intercept) = linear_regression(&pts, t);
+                            Sample {
+                                labels: s.unnamed.clone(),
+                                value: slope * ahead + intercept,
+                            }
+                        })
+                        .collect(),
+                ))
+            }
+            "absent" | "absent_over_time" => {
+                let e = arg(0)?;
+                let present = match e {
+                    Expr::MatrixSelector(ms) => self.matrix(ms, t).next().is_some(),
+                    _ => !self.vector_arg(e, t, name)?.is_empty(),
+                };
+                if present {
+                    return Ok(Value::Vector(Vec::new()));
+                }
+                // Labels from the selector's equality matchers, as Prometheus does.
+                let vs = match e {
+                    Expr::VectorSelector(vs) => Some(vs),
+                    Expr::MatrixSelector(ms) => Some(&ms.vs),
+                    _ => None,
+                };
+                let mut labels = Labels::new();
+                if let Some(vs) = vs {
+                    for m in &vs.matchers.matchers {
+                        if m.name != NAME && matches!(m.op, promql_parser::label::MatchOp::Equal) {
+                            labels.insert(m.name.clone(), m.value.clone());
+                        }
+                    }
+                }
+                Ok(Value::Vector(vec![Sample { labels, value: 1.0 }]))
+            }
             "stddev_over_time" => over_time(&|p| welford_var(p).sqrt(), false),
             "stdvar_over_time" => over_time(&welford_var, false),
             "present_over_time" => over_time(&|_| 1.0, false),
@@ -1009,6 +1064,40 @@ fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
         c + ((inc - t) + sum)
     };
     (t, c)
+}
+
+/// Least-squares slope (per second) and intercept at `intercept_t` (ms), with compensated
+/// sums, as Prometheus's `linearRegression`; a constant series has slope 0.
+fn linear_regression(p: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
+    let init = p[0].1;
+    if p.iter().all(|(_, v)| *v == init) {
+        if init.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, init);
+    }
+    let (mut n, mut sx, mut cx, mut sy, mut cy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0);
+    for (t, v) in p {
+        n += 1.0;
+        let x = (t - intercept_t) as f64 / 1e3;
+        (sx, cx) = kahan_inc(x, sx, cx);
+        (sy, cy) = kahan_inc(*v, sy, cy);
+        (sxy, cxy) = kahan_inc(x * v, sxy, cxy);
+        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
+    }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    (slope, sy / n - slope * sx / n)
+}
+
+fn drop_nan_samples(v: Value) -> Value {
+    match v {
+        Value::Vector(s) => Value::Vector(s.into_iter().filter(|s| !s.value.is_nan()).collect()),
+        other => other,
+    }
 }
 
 /// Population variance of a window's values (Welford's method).

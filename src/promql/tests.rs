@@ -334,7 +334,7 @@ fn unsupported_constructs_say_so() {
     for (q, what) in [
         ("rate(x[5m:1m])", "subquery"),
         ("count_values(\"v\", x)", "aggregation `count_values`"),
-        ("deriv(x[5m])", "function `deriv`"),
+        ("sort_desc(x)", "function `sort_desc`"),
         ("predict_linear(x[5m], 60)", "function `predict_linear`"),
         ("x @ 100", "@ modifier"),
     ] {
