@@ -335,7 +335,6 @@ fn unsupported_constructs_say_so() {
         ("rate(x[5m:1m])", "subquery"),
         ("count_values(\"v\", x)", "aggregation `count_values`"),
         ("sort_desc(x)", "function `sort_desc`"),
-        ("predict_linear(x[5m], 60)", "function `predict_linear`"),
         ("x @ 100", "@ modifier"),
     ] {
         let err = query_instant(&mut src, q, 0.0).map(|_| ());
