@@ -11,8 +11,8 @@ use promql_parser::parser::token::{
     T_SUM, T_TOPK, TokenType,
 };
 use promql_parser::parser::{
-    AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector, VectorMatchCardinality,
-    VectorSelector,
+    AggregateExpr, AtModifier, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector,
+    VectorMatchCardinality, VectorSelector,
 };
 use regex::Regex;
 
@@ -67,7 +67,23 @@ struct Evaluator {
     /// Loaded series per selector, keyed by the selector's text (offset included).
     data: HashMap<String, Vec<Loaded>>,
     /// Query start and end, for `@ start()` / `@ end()` checks and `time()`.
-    _start: i64,
+    start: i64,
+    end: i64,
+}
+
+/// The instant a selector reads at when the query evaluates at `t`: `t`, or its `@` time,
+/// minus its offset.
+fn ref_time(vs: &VectorSelector, t: i64, start: i64, end: i64) -> i64 {
+    let base = match &vs.at {
+        None => t,
+        Some(AtModifier::Start) => start,
+        Some(AtModifier::End) => end,
+        Some(AtModifier::At(at)) => match at.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
+        },
+    };
+    base - offset_ms(&vs.offset)
 }
 
 pub(super) fn range(
@@ -200,9 +216,6 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
 }
 
 fn check_selector(vs: &VectorSelector) -> Result<(), PromqlError> {
-    if vs.at.is_some() {
-        return Err(PromqlError::Unsupported(format!("the @ modifier ({vs})")));
-    }
     all_matchers(vs).map(|_| ())
 }
 
@@ -266,9 +279,8 @@ impl Evaluator {
         }
         for (key, (vs, range)) in widest {
             let matchers: Vec<Matcher> = all_matchers(vs)?;
-            let off = offset_ms(&vs.offset);
-            let from = start - off - range;
-            let to = end - off;
+            let from = ref_time(vs, start, start, end) - range;
+            let to = ref_time(vs, end, start, end);
             let raw = select(
                 source,
                 &matchers,
@@ -294,10 +306,7 @@ impl Evaluator {
                 .collect();
             data.insert(key, loaded);
         }
-        Ok(Evaluator {
-            data,
-            _start: start,
-        })
+        Ok(Evaluator { data, start, end })
     }
 
     fn series(&self, vs: &VectorSelector) -> &[Loaded] {
@@ -339,7 +348,7 @@ impl Evaluator {
     }
 
     fn instant_selector(&self, vs: &VectorSelector, t: i64) -> Vec<Sample> {
-        let ref_t = t - offset_ms(&vs.offset);
+        let ref_t = ref_time(vs, t, self.start, self.end);
         self.series(vs)
             .iter()
             .filter_map(|s| {
@@ -358,7 +367,7 @@ impl Evaluator {
         ms: &MatrixSelector,
         t: i64,
     ) -> impl Iterator<Item = (&'a Loaded, Cow<'a, [(i64, f64)]>)> + 'a {
-        let ref_t = t - offset_ms(&ms.vs.offset);
+        let ref_t = ref_time(&ms.vs, t, self.start, self.end);
         let range = ms.range.as_millis() as i64;
         self.series(&ms.vs).iter().filter_map(move |s| {
             let w = s.window(ref_t - range, ref_t);
@@ -449,7 +458,7 @@ impl Evaluator {
                     "increase" => (true, false),
                     _ => (false, false),
                 };
-                let range_end = t - offset_ms(&ms.vs.offset);
+                let range_end = ref_time(&ms.vs, t, self.start, self.end);
                 let range = ms.range.as_millis() as i64;
                 Ok(Value::Vector(
                     self.matrix(ms, t)

@@ -134,6 +134,13 @@ fn offset_shifts_the_evaluation_time() {
     assert_eq!(one(&mut src, "g offset 1m", 90.0), 1.0);
     assert_eq!(one(&mut src, "g", 90.0), 2.0);
     assert_eq!(one(&mut src, "max_over_time(g[1m] offset 30s)", 90.0), 2.0);
+    // @ pins the selector's time; offset applies on top of it.
+    assert_eq!(one(&mut src, "g @ 30", 90.0), 1.0);
+    assert_eq!(one(&mut src, "g @ 120 offset 60s", 0.0), 2.0);
+    let out = query_range(&mut src, "g @ end()", 0.0, 60.0, 30.0).unwrap();
+    assert_eq!(out[0].points, [(0.0, 2.0), (30.0, 2.0), (60.0, 2.0)]);
+    let out = query_range(&mut src, "g @ start()", 0.0, 60.0, 30.0).unwrap();
+    assert_eq!(out[0].points, [(0.0, 1.0), (30.0, 1.0), (60.0, 1.0)]);
 }
 
 #[test]
@@ -335,7 +342,6 @@ fn unsupported_constructs_say_so() {
         ("rate(x[5m:1m])", "subquery"),
         ("count_values(\"v\", x)", "aggregation `count_values`"),
         ("sort_desc(x)", "function `sort_desc`"),
-        ("x @ 100", "@ modifier"),
     ] {
         let err = query_instant(&mut src, q, 0.0).map(|_| ());
         let msg = err
