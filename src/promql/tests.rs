@@ -354,6 +354,8 @@ fn unsupported_constructs_say_so() {
             "{q}: {msg}"
         );
     }
+    let err = query_range(&mut src, "x", 0.0, 86_400.0, 1.0).map(|_| ());
+    assert!(err.is_err_and(|e| e.to_string().contains("maximum resolution of 11000 points")));
     let err = query_instant(&mut src, "rate(", 0.0).map(|_| ());
     assert!(err.is_err_and(|e| e.to_string().starts_with("invalid PromQL")));
 }
