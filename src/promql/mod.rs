@@ -28,7 +28,7 @@ pub use eval::{Sample, Value};
 /// How far back an instant selector looks for a sample (Prometheus's default lookback delta).
 pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
-/// Most points a range query returns per series, as Prometheus's `/api/v1/query_range`.
+/// Most steps a range query spans, as in Prometheus's `/api/v1/query_range`.
 pub const MAX_POINTS: i64 = 11_000;
 
 /// Why a query could not be answered.
@@ -147,7 +147,7 @@ pub fn query_range(
             "end is before start; swap them".into(),
         ));
     }
-    if (end_ms - start_ms) / step_ms >= MAX_POINTS {
+    if (end_ms - start_ms) / step_ms > MAX_POINTS {
         return Err(PromqlError::Execution(format!(
             "exceeded maximum resolution of {MAX_POINTS} points per series: use a larger step than {step}s"
         )));
