@@ -11,7 +11,7 @@ use promql_parser::parser::token::{
     T_SUM, T_TOPK, TokenType,
 };
 use promql_parser::parser::{
-    AggregateExpr, AtModifier, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector,
+    AggregateExpr, AtModifier, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector, SubqueryExpr,
     VectorMatchCardinality, VectorSelector,
 };
 use regex::Regex;
@@ -21,6 +21,19 @@ use crate::model::{Labels, Series};
 use crate::store::STALE_NAN_BITS;
 
 const NAME: &str = "__name__";
+
+/// A subquery's step when it names none (Prometheus's default evaluation interval).
+const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+
+/// What a range function reads: a range selector, or a subquery.
+#[derive(Clone, Copy)]
+enum RangeArg<'e> {
+    Selector(&'e MatrixSelector),
+    Subquery(&'e SubqueryExpr),
+}
+
+/// Each series of a range argument with its samples in one window.
+type Window<'a> = Vec<(Cow<'a, Loaded>, Cow<'a, [(i64, f64)]>)>;
 
 /// A `*_over_time` reduction of one window's samples.
 type RangeFn = dyn Fn(&[(i64, f64)]) -> f64;
@@ -41,6 +54,7 @@ pub enum Value {
 }
 
 /// A loaded series: millisecond timestamps and values, staleness markers kept.
+#[derive(Clone)]
 struct Loaded {
     labels: Labels,
     /// `labels` without `__name__`, computed once: most functions return it at every step.
@@ -176,7 +190,12 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
     match expr {
         Expr::VectorSelector(vs) => check_selector(vs),
         Expr::MatrixSelector(ms) => check_selector(&ms.vs),
-        Expr::Subquery(_) => un(format!("subquery ({expr})")),
+        Expr::Subquery(sq) => {
+            if sq.at.is_some() {
+                return un(format!("the @ modifier on a subquery ({expr})"));
+            }
+            check_supported(&sq.expr)
+        }
         Expr::Extension(_) => un("extension expression".into()),
         Expr::NumberLiteral(_) | Expr::StringLiteral(_) => Ok(()),
         Expr::Paren(p) => check_supported(&p.expr),
@@ -269,18 +288,19 @@ impl Evaluator {
         end: i64,
     ) -> Result<Evaluator, PromqlError> {
         let mut data = HashMap::new();
-        let mut wanted: Vec<(String, &VectorSelector, i64)> = Vec::new();
+        let mut wanted: Vec<Wanted> = Vec::new();
         collect(expr, &mut wanted);
         // One load per selector, over the widest window any of its uses needs.
-        let mut widest: HashMap<String, (&VectorSelector, i64)> = HashMap::new();
-        for (key, vs, range) in wanted {
-            let e = widest.entry(key).or_insert((vs, range));
-            e.1 = e.1.max(range);
+        let mut widest: HashMap<String, (&VectorSelector, i64, i64)> = HashMap::new();
+        for (key, vs, range, before, late) in wanted {
+            let from = ref_time(vs, start - before, start, end) - range;
+            let to = ref_time(vs, end - late, start, end);
+            let e = widest.entry(key).or_insert((vs, from, to));
+            e.1 = e.1.min(from);
+            e.2 = e.2.max(to);
         }
-        for (key, (vs, range)) in widest {
+        for (key, (vs, from, to)) in widest {
             let matchers: Vec<Matcher> = all_matchers(vs)?;
-            let from = ref_time(vs, start, start, end) - range;
-            let to = ref_time(vs, end, start, end);
             let raw = select(
                 source,
                 &matchers,
@@ -341,9 +361,10 @@ impl Evaluator {
             Expr::Aggregate(a) => self.aggregate(a, t),
             Expr::Binary(b) => self.binary(b, t),
             Expr::Call(c) => self.call(c, t),
-            Expr::Subquery(_) | Expr::Extension(_) => {
-                Err(PromqlError::Unsupported(format!("{expr}")))
-            }
+            Expr::Subquery(_) => Err(PromqlError::Execution(format!(
+                "a subquery ({expr}) can only be a function argument, e.g. max_over_time({expr})"
+            ))),
+            Expr::Extension(_) => Err(PromqlError::Unsupported(format!("{expr}"))),
         }
     }
 
@@ -361,23 +382,80 @@ impl Evaluator {
             .collect()
     }
 
-    /// For each selected series, its non-stale samples in the range at `t`.
-    fn matrix<'a>(
-        &'a self,
-        ms: &MatrixSelector,
-        t: i64,
-    ) -> impl Iterator<Item = (&'a Loaded, Cow<'a, [(i64, f64)]>)> + 'a {
+    /// For each series of a range argument, its non-stale samples in the range at `t`.
+    fn matrix<'a>(&'a self, arg: RangeArg<'_>, t: i64) -> Result<Window<'a>, PromqlError> {
+        let ms = match arg {
+            RangeArg::Selector(ms) => ms,
+            RangeArg::Subquery(sq) => {
+                return Ok(self
+                    .subquery(sq, t)?
+                    .into_iter()
+                    .map(|mut s| {
+                        let pts = std::mem::take(&mut s.pts);
+                        (Cow::Owned(s), Cow::Owned(pts))
+                    })
+                    .collect());
+            }
+        };
         let ref_t = ref_time(&ms.vs, t, self.start, self.end);
         let range = ms.range.as_millis() as i64;
-        self.series(&ms.vs).iter().filter_map(move |s| {
-            let w = s.window(ref_t - range, ref_t);
-            let pts = if s.has_stale {
-                Cow::Owned(w.iter().copied().filter(|p| !is_stale(p.1)).collect())
-            } else {
-                Cow::Borrowed(w)
-            };
-            (!pts.is_empty()).then_some((s, pts))
-        })
+        Ok(self
+            .series(&ms.vs)
+            .iter()
+            .filter_map(move |s| {
+                let w = s.window(ref_t - range, ref_t);
+                let pts = if s.has_stale {
+                    Cow::Owned(w.iter().copied().filter(|p| !is_stale(p.1)).collect())
+                } else {
+                    Cow::Borrowed(w)
+                };
+                (!pts.is_empty()).then_some((Cow::Borrowed(s), pts))
+            })
+            .collect())
+    }
+
+    /// A subquery at `t`: its expression evaluated at the multiples of its step in
+    /// `[t - offset - range, t - offset]`, one series per label set.
+    fn subquery(&self, sq: &SubqueryExpr, t: i64) -> Result<Vec<Loaded>, PromqlError> {
+        let step = sq
+            .step
+            .map(|d| d.as_millis() as i64)
+            .filter(|s| *s > 0)
+            .unwrap_or(DEFAULT_SUBQUERY_STEP_MS);
+        let end = t - offset_ms(&sq.offset);
+        let start = end - sq.range.as_millis() as i64;
+        let mut ti = start.div_euclid(step) * step;
+        if ti < start {
+            ti += step;
+        }
+        let mut out: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+        while ti <= end {
+            match self.eval(&sq.expr, ti)? {
+                Value::Vector(v) => {
+                    for s in v {
+                        out.entry(s.labels).or_default().push((ti, s.value));
+                    }
+                }
+                Value::Scalar(v) => out.entry(Labels::new()).or_default().push((ti, v)),
+                Value::String(_) => {
+                    return Err(PromqlError::Execution(
+                        "a subquery needs a vector or scalar expression".into(),
+                    ));
+                }
+            }
+            ti += step;
+        }
+        let mut series: Vec<Loaded> = out
+            .into_iter()
+            .map(|(labels, pts)| Loaded {
+                unnamed: drop_name(labels.clone()),
+                labels,
+                has_stale: false,
+                pts,
+            })
+            .collect();
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(series)
     }
 
     fn scalar_arg(&self, e: &Expr, t: i64, what: &str) -> Result<f64, PromqlError> {
@@ -411,14 +489,14 @@ impl Evaluator {
                 PromqlError::Execution(format!("{name}: missing argument {}", i + 1))
             })
         };
-        let matrix_arg = |i: usize| -> Result<&MatrixSelector, PromqlError> {
+        let matrix_arg = |i: usize| -> Result<RangeArg<'_>, PromqlError> {
             let mut e = arg(i)?;
             while let Expr::Paren(p) = e {
                 e = &p.expr;
             }
             match e {
-                Expr::MatrixSelector(ms) => Ok(ms),
-                Expr::Subquery(_) => Err(PromqlError::Unsupported(format!("subquery ({e})"))),
+                Expr::MatrixSelector(ms) => Ok(RangeArg::Selector(ms)),
+                Expr::Subquery(sq) => Ok(RangeArg::Subquery(sq)),
                 _ => Err(PromqlError::Execution(format!(
                     "{name} needs a range vector argument, e.g. {name}(x[5m])"
                 ))),
@@ -427,7 +505,8 @@ impl Evaluator {
         let over_time = |f: &RangeFn, keep_name: bool| -> Result<Value, PromqlError> {
             let ms = matrix_arg(0)?;
             Ok(Value::Vector(
-                self.matrix(ms, t)
+                self.matrix(ms, t)?
+                    .into_iter()
                     .map(|(s, pts)| Sample {
                         labels: if keep_name {
                             s.labels.clone()
@@ -458,10 +537,18 @@ impl Evaluator {
                     "increase" => (true, false),
                     _ => (false, false),
                 };
-                let range_end = ref_time(&ms.vs, t, self.start, self.end);
-                let range = ms.range.as_millis() as i64;
+                let (range_end, range) = match ms {
+                    RangeArg::Selector(m) => (
+                        ref_time(&m.vs, t, self.start, self.end),
+                        m.range.as_millis() as i64,
+                    ),
+                    RangeArg::Subquery(sq) => {
+                        (t - offset_ms(&sq.offset), sq.range.as_millis() as i64)
+                    }
+                };
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .filter_map(|(s, pts)| {
                             extrapolated_rate(
                                 &pts,
@@ -481,7 +568,8 @@ impl Evaluator {
             "irate" => {
                 let ms = matrix_arg(0)?;
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .filter_map(|(s, pts)| {
                             irate(&pts).map(|value| Sample {
                                 labels: s.unnamed.clone(),
@@ -541,7 +629,8 @@ impl Evaluator {
                 let ms = matrix_arg(0)?;
                 let ahead = self.scalar_arg(arg(1)?, t, "predict_linear's duration")?;
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .filter(|(_, pts)| pts.len() >= 2)
                         .map(|(s, pts)| {
                             let (slope, intercept) = linear_regression(&pts, t);
@@ -556,7 +645,7 @@ impl Evaluator {
             "absent" | "absent_over_time" => {
                 let e = arg(0)?;
                 let present = match e {
-                    Expr::MatrixSelector(ms) => self.matrix(ms, t).next().is_some(),
+                    Expr::MatrixSelector(ms) => !self.matrix(RangeArg::Selector(ms), t)?.is_empty(),
                     _ => !self.vector_arg(e, t, name)?.is_empty(),
                 };
                 if present {
@@ -583,16 +672,10 @@ impl Evaluator {
             "present_over_time" => over_time(&|_| 1.0, false),
             "quantile_over_time" => {
                 let q = self.scalar_arg(arg(0)?, t, "quantile_over_time's φ")?;
-                let ms = match arg(1)? {
-                    Expr::MatrixSelector(ms) => ms,
-                    other => {
-                        return Err(PromqlError::Execution(format!(
-                            "quantile_over_time needs a range vector, not {other}"
-                        )));
-                    }
-                };
+                let ms = matrix_arg(1)?;
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .map(|(s, pts)| Sample {
                             labels: s.unnamed.clone(),
                             value: quantile(q, pts.iter().map(|p| p.1).collect()),
@@ -621,7 +704,8 @@ impl Evaluator {
             "idelta" => {
                 let ms = matrix_arg(0)?;
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .filter(|(_, pts)| pts.len() >= 2)
                         .map(|(s, pts)| Sample {
                             labels: s.unnamed.clone(),
@@ -1281,12 +1365,37 @@ pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
     start + (end - start) * (rank / count)
 }
 
-/// Every selector with the window it needs before `t`: the lookback, or its range.
-fn collect<'a>(e: &'a Expr, out: &mut Vec<(String, &'a VectorSelector, i64)>) {
+/// Every selector with the window it needs before `t` (the lookback, or its range), plus
+/// how much earlier and later than the query's start and end enclosing subqueries evaluate.
+fn collect<'a>(e: &'a Expr, out: &mut Vec<Wanted<'a>>) {
+    collect_shifted(e, 0, 0, out)
+}
+
+/// (key, selector, window before t, evaluations start this much before the query's start,
+/// and end this much before its end).
+type Wanted<'a> = (String, &'a VectorSelector, i64, i64, i64);
+
+fn collect_shifted<'a>(e: &'a Expr, before: i64, late: i64, out: &mut Vec<Wanted<'a>>) {
+    let collect = |e: &'a Expr, out: &mut Vec<Wanted<'a>>| collect_shifted(e, before, late, out);
     match e {
-        Expr::VectorSelector(vs) => out.push((vs.to_string(), vs, LOOKBACK_MS)),
+        Expr::VectorSelector(vs) => out.push((vs.to_string(), vs, LOOKBACK_MS, before, late)),
         Expr::MatrixSelector(ms) => {
-            out.push((ms.vs.to_string(), &ms.vs, ms.range.as_millis() as i64));
+            out.push((
+                ms.vs.to_string(),
+                &ms.vs,
+                ms.range.as_millis() as i64,
+                before,
+                late,
+            ));
+        }
+        Expr::Subquery(sq) => {
+            let off = offset_ms(&sq.offset);
+            collect_shifted(
+                &sq.expr,
+                before + off + sq.range.as_millis() as i64,
+                late + off,
+                out,
+            );
         }
         Expr::Aggregate(a) => {
             collect(&a.expr, out);
@@ -1301,9 +1410,6 @@ fn collect<'a>(e: &'a Expr, out: &mut Vec<(String, &'a VectorSelector, i64)>) {
         }
         Expr::Paren(p) => collect(&p.expr, out),
         Expr::Call(c) => c.args.args.iter().for_each(|a| collect(a, out)),
-        Expr::Subquery(_)
-        | Expr::NumberLiteral(_)
-        | Expr::StringLiteral(_)
-        | Expr::Extension(_) => {}
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
     }
 }
