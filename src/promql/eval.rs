@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::{
-    T_ADD, T_ATAN2, T_AVG, T_BOTTOMK, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS,
-    T_LTE, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ, T_POW, T_SUB, T_SUM, T_TOPK, TokenType,
+    T_ADD, T_ATAN2, T_AVG, T_BOTTOMK, T_COUNT, T_DIV, T_EQLC, T_GROUP, T_GTE, T_GTR, T_LAND, T_LOR,
+    T_LSS, T_LTE, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ, T_POW, T_QUANTILE, T_STDDEV, T_STDVAR, T_SUB,
+    T_SUM, T_TOPK, TokenType,
 };
 use promql_parser::parser::{
-    AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector, VectorMatchCardinality,
-    VectorSelector,
+    AggregateExpr, AtModifier, BinaryExpr, Call, Expr, LabelModifier, MatrixSelector, SubqueryExpr,
+    VectorMatchCardinality, VectorSelector,
 };
 use regex::Regex;
 
@@ -20,6 +21,19 @@ use crate::model::{Labels, Series};
 use crate::store::STALE_NAN_BITS;
 
 const NAME: &str = "__name__";
+
+/// A subquery's step when it names none (Prometheus's default evaluation interval).
+const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+
+/// What a range function reads: a range selector, or a subquery.
+#[derive(Clone, Copy)]
+enum RangeArg<'e> {
+    Selector(&'e MatrixSelector),
+    Subquery(&'e SubqueryExpr),
+}
+
+/// Each series of a range argument with its samples in one window.
+type Window<'a> = Vec<(Cow<'a, Loaded>, Cow<'a, [(i64, f64)]>)>;
 
 /// A `*_over_time` reduction of one window's samples.
 type RangeFn = dyn Fn(&[(i64, f64)]) -> f64;
@@ -40,6 +54,7 @@ pub enum Value {
 }
 
 /// A loaded series: millisecond timestamps and values, staleness markers kept.
+#[derive(Clone)]
 struct Loaded {
     labels: Labels,
     /// `labels` without `__name__`, computed once: most functions return it at every step.
@@ -66,7 +81,23 @@ struct Evaluator {
     /// Loaded series per selector, keyed by the selector's text (offset included).
     data: HashMap<String, Vec<Loaded>>,
     /// Query start and end, for `@ start()` / `@ end()` checks and `time()`.
-    _start: i64,
+    start: i64,
+    end: i64,
+}
+
+/// The instant a selector reads at when the query evaluates at `t`: `t`, or its `@` time,
+/// minus its offset.
+fn ref_time(vs: &VectorSelector, t: i64, start: i64, end: i64) -> i64 {
+    let base = match &vs.at {
+        None => t,
+        Some(AtModifier::Start) => start,
+        Some(AtModifier::End) => end,
+        Some(AtModifier::At(at)) => match at.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
+        },
+    };
+    base - offset_ms(&vs.offset)
 }
 
 pub(super) fn range(
@@ -159,14 +190,24 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
     match expr {
         Expr::VectorSelector(vs) => check_selector(vs),
         Expr::MatrixSelector(ms) => check_selector(&ms.vs),
-        Expr::Subquery(_) => un(format!("subquery ({expr})")),
+        Expr::Subquery(sq) => {
+            if sq.at.is_some() {
+                return un(format!("the @ modifier on a subquery ({expr})"));
+            }
+            check_supported(&sq.expr)
+        }
         Expr::Extension(_) => un("extension expression".into()),
         Expr::NumberLiteral(_) | Expr::StringLiteral(_) => Ok(()),
         Expr::Paren(p) => check_supported(&p.expr),
         Expr::Unary(u) => check_supported(&u.expr),
         Expr::Aggregate(a) => {
             let op = a.op.id();
-            if ![T_SUM, T_AVG, T_MIN, T_MAX, T_COUNT, T_TOPK, T_BOTTOMK].contains(&op) {
+            if ![
+                T_SUM, T_AVG, T_MIN, T_MAX, T_COUNT, T_TOPK, T_BOTTOMK, T_GROUP, T_STDDEV,
+                T_STDVAR, T_QUANTILE,
+            ]
+            .contains(&op)
+            {
                 return un(format!("aggregation `{}`", a.op));
             }
             check_supported(&a.expr)?;
@@ -194,9 +235,6 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
 }
 
 fn check_selector(vs: &VectorSelector) -> Result<(), PromqlError> {
-    if vs.at.is_some() {
-        return Err(PromqlError::Unsupported(format!("the @ modifier ({vs})")));
-    }
     all_matchers(vs).map(|_| ())
 }
 
@@ -222,6 +260,14 @@ pub const SUPPORTED_FUNCTIONS: &[&str] = &[
     "vector",
     "time",
     "idelta",
+    "deriv",
+    "predict_linear",
+    "absent",
+    "absent_over_time",
+    "stddev_over_time",
+    "stdvar_over_time",
+    "present_over_time",
+    "quantile_over_time",
     "changes",
     "resets",
     "ceil",
@@ -242,19 +288,19 @@ impl Evaluator {
         end: i64,
     ) -> Result<Evaluator, PromqlError> {
         let mut data = HashMap::new();
-        let mut wanted: Vec<(String, &VectorSelector, i64)> = Vec::new();
+        let mut wanted: Vec<Wanted> = Vec::new();
         collect(expr, &mut wanted);
         // One load per selector, over the widest window any of its uses needs.
-        let mut widest: HashMap<String, (&VectorSelector, i64)> = HashMap::new();
-        for (key, vs, range) in wanted {
-            let e = widest.entry(key).or_insert((vs, range));
-            e.1 = e.1.max(range);
+        let mut widest: HashMap<String, (&VectorSelector, i64, i64)> = HashMap::new();
+        for (key, vs, range, before, late) in wanted {
+            let from = ref_time(vs, start - before, start, end) - range;
+            let to = ref_time(vs, end - late, start, end);
+            let e = widest.entry(key).or_insert((vs, from, to));
+            e.1 = e.1.min(from);
+            e.2 = e.2.max(to);
         }
-        for (key, (vs, range)) in widest {
+        for (key, (vs, from, to)) in widest {
             let matchers: Vec<Matcher> = all_matchers(vs)?;
-            let off = offset_ms(&vs.offset);
-            let from = start - off - range;
-            let to = end - off;
             let raw = select(
                 source,
                 &matchers,
@@ -280,10 +326,7 @@ impl Evaluator {
                 .collect();
             data.insert(key, loaded);
         }
-        Ok(Evaluator {
-            data,
-            _start: start,
-        })
+        Ok(Evaluator { data, start, end })
     }
 
     fn series(&self, vs: &VectorSelector) -> &[Loaded] {
@@ -318,14 +361,15 @@ impl Evaluator {
             Expr::Aggregate(a) => self.aggregate(a, t),
             Expr::Binary(b) => self.binary(b, t),
             Expr::Call(c) => self.call(c, t),
-            Expr::Subquery(_) | Expr::Extension(_) => {
-                Err(PromqlError::Unsupported(format!("{expr}")))
-            }
+            Expr::Subquery(_) => Err(PromqlError::Execution(format!(
+                "a subquery ({expr}) can only be a function argument, e.g. max_over_time({expr})"
+            ))),
+            Expr::Extension(_) => Err(PromqlError::Unsupported(format!("{expr}"))),
         }
     }
 
     fn instant_selector(&self, vs: &VectorSelector, t: i64) -> Vec<Sample> {
-        let ref_t = t - offset_ms(&vs.offset);
+        let ref_t = ref_time(vs, t, self.start, self.end);
         self.series(vs)
             .iter()
             .filter_map(|s| {
@@ -338,23 +382,80 @@ impl Evaluator {
             .collect()
     }
 
-    /// For each selected series, its non-stale samples in the range at `t`.
-    fn matrix<'a>(
-        &'a self,
-        ms: &MatrixSelector,
-        t: i64,
-    ) -> impl Iterator<Item = (&'a Loaded, Cow<'a, [(i64, f64)]>)> + 'a {
-        let ref_t = t - offset_ms(&ms.vs.offset);
+    /// For each series of a range argument, its non-stale samples in the range at `t`.
+    fn matrix<'a>(&'a self, arg: RangeArg<'_>, t: i64) -> Result<Window<'a>, PromqlError> {
+        let ms = match arg {
+            RangeArg::Selector(ms) => ms,
+            RangeArg::Subquery(sq) => {
+                return Ok(self
+                    .subquery(sq, t)?
+                    .into_iter()
+                    .map(|mut s| {
+                        let pts = std::mem::take(&mut s.pts);
+                        (Cow::Owned(s), Cow::Owned(pts))
+                    })
+                    .collect());
+            }
+        };
+        let ref_t = ref_time(&ms.vs, t, self.start, self.end);
         let range = ms.range.as_millis() as i64;
-        self.series(&ms.vs).iter().filter_map(move |s| {
-            let w = s.window(ref_t - range, ref_t);
-            let pts = if s.has_stale {
-                Cow::Owned(w.iter().copied().filter(|p| !is_stale(p.1)).collect())
-            } else {
-                Cow::Borrowed(w)
-            };
-            (!pts.is_empty()).then_some((s, pts))
-        })
+        Ok(self
+            .series(&ms.vs)
+            .iter()
+            .filter_map(move |s| {
+                let w = s.window(ref_t - range, ref_t);
+                let pts = if s.has_stale {
+                    Cow::Owned(w.iter().copied().filter(|p| !is_stale(p.1)).collect())
+                } else {
+                    Cow::Borrowed(w)
+                };
+                (!pts.is_empty()).then_some((Cow::Borrowed(s), pts))
+            })
+            .collect())
+    }
+
+    /// A subquery at `t`: its expression evaluated at the multiples of its step in
+    /// `[t - offset - range, t - offset]`, one series per label set.
+    fn subquery(&self, sq: &SubqueryExpr, t: i64) -> Result<Vec<Loaded>, PromqlError> {
+        let step = sq
+            .step
+            .map(|d| d.as_millis() as i64)
+            .filter(|s| *s > 0)
+            .unwrap_or(DEFAULT_SUBQUERY_STEP_MS);
+        let end = t - offset_ms(&sq.offset);
+        let start = end - sq.range.as_millis() as i64;
+        let mut ti = start.div_euclid(step) * step;
+        if ti < start {
+            ti += step;
+        }
+        let mut out: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+        while ti <= end {
+            match self.eval(&sq.expr, ti)? {
+                Value::Vector(v) => {
+                    for s in v {
+                        out.entry(s.labels).or_default().push((ti, s.value));
+                    }
+                }
+                Value::Scalar(v) => out.entry(Labels::new()).or_default().push((ti, v)),
+                Value::String(_) => {
+                    return Err(PromqlError::Execution(
+                        "a subquery needs a vector or scalar expression".into(),
+                    ));
+                }
+            }
+            ti += step;
+        }
+        let mut series: Vec<Loaded> = out
+            .into_iter()
+            .map(|(labels, pts)| Loaded {
+                unnamed: drop_name(labels.clone()),
+                labels,
+                has_stale: false,
+                pts,
+            })
+            .collect();
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(series)
     }
 
     fn scalar_arg(&self, e: &Expr, t: i64, what: &str) -> Result<f64, PromqlError> {
@@ -388,14 +489,14 @@ impl Evaluator {
                 PromqlError::Execution(format!("{name}: missing argument {}", i + 1))
             })
         };
-        let matrix_arg = |i: usize| -> Result<&MatrixSelector, PromqlError> {
+        let matrix_arg = |i: usize| -> Result<RangeArg<'_>, PromqlError> {
             let mut e = arg(i)?;
             while let Expr::Paren(p) = e {
                 e = &p.expr;
             }
             match e {
-                Expr::MatrixSelector(ms) => Ok(ms),
-                Expr::Subquery(_) => Err(PromqlError::Unsupported(format!("subquery ({e})"))),
+                Expr::MatrixSelector(ms) => Ok(RangeArg::Selector(ms)),
+                Expr::Subquery(sq) => Ok(RangeArg::Subquery(sq)),
                 _ => Err(PromqlError::Execution(format!(
                     "{name} needs a range vector argument, e.g. {name}(x[5m])"
                 ))),
@@ -404,7 +505,8 @@ impl Evaluator {
         let over_time = |f: &RangeFn, keep_name: bool| -> Result<Value, PromqlError> {
             let ms = matrix_arg(0)?;
             Ok(Value::Vector(
-                self.matrix(ms, t)
+                self.matrix(ms, t)?
+                    .into_iter()
                     .map(|(s, pts)| Sample {
                         labels: if keep_name {
                             s.labels.clone()
@@ -435,10 +537,18 @@ impl Evaluator {
                     "increase" => (true, false),
                     _ => (false, false),
                 };
-                let range_end = t - offset_ms(&ms.vs.offset);
-                let range = ms.range.as_millis() as i64;
+                let (range_end, range) = match ms {
+                    RangeArg::Selector(m) => (
+                        ref_time(&m.vs, t, self.start, self.end),
+                        m.range.as_millis() as i64,
+                    ),
+                    RangeArg::Subquery(sq) => {
+                        (t - offset_ms(&sq.offset), sq.range.as_millis() as i64)
+                    }
+                };
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .filter_map(|(s, pts)| {
                             extrapolated_rate(
                                 &pts,
@@ -458,7 +568,8 @@ impl Evaluator {
             "irate" => {
                 let ms = matrix_arg(0)?;
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .filter_map(|(s, pts)| {
                             irate(&pts).map(|value| Sample {
                                 labels: s.unnamed.clone(),
@@ -504,6 +615,74 @@ impl Evaluator {
             ),
             "sum_over_time" => over_time(&|p| kahan_sum(p.iter().map(|(_, v)| *v)), false),
             "count_over_time" => over_time(&|p| p.len() as f64, false),
+            "deriv" => over_time(
+                &|p| {
+                    if p.len() < 2 {
+                        return f64::NAN;
+                    }
+                    linear_regression(p, p[0].0).0
+                },
+                false,
+            )
+            .map(drop_nan_samples),
+            "predict_linear" => {
+                let ms = matrix_arg(0)?;
+                let ahead = self.scalar_arg(arg(1)?, t, "predict_linear's duration")?;
+                Ok(Value::Vector(
+                    self.matrix(ms, t)?
+                        .into_iter()
+                        .filter(|(_, pts)| pts.len() >= 2)
+                        .map(|(s, pts)| {
+                            let (slope, intercept) = linear_regression(&pts, t);
+                            Sample {
+                                labels: s.unnamed.clone(),
+                                value: slope * ahead + intercept,
+                            }
+                        })
+                        .collect(),
+                ))
+            }
+            "absent" | "absent_over_time" => {
+                let e = arg(0)?;
+                let present = match e {
+                    Expr::MatrixSelector(ms) => !self.matrix(RangeArg::Selector(ms), t)?.is_empty(),
+                    _ => !self.vector_arg(e, t, name)?.is_empty(),
+                };
+                if present {
+                    return Ok(Value::Vector(Vec::new()));
+                }
+                // Labels from the selector's equality matchers, as Prometheus does.
+                let vs = match e {
+                    Expr::VectorSelector(vs) => Some(vs),
+                    Expr::MatrixSelector(ms) => Some(&ms.vs),
+                    _ => None,
+                };
+                let mut labels = Labels::new();
+                if let Some(vs) = vs {
+                    for m in &vs.matchers.matchers {
+                        if m.name != NAME && matches!(m.op, promql_parser::label::MatchOp::Equal) {
+                            labels.insert(m.name.clone(), m.value.clone());
+                        }
+                    }
+                }
+                Ok(Value::Vector(vec![Sample { labels, value: 1.0 }]))
+            }
+            "stddev_over_time" => over_time(&|p| welford_var(p).sqrt(), false),
+            "stdvar_over_time" => over_time(&welford_var, false),
+            "present_over_time" => over_time(&|_| 1.0, false),
+            "quantile_over_time" => {
+                let q = self.scalar_arg(arg(0)?, t, "quantile_over_time's φ")?;
+                let ms = matrix_arg(1)?;
+                Ok(Value::Vector(
+                    self.matrix(ms, t)?
+                        .into_iter()
+                        .map(|(s, pts)| Sample {
+                            labels: s.unnamed.clone(),
+                            value: quantile(q, pts.iter().map(|p| p.1).collect()),
+                        })
+                        .collect(),
+                ))
+            }
             "last_over_time" => over_time(&|p| p.last().map_or(f64::NAN, |(_, v)| *v), true),
             "abs" => map_vec(&f64::abs),
             "ceil" => map_vec(&f64::ceil),
@@ -525,7 +704,8 @@ impl Evaluator {
             "idelta" => {
                 let ms = matrix_arg(0)?;
                 Ok(Value::Vector(
-                    self.matrix(ms, t)
+                    self.matrix(ms, t)?
+                        .into_iter()
                         .filter(|(_, pts)| pts.len() >= 2)
                         .map(|(s, pts)| Sample {
                             labels: s.unnamed.clone(),
@@ -680,7 +860,12 @@ impl Evaluator {
             }
             return Ok(Value::Vector(out));
         }
-        // (sum with compensation, count, min, max, incremental mean)
+        let q = match (&a.param, op == T_QUANTILE) {
+            (Some(p), true) => self.scalar_arg(p, t, "quantile's φ")?,
+            _ => f64::NAN,
+        };
+        // (sum with compensation, count, min, max, incremental mean, Welford mean and
+        // squared deviations, values for quantile)
         struct Acc {
             sum: f64,
             c: f64,
@@ -688,6 +873,9 @@ impl Evaluator {
             min: f64,
             max: f64,
             mean: f64,
+            wmean: f64,
+            m2: f64,
+            vals: Vec<f64>,
         }
         let mut groups: BTreeMap<Labels, Acc> = BTreeMap::new();
         for s in input {
@@ -699,6 +887,9 @@ impl Evaluator {
                 min: f64::NAN,
                 max: f64::NAN,
                 mean: 0.0,
+                wmean: 0.0,
+                m2: 0.0,
+                vals: Vec::new(),
             });
             acc.n += 1.0;
             (acc.sum, acc.c) = kahan_inc(v, acc.sum, acc.c);
@@ -709,6 +900,12 @@ impl Evaluator {
                 acc.max = v;
             }
             acc.mean += v / acc.n - acc.mean / acc.n;
+            let delta = v - acc.wmean;
+            acc.wmean += delta / acc.n;
+            acc.m2 += delta * (v - acc.wmean);
+            if op == T_QUANTILE {
+                acc.vals.push(v);
+            }
         }
         Ok(Value::Vector(
             groups
@@ -720,6 +917,10 @@ impl Evaluator {
                         x if x == T_AVG => acc.mean,
                         x if x == T_COUNT => acc.n,
                         x if x == T_MIN => acc.min,
+                        x if x == T_GROUP => 1.0,
+                        x if x == T_STDVAR => acc.m2 / acc.n,
+                        x if x == T_STDDEV => (acc.m2 / acc.n).sqrt(),
+                        x if x == T_QUANTILE => quantile(q, acc.vals),
                         _ => acc.max,
                     },
                 })
@@ -958,6 +1159,72 @@ fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
+/// Least-squares slope (per second) and intercept at `intercept_t` (ms), with compensated
+/// sums, as Prometheus's `linearRegression`; a constant series has slope 0.
+fn linear_regression(p: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
+    let init = p[0].1;
+    if p.iter().all(|(_, v)| *v == init) {
+        if init.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, init);
+    }
+    let (mut n, mut sx, mut cx, mut sy, mut cy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0);
+    for (t, v) in p {
+        n += 1.0;
+        let x = (t - intercept_t) as f64 / 1e3;
+        (sx, cx) = kahan_inc(x, sx, cx);
+        (sy, cy) = kahan_inc(*v, sy, cy);
+        (sxy, cxy) = kahan_inc(x * v, sxy, cxy);
+        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
+    }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    (slope, sy / n - slope * sx / n)
+}
+
+fn drop_nan_samples(v: Value) -> Value {
+    match v {
+        Value::Vector(s) => Value::Vector(s.into_iter().filter(|s| !s.value.is_nan()).collect()),
+        other => other,
+    }
+}
+
+/// Population variance of a window's values (Welford's method).
+fn welford_var(p: &[(i64, f64)]) -> f64 {
+    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+    for (_, v) in p {
+        n += 1.0;
+        let delta = v - mean;
+        mean += delta / n;
+        m2 += delta * (v - mean);
+    }
+    m2 / n
+}
+
+/// Prometheus's `quantile`: linear interpolation between the closest ranks.
+fn quantile(q: f64, mut vals: Vec<f64>) -> f64 {
+    if vals.is_empty() || q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    vals.sort_by(f64::total_cmp);
+    let n = vals.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let weight = rank - rank.floor();
+    vals[lower as usize] * (1.0 - weight) + vals[upper as usize] * weight
+}
+
 fn kahan_sum(vals: impl Iterator<Item = f64>) -> f64 {
     let (s, c) = vals.fold((0.0, 0.0), |(s, c), v| kahan_inc(v, s, c));
     s + c
@@ -1098,12 +1365,37 @@ pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
     start + (end - start) * (rank / count)
 }
 
-/// Every selector with the window it needs before `t`: the lookback, or its range.
-fn collect<'a>(e: &'a Expr, out: &mut Vec<(String, &'a VectorSelector, i64)>) {
+/// Every selector with the window it needs before `t` (the lookback, or its range), plus
+/// how much earlier and later than the query's start and end enclosing subqueries evaluate.
+fn collect<'a>(e: &'a Expr, out: &mut Vec<Wanted<'a>>) {
+    collect_shifted(e, 0, 0, out)
+}
+
+/// (key, selector, window before t, evaluations start this much before the query's start,
+/// and end this much before its end).
+type Wanted<'a> = (String, &'a VectorSelector, i64, i64, i64);
+
+fn collect_shifted<'a>(e: &'a Expr, before: i64, late: i64, out: &mut Vec<Wanted<'a>>) {
+    let collect = |e: &'a Expr, out: &mut Vec<Wanted<'a>>| collect_shifted(e, before, late, out);
     match e {
-        Expr::VectorSelector(vs) => out.push((vs.to_string(), vs, LOOKBACK_MS)),
+        Expr::VectorSelector(vs) => out.push((vs.to_string(), vs, LOOKBACK_MS, before, late)),
         Expr::MatrixSelector(ms) => {
-            out.push((ms.vs.to_string(), &ms.vs, ms.range.as_millis() as i64));
+            out.push((
+                ms.vs.to_string(),
+                &ms.vs,
+                ms.range.as_millis() as i64,
+                before,
+                late,
+            ));
+        }
+        Expr::Subquery(sq) => {
+            let off = offset_ms(&sq.offset);
+            collect_shifted(
+                &sq.expr,
+                before + off + sq.range.as_millis() as i64,
+                late + off,
+                out,
+            );
         }
         Expr::Aggregate(a) => {
             collect(&a.expr, out);
@@ -1118,9 +1410,6 @@ fn collect<'a>(e: &'a Expr, out: &mut Vec<(String, &'a VectorSelector, i64)>) {
         }
         Expr::Paren(p) => collect(&p.expr, out),
         Expr::Call(c) => c.args.args.iter().for_each(|a| collect(a, out)),
-        Expr::Subquery(_)
-        | Expr::NumberLiteral(_)
-        | Expr::StringLiteral(_)
-        | Expr::Extension(_) => {}
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
     }
 }

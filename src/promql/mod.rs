@@ -28,6 +28,9 @@ pub use eval::{Sample, Value};
 /// How far back an instant selector looks for a sample (Prometheus's default lookback delta).
 pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
+/// Most steps a range query spans, as in Prometheus's `/api/v1/query_range`.
+pub const MAX_POINTS: i64 = 11_000;
+
 /// Why a query could not be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum PromqlError {
@@ -143,6 +146,11 @@ pub fn query_range(
         return Err(PromqlError::Execution(
             "end is before start; swap them".into(),
         ));
+    }
+    if (end_ms - start_ms) / step_ms > MAX_POINTS {
+        return Err(PromqlError::Execution(format!(
+            "exceeded maximum resolution of {MAX_POINTS} points per series: use a larger step than {step}s"
+        )));
     }
     eval::range(source, &expr, start_ms, end_ms, step_ms)
 }

@@ -134,6 +134,13 @@ fn offset_shifts_the_evaluation_time() {
     assert_eq!(one(&mut src, "g offset 1m", 90.0), 1.0);
     assert_eq!(one(&mut src, "g", 90.0), 2.0);
     assert_eq!(one(&mut src, "max_over_time(g[1m] offset 30s)", 90.0), 2.0);
+    // @ pins the selector's time; offset applies on top of it.
+    assert_eq!(one(&mut src, "g @ 30", 90.0), 1.0);
+    assert_eq!(one(&mut src, "g @ 120 offset 60s", 0.0), 2.0);
+    let out = query_range(&mut src, "g @ end()", 0.0, 60.0, 30.0).unwrap();
+    assert_eq!(out[0].points, [(0.0, 2.0), (30.0, 2.0), (60.0, 2.0)]);
+    let out = query_range(&mut src, "g @ start()", 0.0, 60.0, 30.0).unwrap();
+    assert_eq!(out[0].points, [(0.0, 1.0), (30.0, 1.0), (60.0, 1.0)]);
 }
 
 #[test]
@@ -264,6 +271,23 @@ fn group_left_and_group_right_copy_labels_from_the_one_side() {
 }
 
 #[test]
+fn subqueries_evaluate_on_multiples_of_their_step() {
+    let mut src = MemorySource(vec![series(
+        &[("__name__", "g")],
+        &[(0, 1.0), (60, 5.0), (120, 3.0), (180, 4.0)],
+    )]);
+    // At t=180: evaluations at 60, 120, 180 (multiples of 60 in [60, 180]).
+    assert_eq!(one(&mut src, "max_over_time(g[2m:1m])", 180.0), 5.0);
+    assert_eq!(one(&mut src, "count_over_time(g[2m:1m])", 180.0), 3.0);
+    // At t=150 with a 45 s step: multiples of 45 in [30, 150] are 45, 90, 135 → 1, 5, 3.
+    assert_eq!(one(&mut src, "sum_over_time(g[2m:45s])", 150.0), 9.0);
+    assert_eq!(
+        one(&mut src, "min_over_time((g * 2)[2m:1m] offset 1m)", 180.0),
+        2.0
+    );
+}
+
+#[test]
 fn histogram_quantile_interpolates_inside_buckets_and_stops_below_inf() {
     let b = |le: &str, v: f64| series(&[("__name__", "h_bucket"), ("le", le)], &[(0, v)]);
     let mut src = MemorySource(vec![
@@ -332,12 +356,9 @@ fn range_queries_evaluate_on_the_step_grid() {
 fn unsupported_constructs_say_so() {
     let mut src = MemorySource::default();
     for (q, what) in [
-        ("rate(x[5m:1m])", "subquery"),
-        ("stddev(x)", "aggregation `stddev`"),
+        ("x[5m:1m] @ 100", "@ modifier on a subquery"),
         ("count_values(\"v\", x)", "aggregation `count_values`"),
-        ("quantile(0.5, x)", "aggregation `quantile`"),
-        ("predict_linear(x[5m], 60)", "function `predict_linear`"),
-        ("x @ 100", "@ modifier"),
+        ("sort_desc(x)", "function `sort_desc`"),
     ] {
         let err = query_instant(&mut src, q, 0.0).map(|_| ());
         let msg = err
@@ -350,6 +371,10 @@ fn unsupported_constructs_say_so() {
             "{q}: {msg}"
         );
     }
+    let err = query_instant(&mut src, "x[5m:1m]", 0.0).map(|_| ());
+    assert!(err.is_err_and(|e| e.to_string().contains("subquery")));
+    let err = query_range(&mut src, "x", 0.0, 86_400.0, 1.0).map(|_| ());
+    assert!(err.is_err_and(|e| e.to_string().contains("maximum resolution of 11000 points")));
     let err = query_instant(&mut src, "rate(", 0.0).map(|_| ());
     assert!(err.is_err_and(|e| e.to_string().starts_with("invalid PromQL")));
 }
