@@ -7,10 +7,10 @@
 //! that a running `obs sink` writes can be read.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use super::SourceError;
+use super::local_traces::LocalStore;
 use crate::model::{Exemplar, MetricType, Series};
 use crate::promql::{self, PromqlError};
 use crate::store::{Store, StoreError};
@@ -21,9 +21,7 @@ pub const KIND: &str = "store";
 /// Store-backed metrics; clones share one connection.
 #[derive(Debug, Clone)]
 pub struct LocalMetrics {
-    store: Arc<Mutex<Store>>,
-    path: Arc<PathBuf>,
-    url: Arc<str>,
+    store: LocalStore,
 }
 
 fn ns(secs: f64) -> i64 {
@@ -34,21 +32,18 @@ impl LocalMetrics {
     /// Opens the store at `path` read-only; fails with the store's own message when the file
     /// is missing, empty, not a database, or of another schema.
     pub fn open(path: &Path) -> Result<LocalMetrics, StoreError> {
-        let store = Store::open_read_only(path)?;
         Ok(LocalMetrics {
-            url: path.display().to_string().into(),
-            path: Arc::new(path.to_path_buf()),
-            store: Arc::new(Mutex::new(store)),
+            store: LocalStore::open(path)?,
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.store.path()
     }
 
     /// The store path, where remote sources show a URL.
     pub fn url(&self) -> &str {
-        &self.url
+        self.store.url()
     }
 
     /// Runs `f` on the store on a blocking thread.
@@ -57,26 +52,7 @@ impl LocalMetrics {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, PromqlError> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
-        let url = self.url.to_string();
-        let joined = tokio::task::spawn_blocking(move || {
-            // A panic in another query poisons the lock but leaves the connection usable.
-            let mut guard = store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
-        })
-        .await;
-        match joined {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(source_error(&url, e)),
-            Err(e) => Err(SourceError::Api {
-                backend: KIND,
-                url,
-                error_type: "internal".into(),
-                error: format!("the store query did not finish: {e}"),
-            }),
-        }
+        self.store.run(f, source_error).await
     }
 
     pub async fn query_range(

@@ -49,25 +49,31 @@ impl LocalStore {
         &self.url
     }
 
-    /// Runs `f` on the store on a blocking thread.
-    async fn with<T, F>(&self, f: F) -> Result<T, SourceError>
+    /// Runs `f` on the store on a blocking thread; `map` turns its error into a source error
+    /// that names the store. Shared with the store-backed metrics (`source::local`).
+    pub(crate) async fn run<T, E, F>(
+        &self,
+        f: F,
+        map: fn(&str, E) -> SourceError,
+    ) -> Result<T, SourceError>
     where
         T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, E> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
         let url = self.url.to_string();
         let joined = tokio::task::spawn_blocking(move || {
             // A panic in another query poisons the lock but leaves the connection usable.
-            let guard = store
+            let mut guard = store
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&guard)
+            f(&mut guard)
         })
         .await;
         match joined {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(store_error(&url, e)),
+            Ok(Err(e)) => Err(map(&url, e)),
             Err(e) => Err(SourceError::Api {
                 backend: KIND,
                 url,
@@ -75,6 +81,15 @@ impl LocalStore {
                 error: format!("the store query did not finish: {e}"),
             }),
         }
+    }
+
+    /// Runs a store query on a blocking thread.
+    async fn with<T, F>(&self, f: F) -> Result<T, SourceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(move |s: &mut Store| f(s), store_error).await
     }
 }
 
