@@ -124,6 +124,11 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
         .metric_names(opts.candidate_match.as_deref(), opts.since, opts.until)
         .await?;
     let symptom_plan = plan_symptom(metrics, opts, &rate_range).await?;
+    if let (Some(service), Some(_)) = (&opts.service, &opts.error_query) {
+        warnings.push(format!(
+            "--service {service:?} does not narrow an explicit --error-query: put the service's matcher in the query"
+        ));
+    }
     let metadata = match metrics.metadata().await {
         Ok(m) => m,
         Err(e) => {

@@ -218,10 +218,20 @@ fn an_empty_window_is_said_not_a_crash() {
             &until.to_string(),
             "--error-query",
             "sum(rate(http_requests_total{code=~\"5..\"}[1m])) / sum(rate(http_requests_total[1m]))",
+            "--service",
+            "checkout",
         ],
     );
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["symptom"]["verdict"], "no_data");
+    assert!(
+        report["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("does not narrow an explicit --error-query")),
+        "{}",
+        report["warnings"]
+    );
     assert!(report["correlations"].as_array().unwrap().is_empty());
 }
 
