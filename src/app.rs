@@ -174,7 +174,8 @@ fn origin_of(config: &Config, key: &str) -> String {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The async runtime every command that does I/O runs on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -664,11 +665,7 @@ fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {
         quiet: cli.global.quiet,
         drain_timeout: std::time::Duration::from_secs(30),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(sink::run(options))?;
+    runtime()?.block_on(sink::run(options))?;
     Ok(0)
 }
 

@@ -62,10 +62,7 @@ pub fn command(cli: &Cli, args: &DemoArgs) -> anyhow::Result<u8> {
         Some(path) => path.clone(),
         None => dir.path.join("demo.db"),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::app::runtime()?;
     let quiet = cli.global.quiet;
     let say = |line: &str| {
         if !quiet {

@@ -114,15 +114,15 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
         .collect()
 }
 
+/// Local time of day, or with the date and zone (via [`crate::timespec::format_local`], which
+/// shows the offset where a zone has no abbreviation).
 fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
     let ts = crate::report::Instant::from_unix(unix).rfc3339;
-    let zoned = ts.to_zoned(tz.clone());
-    let format = if with_date {
-        "%Y-%m-%d %H:%M:%S %Z"
+    if with_date {
+        crate::timespec::format_local(ts, tz)
     } else {
-        "%H:%M:%S"
-    };
-    zoned.strftime(format).to_string()
+        ts.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string()
+    }
 }
 
 fn human_duration(seconds: f64) -> String {
