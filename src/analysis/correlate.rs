@@ -34,6 +34,7 @@
 //! `docs/method.md` gives the reasoning and the measured false-positive
 //! rates.
 
+use super::spike::median_in_place;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -552,20 +553,6 @@ impl Changes {
 fn centre(v: &mut [f64], present: &[bool], mean: f64) {
     for (x, _) in v.iter_mut().zip(present).filter(|(_, p)| **p) {
         *x -= mean;
-    }
-}
-
-/// Median of a slice (sorts it); `NaN` when empty.
-fn median_in_place(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_unstable_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
     }
 }
 

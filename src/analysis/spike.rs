@@ -255,8 +255,8 @@ fn best_episode(points: &[(usize, f64)], threshold: f64, sustain: usize) -> Opti
     best
 }
 
-/// Median of finite values; sorts the slice. Callers pass non-empty slices.
-fn median_in_place(values: &mut [f64]) -> f64 {
+/// Median of a slice (sorts it); `NaN` when empty. Also used by `correlate`.
+pub(super) fn median_in_place(values: &mut [f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
