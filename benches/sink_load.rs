@@ -53,13 +53,19 @@ fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
-    let baseline = decode_only(&template, Duration::from_secs(seconds.min(5)))?;
+    let baseline = decode_only(&template, Duration::from_secs(seconds.min(5)), false)?;
     println!(
         "decode-only baseline ({} threads): {:.0} spans/s",
         baseline.threads, baseline.spans_per_sec
     );
+    let prepared = decode_only(&template, Duration::from_secs(seconds.min(5)), true)?;
+    println!(
+        "decode + prepare for the store, no store ({} threads): {:.0} spans/s",
+        prepared.threads, prepared.spans_per_sec
+    );
 
     clear_peak_rss();
+    let written = written_bytes();
     let direct = store_only(
         &template,
         clients,
@@ -67,8 +73,10 @@ fn main() -> anyhow::Result<()> {
         &writer_config,
     )?;
     println!(
-        "store only, no transport ({clients} writers: decode, submit, wait for the commit): {:.0} spans/s, peak RSS {} MiB",
-        direct,
+        "store only, no transport ({clients} writers: decode, submit, wait for the commit): {:.0} spans/s, {:.0} bytes written and {:.0} stored per span, peak RSS {} MiB",
+        direct.spans_per_sec,
+        (written_bytes() - written) as f64 / direct.spans.max(1) as f64,
+        direct.stored_bytes_per_span,
         peak_rss_kib().unwrap_or(0) / 1024,
     );
 
@@ -158,7 +166,9 @@ fn template_trace_id(t: usize) -> [u8; 16] {
 }
 
 /// 32 traces of 16 spans, each span with the attributes an HTTP service and its database
-/// client typically set.
+/// client typically set. Values vary the way real ones do (routes, statuses, queries, users,
+/// durations, a random request id per span), so that compression in the store is not
+/// flattered by identical spans.
 fn batch() -> ExportTraceServiceRequest {
     let kv = |k: &str, v: Value| KeyValue {
         key: k.to_string(),
@@ -166,18 +176,43 @@ fn batch() -> ExportTraceServiceRequest {
         ..Default::default()
     };
     let s = |v: &str| Value::StringValue(v.to_string());
+    // A fixed-seed generator (xorshift64*), so that every run sends the same bytes.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    const ROUTES: [&str; 6] = [
+        "/api/cart",
+        "/api/cart/items",
+        "/api/checkout",
+        "/api/products/{id}",
+        "/api/users/{id}/orders",
+        "/healthz",
+    ];
+    const QUERIES: [&str; 4] = [
+        "SELECT id, sku, qty FROM cart_items WHERE cart_id = $1",
+        "UPDATE cart_items SET qty = $1 WHERE id = $2",
+        "SELECT price, stock FROM products WHERE sku = ANY($1)",
+        "INSERT INTO orders (user_id, total) VALUES ($1, $2) RETURNING id",
+    ];
     let start = 1_767_225_600_000_000_000u64;
     let mut spans = Vec::with_capacity(SPANS_PER_BATCH);
     for t in 0..TRACES_PER_BATCH {
+        let route = ROUTES[rand() as usize % ROUTES.len()];
+        let user = format!("user-{}", rand() % 100_000);
         for i in 0..SPANS_PER_TRACE {
             let span_id = |i: usize| ((t as u64) << 32 | (i as u64 + 1)).to_be_bytes().to_vec();
-            let t0 = start + (t as u64) * 10_000_000 + (i as u64) * 100_000;
+            let t0 = start + (t as u64) * 10_000_000 + (i as u64) * 100_000 + rand() % 50_000;
+            let status = if rand() % 50 == 0 { 503 } else { 200 };
             spans.push(Span {
                 trace_id: template_trace_id(t).to_vec(),
                 span_id: span_id(i),
                 parent_span_id: if i == 0 { Vec::new() } else { span_id(0) },
                 name: if i == 0 {
-                    "GET /api/cart".into()
+                    format!("GET {route}")
                 } else {
                     "SELECT cart_items".into()
                 },
@@ -187,21 +222,27 @@ fn batch() -> ExportTraceServiceRequest {
                     span::SpanKind::Client
                 } as i32,
                 start_time_unix_nano: t0,
-                end_time_unix_nano: t0 + 2_500_000,
+                end_time_unix_nano: t0 + 200_000 + rand() % 5_000_000,
                 attributes: vec![
                     kv("http.request.method", s("GET")),
-                    kv("http.route", s("/api/cart")),
-                    kv("http.response.status_code", Value::IntValue(200)),
-                    kv("server.address", s("cart.internal")),
+                    kv("http.route", s(route)),
+                    kv("http.response.status_code", Value::IntValue(status)),
+                    kv(
+                        "server.address",
+                        s(&format!("cart-{}.internal", rand() % 8)),
+                    ),
                     kv("server.port", Value::IntValue(8080)),
                     kv("db.system.name", s("postgresql")),
+                    kv("db.query.text", s(QUERIES[rand() as usize % QUERIES.len()])),
+                    kv("user.id", s(&user)),
                     kv(
-                        "db.query.text",
-                        s("SELECT id, sku, qty FROM cart_items WHERE cart_id = $1"),
+                        "http.request.header.x-request-id",
+                        s(&format!("{:016x}{:016x}", rand(), rand())),
                     ),
-                    kv("user.id", s(&format!("user-{}", t * 7919 % 1000))),
-                    kv("cache.hit", Value::BoolValue(i % 3 == 0)),
-                    kv("net.peer.latency_ratio", Value::DoubleValue(0.25)),
+                    kv(
+                        "db.response.returned_rows",
+                        Value::IntValue((rand() % 500) as i64),
+                    ),
                 ],
                 status: Some(Status::default()),
                 ..Default::default()
@@ -239,7 +280,9 @@ struct Baseline {
 }
 
 /// Decoding (and checking) the same bodies on every core, nothing else: the ceiling.
-fn decode_only(template: &Template, duration: Duration) -> anyhow::Result<Baseline> {
+/// Decodes (and, with `prepare`, also prepares for the store writer: spans grouped by trace
+/// and encoded) the same batches on every core, with no store and no transport.
+fn decode_only(template: &Template, duration: Duration, prepare: bool) -> anyhow::Result<Baseline> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new((0..16).map(|n| template.body(n)).collect());
     let started = Instant::now();
@@ -251,7 +294,11 @@ fn decode_only(template: &Template, duration: Duration) -> anyhow::Result<Baseli
                 let mut i = 0;
                 while started.elapsed() < duration {
                     let payload = decode(Signal::Traces, Encoding::Protobuf, &bodies[i % 16])?;
-                    spans += payload.item_count();
+                    spans += if prepare {
+                        std::hint::black_box(payload.prepare()).item_count()
+                    } else {
+                        payload.item_count()
+                    };
                     i += 1;
                 }
                 Ok(spans)
@@ -278,7 +325,7 @@ fn store_only(
     clients: usize,
     duration: Duration,
     writer_config: &WriterConfig,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<StoreOnly> {
     let dir = tempfile::tempdir()?;
     let (handle, writer) =
         obs::store::spawn_writer(&dir.path().join("sink.db"), writer_config.clone())?;
@@ -313,10 +360,24 @@ fn store_only(
         while let Some(joined) = tasks.join_next().await {
             spans += joined??;
         }
-        anyhow::Ok(spans as f64 / started.elapsed().as_secs_f64())
+        anyhow::Ok(StoreOnly {
+            spans,
+            spans_per_sec: spans as f64 / started.elapsed().as_secs_f64(),
+            stored_bytes_per_span: 0.0,
+        })
     })?;
     writer.shutdown()?;
-    Ok(spans)
+    let stored = std::fs::metadata(dir.path().join("sink.db"))?.len();
+    Ok(StoreOnly {
+        stored_bytes_per_span: stored as f64 / spans.spans.max(1) as f64,
+        ..spans
+    })
+}
+
+struct StoreOnly {
+    spans: u64,
+    spans_per_sec: f64,
+    stored_bytes_per_span: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -576,4 +637,16 @@ fn peak_rss_kib() -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Bytes this process has handed to `write` (and `pwrite`) so far: the WAL, the checkpoints.
+fn written_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("wchar:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }

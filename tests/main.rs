@@ -15,4 +15,5 @@ mod investigate_prometheus;
 mod offline;
 mod promql_parity;
 mod sink;
+mod store_v1;
 mod trace_logs;

@@ -1119,6 +1119,11 @@ async fn a_full_store_queue_is_answered_with_503_retry_after_and_unavailable_ret
     .await;
     let client = reqwest::Client::new();
     let channel = grpc_channel(&sink).await;
+    // Another process holds the store's write lock (as a slow disk or a long retention pass
+    // would hold the writer up): the writer waits in BEGIN, its one-request queue fills, and
+    // the rest must be refused rather than buffered.
+    let blocker = rusqlite::Connection::open(&sink.store).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
     let spans = 500;
     let mut tasks = tokio::task::JoinSet::new();
     for seed in 0..48u64 {
@@ -1168,6 +1173,24 @@ async fn a_full_store_queue_is_answered_with_503_retry_after_and_unavailable_ret
     }
     let mut accepted = Vec::new();
     let mut refused = Vec::new();
+    // Refusals come back at once; accepted requests wait for the lock. Release it after the
+    // first refusal, or after 3 s (inside the writer's 5 s busy timeout) if none came.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while refused.is_empty() && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(100), tasks.join_next()).await {
+            Ok(Some(result)) => {
+                let (seed, ok) = result.unwrap();
+                if ok {
+                    accepted.push(seed)
+                } else {
+                    refused.push(seed)
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+    blocker.execute_batch("ROLLBACK").unwrap();
     while let Some(result) = tasks.join_next().await {
         let (seed, ok) = result.unwrap();
         if ok {

@@ -33,7 +33,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Secret;
-use crate::store::{Committed, SubmitError, WriterHandle};
+use crate::store::{Committed, Payload, SubmitError, WriterHandle};
 use decode::{DecodeError, Encoding, InflateError, Signal};
 use stats::{Outcome, SinkStats};
 
@@ -290,13 +290,15 @@ impl Receiver {
         let payload = if body.len() > INLINE_DECODE_BYTES {
             // A big body takes tens of milliseconds to decode: not on an async worker, where it
             // would stall every other connection on that thread.
-            tokio::task::spawn_blocking(move || decode::decode(signal, encoding, &body))
-                .await
-                .map_err(|e| {
-                    Rejection::BodyRead(format!("the decoder failed on this body: {e}"))
-                })??
+            // Preparing (grouping spans by trace, encoding them) happens here too, so that the
+            // store's single writer thread only inserts rows.
+            tokio::task::spawn_blocking(move || {
+                decode::decode(signal, encoding, &body).map(Payload::prepare)
+            })
+            .await
+            .map_err(|e| Rejection::BodyRead(format!("the decoder failed on this body: {e}")))??
         } else {
-            decode::decode(signal, encoding, &body)?
+            decode::decode(signal, encoding, &body)?.prepare()
         };
         let items = payload.item_count();
         stats.received(signal, items);

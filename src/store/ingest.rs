@@ -2,7 +2,7 @@
 //!
 //! Bad items are rejected one by one with a reason (OTLP partial success) and never abort the
 //! request; only a SQLite error does, and then the whole group is rolled back. Retried data is
-//! recognised and counted as duplicate: spans by (trace id, span id), log records by a content
+//! recognised and counted as duplicate: span chunks by (trace id, span ids), log records by a content
 //! hash, metric samples by (series, timestamp), delta points by their stream's last timestamp.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -16,11 +16,11 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::chunks::{self, TraceBatch};
 use super::convert::{self, Fnv128, any_to_label, attributes, float_text, nanos};
 use super::promname::{FamilyKind, family_name, label_name};
-use super::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use super::{ExportLogsServiceRequest, ExportMetricsServiceRequest};
 use crate::model::Labels;
-use crate::model::trace::Attributes;
 
 /// How many rejection reasons one response carries; the rest are counted.
 const MAX_MESSAGES: usize = 5;
@@ -28,30 +28,6 @@ const MAX_MESSAGES: usize = 5;
 const MAX_EXP_BUCKETS: i64 = 4096;
 /// `DataPointFlags.NO_RECORDED_VALUE_MASK`.
 const NO_RECORDED_VALUE: u32 = 1;
-
-/// A span event as stored in `spans.events` (JSON array).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct EventRow {
-    pub time_unix_nano: i64,
-    pub name: String,
-    pub attributes: Attributes,
-    #[serde(default)]
-    pub dropped_attributes_count: u32,
-}
-
-/// A span link as stored in `spans.links` (JSON array).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct LinkRow {
-    pub trace_id: String,
-    pub span_id: String,
-    #[serde(default)]
-    pub trace_state: String,
-    pub attributes: Attributes,
-    #[serde(default)]
-    pub dropped_attributes_count: u32,
-    #[serde(default)]
-    pub flags: u32,
-}
 
 /// Ids the writer already knows, so that hot paths skip a lookup. Only valid for committed
 /// data: the writer clears it when a transaction rolls back or retention deletes series.
@@ -95,7 +71,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn reject(&mut self, reason: String) {
+    pub(crate) fn reject(&mut self, reason: String) {
         self.rejected += 1;
         if self.reasons.len() < MAX_MESSAGES {
             self.reasons.push(reason);
@@ -146,12 +122,19 @@ struct ResourceInfo {
     service: String,
 }
 
-impl Ingest<'_> {
-    fn resource(
-        &mut self,
-        resource: Option<&Resource>,
-        schema_url: &str,
-    ) -> rusqlite::Result<ResourceInfo> {
+/// A resource's stored form (attributes as JSON, content hash, service), computed before the
+/// writer thread needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedResource {
+    json: String,
+    hash: [u8; 16],
+    pub service: String,
+    dropped: u32,
+    schema_url: String,
+}
+
+impl PreparedResource {
+    pub(crate) fn new(resource: Option<&Resource>, schema_url: &str) -> PreparedResource {
         let (attrs, dropped) = resource
             .map(|r| (attributes(&r.attributes), r.dropped_attributes_count))
             .unwrap_or_default();
@@ -167,6 +150,33 @@ impl Ingest<'_> {
             .int(i64::from(dropped))
             .field(schema_url.as_bytes())
             .finish();
+        PreparedResource {
+            json,
+            hash,
+            service,
+            dropped,
+            schema_url: schema_url.to_string(),
+        }
+    }
+}
+
+impl Ingest<'_> {
+    fn resource(
+        &mut self,
+        resource: Option<&Resource>,
+        schema_url: &str,
+    ) -> rusqlite::Result<ResourceInfo> {
+        self.stored_resource(PreparedResource::new(resource, schema_url))
+    }
+
+    fn stored_resource(&mut self, r: PreparedResource) -> rusqlite::Result<ResourceInfo> {
+        let PreparedResource {
+            json,
+            hash,
+            service,
+            dropped,
+            schema_url,
+        } = r;
         if let Some(&id) = self.caches.resources.get(&hash) {
             return Ok(ResourceInfo { id, hash, service });
         }
@@ -226,78 +236,39 @@ impl Ingest<'_> {
     // ---------------------------------------------------------------------------------------
     // Traces
 
-    pub(crate) fn traces(&mut self, req: &ExportTraceServiceRequest) -> rusqlite::Result<Outcome> {
-        let mut out = Outcome::default();
-        let conn = self.conn;
-        let mut insert = conn.prepare_cached(
-            "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, trace_state, flags, name,
-                kind, start_ns, end_ns, status_code, status_message, service, attributes, events,
-                links, dropped_attributes_count, dropped_events_count, dropped_links_count,
-                resource_id, scope_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20)",
-        )?;
-        for rs in &req.resource_spans {
-            let resource = self.resource(rs.resource.as_ref(), &rs.schema_url)?;
-            for ss in &rs.scope_spans {
-                let (scope_id, _) = self.scope(ss.scope.as_ref(), &ss.schema_url)?;
-                for span in &ss.spans {
-                    let row = match SpanRow::new(span) {
-                        Ok(row) => row,
-                        Err(reason) => {
-                            out.reject(reason);
-                            continue;
-                        }
-                    };
-                    let n = insert.execute(params![
-                        row.trace_id,
-                        row.span_id,
-                        row.parent,
-                        span.trace_state,
-                        span.flags,
-                        span.name,
-                        span.kind,
-                        row.start,
-                        row.end,
-                        row.status,
-                        span.status
-                            .as_ref()
-                            .map(|s| s.message.as_str())
-                            .unwrap_or(""),
-                        resource.service,
-                        row.attributes,
-                        row.events,
-                        row.links,
-                        span.dropped_attributes_count,
-                        span.dropped_events_count,
-                        span.dropped_links_count,
-                        resource.id,
-                        scope_id,
-                    ])?;
-                    out.accepted += 1;
-                    if n == 0 {
-                        out.duplicates += 1;
-                        continue;
-                    }
-                    let agg = self
-                        .group
-                        .traces
-                        .entry(row.trace_id)
-                        .or_insert_with(|| TraceAgg {
-                            start: row.start,
-                            end: row.end,
-                            spans: 0,
-                            errors: 0,
-                            root: None,
-                        });
-                    agg.start = agg.start.min(row.start);
-                    agg.end = agg.end.max(row.end);
-                    agg.spans += 1;
-                    agg.errors += i64::from(row.status == 2);
-                    if row.parent.is_none() {
-                        agg.root = Some((resource.service.clone(), span.name.clone()));
-                    }
-                }
+    pub(crate) fn traces(&mut self, batch: &TraceBatch) -> rusqlite::Result<Outcome> {
+        let mut out = batch.outcome.clone();
+        for resource in &batch.resources {
+            if self.caches.resources.contains_key(&resource.hash) {
+                continue;
+            }
+            self.stored_resource(resource.clone())?;
+        }
+        for chunk in &batch.chunks {
+            let service = &batch.resources[chunk.resource].service;
+            let spans = chunk.spans.max(0) as u64;
+            out.accepted += spans;
+            if !chunks::insert(self.conn, chunk, service)? {
+                out.duplicates += spans;
+                continue;
+            }
+            let agg = self
+                .group
+                .traces
+                .entry(chunk.trace_id.clone())
+                .or_insert_with(|| TraceAgg {
+                    start: chunk.start,
+                    end: chunk.end,
+                    spans: 0,
+                    errors: 0,
+                    root: None,
+                });
+            agg.start = agg.start.min(chunk.start);
+            agg.end = agg.end.max(chunk.end);
+            agg.spans += chunk.spans;
+            agg.errors += chunk.errors;
+            if let Some(name) = &chunk.root_name {
+                agg.root = Some((service.clone(), name.clone()));
             }
         }
         Ok(out)
@@ -1297,74 +1268,6 @@ impl ExpState {
 }
 
 /// A span validated and converted to column values.
-struct SpanRow {
-    trace_id: String,
-    span_id: String,
-    parent: Option<String>,
-    start: i64,
-    end: i64,
-    status: i32,
-    attributes: String,
-    events: String,
-    links: String,
-}
-
-impl SpanRow {
-    fn new(span: &opentelemetry_proto::tonic::trace::v1::Span) -> Result<SpanRow, String> {
-        let ctx = |e: String| format!("span {:?}: {e}", span.name);
-        let trace_id = convert::id(&span.trace_id, 16, "trace id")
-            .map_err(ctx)?
-            .ok_or_else(|| ctx("missing trace id".into()))?;
-        let span_id = convert::id(&span.span_id, 8, "span id")
-            .map_err(ctx)?
-            .ok_or_else(|| ctx("missing span id".into()))?;
-        let parent = convert::id(&span.parent_span_id, 8, "parent span id").map_err(ctx)?;
-        let start = nanos(span.start_time_unix_nano, "start time").map_err(ctx)?;
-        let end = nanos(span.end_time_unix_nano, "end time").map_err(ctx)?;
-        let events = span
-            .events
-            .iter()
-            .map(|e| {
-                Ok(EventRow {
-                    time_unix_nano: nanos(e.time_unix_nano, "event time")?,
-                    name: e.name.clone(),
-                    attributes: attributes(&e.attributes),
-                    dropped_attributes_count: e.dropped_attributes_count,
-                })
-            })
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(ctx)?;
-        let links = span
-            .links
-            .iter()
-            .map(|l| {
-                Ok(LinkRow {
-                    trace_id: convert::id(&l.trace_id, 16, "link trace id")?
-                        .ok_or("link without trace id")?,
-                    span_id: convert::id(&l.span_id, 8, "link span id")?
-                        .ok_or("link without span id")?,
-                    trace_state: l.trace_state.clone(),
-                    attributes: attributes(&l.attributes),
-                    dropped_attributes_count: l.dropped_attributes_count,
-                    flags: l.flags,
-                })
-            })
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(ctx)?;
-        Ok(SpanRow {
-            trace_id,
-            span_id,
-            parent,
-            start,
-            end,
-            status: span.status.as_ref().map(|s| s.code).unwrap_or(0),
-            attributes: serde_json::to_string(&attributes(&span.attributes)).unwrap_or_default(),
-            events: serde_json::to_string(&events).unwrap_or_default(),
-            links: serde_json::to_string(&links).unwrap_or_default(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 //! ([`Store`]). It does not decode wire formats or enforce request limits: the receivers in
 //! `sink/` hand it already-decoded [`Payload`]s. See `docs/store.md` for the design.
 
+mod chunks;
 mod convert;
 mod ingest;
 mod promname;
@@ -86,6 +87,59 @@ impl Payload {
     }
 }
 
+/// A [`Payload`] made ready for the writer, on the caller's thread: spans are validated,
+/// grouped by trace and encoded, so that the single writer thread only inserts rows.
+/// [`WriterHandle::submit`] prepares a plain `Payload` itself; receivers prepare on their own
+/// (blocking) threads.
+#[derive(Debug)]
+pub struct Prepared {
+    kind: PreparedKind,
+    items: u64,
+}
+
+#[derive(Debug)]
+enum PreparedKind {
+    Traces(chunks::TraceBatch),
+    Logs(ExportLogsServiceRequest),
+    Metrics(ExportMetricsServiceRequest),
+}
+
+impl Payload {
+    /// Does the per-item work that does not need the store (see [`Prepared`]).
+    pub fn prepare(self) -> Prepared {
+        let items = self.item_count();
+        let kind = match self {
+            Payload::Traces(r) => PreparedKind::Traces(chunks::prepare(r)),
+            Payload::Logs(r) => PreparedKind::Logs(r),
+            Payload::Metrics(r) => PreparedKind::Metrics(r),
+        };
+        Prepared { kind, items }
+    }
+}
+
+impl From<Payload> for Prepared {
+    fn from(payload: Payload) -> Prepared {
+        payload.prepare()
+    }
+}
+
+impl Prepared {
+    /// Items in the request as received (spans, log records or data points), including any
+    /// that preparing refused.
+    pub fn item_count(&self) -> u64 {
+        self.items
+    }
+
+    /// `traces`, `logs` or `metrics`, for messages.
+    pub fn signal(&self) -> &'static str {
+        match self.kind {
+            PreparedKind::Traces(_) => "traces",
+            PreparedKind::Logs(_) => "logs",
+            PreparedKind::Metrics(_) => "metrics",
+        }
+    }
+}
+
 /// How much the store keeps. Both limits are optional; `None` keeps everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Retention {
@@ -110,7 +164,7 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
-    #[error("{}: written by an older obs (schema v{found} < v{supported}); open it once read-write (for example with `obs sink`) to upgrade it", path.display())]
+    #[error("{}: written by an older obs (schema v{found} < v{supported}) and obs may not write to it to upgrade it; make it writable once (or copy it) and run the command again", path.display())]
     OlderSchema {
         path: PathBuf,
         found: u32,

@@ -1,7 +1,7 @@
 //! The read side: queries that return the backend-neutral model. Any number of readers may
 //! open the file while the sink writes it (WAL: readers see the last commit, never a partial one).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,10 +9,10 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
-use super::ingest::{EventRow, LinkRow};
+use super::chunks;
 use super::{SqlContext, StoreError, schema};
-use crate::model::trace::{Attributes, SpanEvent, SpanLink, normalize_trace_id};
-use crate::model::{Exemplar, Labels, LogRecord, Span, SpanKind, StatusCode, Trace, TraceSummary};
+use crate::model::trace::normalize_trace_id;
+use crate::model::{Exemplar, Labels, LogRecord, Trace, TraceSummary};
 
 /// Filters for [`Store::search_traces`]. Times are unix nanoseconds, both ends inclusive;
 /// `None` is unbounded. A trace matches when it overlaps the window.
@@ -118,7 +118,8 @@ impl Store {
         })
     }
 
-    /// Opens an existing store without ever writing to it; works while a sink writes.
+    /// Opens an existing store for reading; works while a sink writes. A store written by an
+    /// older obs is upgraded in place first (the only write this makes), as `obs sink` would.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         Ok(Store {
             conn: schema::open_read_only(path)?,
@@ -166,7 +167,7 @@ impl Store {
             path: p.display().to_string(),
             schema_version: schema::SCHEMA_VERSION,
             size_bytes: schema::file_bytes(p),
-            spans: count("SELECT count(*) FROM spans")?,
+            spans: count("SELECT coalesce(sum(span_count), 0) FROM traces")?,
             traces: count("SELECT count(*) FROM traces")?,
             logs: count("SELECT count(*) FROM logs")?,
             metric_points: count("SELECT count(*) FROM points")?,
@@ -185,47 +186,28 @@ impl Store {
         let p = &self.path;
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.service, s.kind,
-                        s.start_ns, s.end_ns, s.status_code, s.status_message, s.attributes,
-                        r.attributes, sc.name, s.events, s.links
-                 FROM spans s
-                 JOIN resources r ON r.id = s.resource_id
-                 JOIN scopes sc ON sc.id = s.scope_id
-                 WHERE s.trace_id = ?1
-                 ORDER BY s.start_ns, s.span_id",
-            )
+            .prepare_cached("SELECT service, data FROM span_chunks WHERE trace_id = ?1 ORDER BY id")
             .at(p)?;
-        let rows = stmt
-            .query_map([&trace_id], |r| {
-                Ok(RawSpan {
-                    trace_id: r.get(0)?,
-                    span_id: r.get(1)?,
-                    parent: r.get(2)?,
-                    name: r.get(3)?,
-                    service: r.get(4)?,
-                    kind: r.get(5)?,
-                    start: r.get(6)?,
-                    end: r.get(7)?,
-                    status: r.get(8)?,
-                    status_message: r.get(9)?,
-                    attributes: r.get(10)?,
-                    resource: r.get(11)?,
-                    scope: r.get(12)?,
-                    events: r.get(13)?,
-                    links: r.get(14)?,
-                })
-            })
-            .at(p)?
-            .collect::<Result<Vec<_>, _>>()
-            .at(p)?;
-        if rows.is_empty() {
+        let mut rows = stmt.query([&trace_id]).at(p)?;
+        let mut spans = Vec::new();
+        let mut chunks = 0;
+        while let Some(row) = rows.next().at(p)? {
+            let service: String = row.get(0).at(p)?;
+            let data = row
+                .get_ref(1)
+                .at(p)?
+                .as_blob()
+                .map_err(|e| self.corrupt(e.to_string()))?;
+            chunks::spans_of(data, &service, &mut spans).map_err(|e| self.corrupt(e))?;
+            chunks += 1;
+        }
+        if chunks == 0 {
             return Ok(None);
         }
-        let spans = rows
-            .into_iter()
-            .map(|raw| raw.into_span().map_err(|e| self.corrupt(e)))
-            .collect::<Result<Vec<_>, _>>()?;
+        // A span sent again in a differently batched request is in two chunks: keep the first.
+        let mut seen = HashSet::new();
+        spans.retain(|s| seen.insert(s.span_id.clone()));
+        spans.sort_by(|a, b| (a.start_unix_nano, &a.span_id).cmp(&(b.start_unix_nano, &b.span_id)));
         Ok(Some(Trace { trace_id, spans }))
     }
 
@@ -449,75 +431,6 @@ impl Store {
     }
 }
 
-struct RawSpan {
-    trace_id: String,
-    span_id: String,
-    parent: Option<String>,
-    name: String,
-    service: String,
-    kind: i32,
-    start: i64,
-    end: i64,
-    status: i32,
-    status_message: String,
-    attributes: String,
-    resource: String,
-    scope: String,
-    events: String,
-    links: String,
-}
-
-impl RawSpan {
-    fn into_span(self) -> Result<Span, String> {
-        let attrs = |s: &str| serde_json::from_str::<Attributes>(s).map_err(|e| e.to_string());
-        let events: Vec<EventRow> =
-            serde_json::from_str(&self.events).map_err(|e| e.to_string())?;
-        let links: Vec<LinkRow> = serde_json::from_str(&self.links).map_err(|e| e.to_string())?;
-        Ok(Span {
-            trace_id: self.trace_id,
-            span_id: self.span_id,
-            parent_span_id: self.parent,
-            name: self.name,
-            service: self.service,
-            kind: match self.kind {
-                1 => SpanKind::Internal,
-                2 => SpanKind::Server,
-                3 => SpanKind::Client,
-                4 => SpanKind::Producer,
-                5 => SpanKind::Consumer,
-                _ => SpanKind::Unspecified,
-            },
-            start_unix_nano: self.start,
-            end_unix_nano: self.end,
-            status: match self.status {
-                1 => StatusCode::Ok,
-                2 => StatusCode::Error,
-                _ => StatusCode::Unset,
-            },
-            status_message: self.status_message,
-            attributes: attrs(&self.attributes)?,
-            resource: attrs(&self.resource)?,
-            scope: (!self.scope.is_empty()).then_some(self.scope),
-            events: events
-                .into_iter()
-                .map(|e| SpanEvent {
-                    time_unix_nano: e.time_unix_nano,
-                    name: e.name,
-                    attributes: e.attributes,
-                })
-                .collect(),
-            links: links
-                .into_iter()
-                .map(|l| SpanLink {
-                    trace_id: l.trace_id,
-                    span_id: l.span_id,
-                    attributes: l.attributes,
-                })
-                .collect(),
-        })
-    }
-}
-
 /// A stored attribute object as string labels (strings verbatim, other values as JSON).
 fn string_labels(json: &str) -> Result<Labels, String> {
     let map: HashMap<String, serde_json::Value> =
@@ -560,18 +473,22 @@ fn trace_search_sql(q: &TraceQuery) -> (String, Vec<SqlValue>) {
         conds.push("t.error_count > 0".to_string());
     }
     if q.service.is_some() || q.operation.is_some() {
-        let mut inner = vec!["s.trace_id = t.trace_id".to_string()];
+        let mut inner = vec!["c.trace_id = t.trace_id".to_string()];
         if let Some(service) = &q.service {
             inner.push(format!(
-                "s.service = {}",
+                "c.service = {}",
                 arg(&mut args, service.clone().into())
             ));
         }
         if let Some(op) = &q.operation {
-            inner.push(format!("s.name = {}", arg(&mut args, op.clone().into())));
+            let needle = format!("\n{op}\n");
+            inner.push(format!(
+                "instr(c.names, {}) > 0",
+                arg(&mut args, needle.into())
+            ));
         }
         conds.push(format!(
-            "EXISTS (SELECT 1 FROM spans s WHERE {})",
+            "EXISTS (SELECT 1 FROM span_chunks c WHERE {})",
             inner.join(" AND ")
         ));
     }
@@ -683,6 +600,9 @@ mod tests {
             ..Default::default()
         });
         let p = plan(&conn, &sql, args);
-        assert!(p.contains("traces_by_") && p.contains("spans"), "{p}");
+        assert!(
+            p.contains("traces_by_") && p.contains("span_chunks_by_trace"),
+            "{p}"
+        );
     }
 }

@@ -149,7 +149,7 @@ pub(crate) fn delete_before(conn: &mut Connection, cutoff: i64) -> rusqlite::Res
         .collect::<Result<_, _>>()?;
     step.more |= traces.len() as i64 == CHUNK;
     {
-        let mut spans = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1")?;
+        let mut spans = tx.prepare_cached("DELETE FROM span_chunks WHERE trace_id = ?1")?;
         let mut trace = tx.prepare_cached("DELETE FROM traces WHERE trace_id = ?1")?;
         for id in &traces {
             step.deleted_rows += spans.execute([id])? as u64;

@@ -11,7 +11,23 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::{SqlContext, StoreError};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+/// One schema version: its SQL file, then (for data the SQL cannot convert) a Rust step, in
+/// the same transaction.
+struct Migration {
+    sql: &'static str,
+    then: Option<fn(&Connection) -> rusqlite::Result<()>>,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        sql: include_str!("migrations/0001_init.sql"),
+        then: None,
+    },
+    Migration {
+        sql: include_str!("migrations/0002_span_chunks.sql"),
+        then: Some(super::chunks::migrate_v1_spans),
+    },
+];
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -59,7 +75,12 @@ pub(crate) fn open_read_write(path: &Path) -> Result<Connection, StoreError> {
 }
 
 /// Opens an existing store for reading only. Works while a sink writes to it (WAL readers).
+/// A store of an older schema is upgraded first.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    open_read_only_inner(path, false)
+}
+
+fn open_read_only_inner(path: &Path, upgrading: bool) -> Result<Connection, StoreError> {
     let meta = std::fs::metadata(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             StoreError::Missing {
@@ -87,11 +108,28 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
         });
     }
     if version < SCHEMA_VERSION {
-        return Err(StoreError::OlderSchema {
+        // Written by an older obs: upgrade it in place once (what `obs sink` would do on
+        // start), then read. Without write access it stays unreadable, and the error says why.
+        drop(conn);
+        let older = StoreError::OlderSchema {
             path: path.to_path_buf(),
             found: version,
             supported: SCHEMA_VERSION,
-        });
+        };
+        if !upgrading {
+            match open_read_write(path) {
+                Ok(upgraded) => drop(upgraded),
+                Err(StoreError::Sqlite { source, .. })
+                    if source.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) =>
+                {
+                    return Err(older);
+                }
+                Err(StoreError::Io { .. }) => return Err(older),
+                Err(e) => return Err(e),
+            }
+            return open_read_only_inner(path, true);
+        }
+        return Err(older);
     }
     conn.pragma_update(None, "query_only", true).at(path)?;
     Ok(conn)
@@ -116,11 +154,21 @@ fn apply_connection_settings(conn: &Connection, path: &Path) -> Result<(), Store
     conn.pragma_update(None, "foreign_keys", false).at(path)?;
     conn.pragma_update(None, "temp_store", "MEMORY").at(path)?;
     conn.pragma_update(None, "cache_size", -32_000).at(path)?;
-    // Checkpoint every ~64 MB of WAL instead of SQLite's 4 MB: each checkpoint copies pages
-    // back into the database file, and fewer, larger checkpoints copy hot pages once.
-    conn.pragma_update(None, "wal_autocheckpoint", 16_384)
+    // The writer checkpoints from a thread of its own (see `writer.rs`); a WAL that grew large
+    // under load is cut back to this size when it restarts.
+    conn.pragma_update(None, "journal_size_limit", 64 << 20)
         .at(path)?;
     Ok(())
+}
+
+/// A second read-write connection to an existing store, for the writer's checkpoint thread:
+/// it copies committed WAL pages into the database file while the writer goes on writing.
+pub(crate) fn open_checkpointer(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT).at(path)?;
+    apply_connection_settings(&conn, path)?;
+    Ok(conn)
 }
 
 /// Reads `user_version`, refusing files that are not SQLite, not ours, or too new.
@@ -177,10 +225,13 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
                 supported: SCHEMA_VERSION,
             });
         }
-        let Some(sql) = MIGRATIONS.get(version as usize) else {
+        let Some(migration) = MIGRATIONS.get(version as usize) else {
             return Ok(());
         };
-        tx.execute_batch(sql).at(path)?;
+        tx.execute_batch(migration.sql).at(path)?;
+        if let Some(step) = migration.then {
+            step(&tx).at(path)?;
+        }
         tx.pragma_update(None, "user_version", version + 1)
             .at(path)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)

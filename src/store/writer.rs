@@ -14,14 +14,24 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TryS
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use std::ffi::c_int;
+
+use rusqlite::hooks::Wal;
+use rusqlite::wal::CheckpointMode;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use super::ingest::{Caches, Group, Ingest, Outcome};
-use super::{Payload, Retention, SqlContext, StoreError, retention, schema};
+use super::{Prepared, PreparedKind, Retention, SqlContext, StoreError, retention, schema};
 
 /// How long the thread waits for work before doing idle chores (retention).
 const IDLE_TICK: Duration = Duration::from_secs(1);
+/// WAL pages (4 KiB each) after a commit beyond which the checkpoint thread copies the WAL
+/// into the database file (~64 MB). The writer does not wait for it.
+const CHECKPOINT_PAGES: i32 = 16_384;
+/// WAL pages beyond which the writer checkpoints itself, at the end of a commit, when the
+/// checkpoint thread has not caught up (~256 MB): bounds the WAL file under any load.
+const CHECKPOINT_INLINE_PAGES: i32 = 65_536;
 
 /// Writer settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,7 +259,7 @@ fn histogram(
 }
 
 struct Job {
-    payload: Payload,
+    payload: Prepared,
     items: u64,
     reply: oneshot::Sender<Result<Committed, StoreError>>,
 }
@@ -282,7 +292,9 @@ impl std::fmt::Debug for WriterHandle {
 
 impl WriterHandle {
     /// Queues `payload` without blocking.
-    pub fn submit(&self, payload: Payload) -> Result<Receipt, SubmitError> {
+    /// A plain [`Payload`] is prepared first, on the calling thread.
+    pub fn submit(&self, payload: impl Into<Prepared>) -> Result<Receipt, SubmitError> {
+        let payload = payload.into();
         if self.shared.closing.load(Ordering::Acquire) {
             return Err(SubmitError::Closed);
         }
@@ -421,6 +433,15 @@ struct WriterThread {
     retention: retention::Runner,
 }
 
+/// The checkpoint thread: a PASSIVE checkpoint each time the writer's hook asks for one.
+fn checkpoints(conn: &Connection, asked: &Receiver<()>) {
+    while asked.recv().is_ok() {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!("store checkpoint: {e}");
+        }
+    }
+}
+
 impl WriterThread {
     fn new(conn: Connection, shared: Arc<Shared>, config: WriterConfig) -> WriterThread {
         let retention = retention::Runner::new(config.retention.clone());
@@ -434,6 +455,59 @@ impl WriterThread {
     }
 
     fn run(mut self, rx: Receiver<Msg>) -> Result<(), StoreError> {
+        let checkpointer = self.start_checkpointer();
+        let result = self.serve(rx);
+        // Dropping the hook closes the checkpoint thread's channel.
+        let _ = self
+            .conn
+            .wal_hook(None::<fn(&mut Wal, c_int) -> rusqlite::Result<()>>);
+        if let Some(thread) = checkpointer {
+            let _ = thread.join();
+        }
+        // Leave a self-contained file behind when no reader holds the WAL open.
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        result
+    }
+
+    /// Moves checkpoints (copying the WAL into the database file, and its fsync) off the
+    /// writer thread: a commit's hook signals a second connection on a thread of its own,
+    /// which runs PASSIVE checkpoints that never block the writer. Without the thread (it
+    /// could not start) the hook checkpoints inline, as SQLite's autocheckpoint would.
+    fn start_checkpointer(&mut self) -> Option<JoinHandle<()>> {
+        let path = self.shared.path.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = schema::open_checkpointer(&path)
+            .and_then(|conn| {
+                std::thread::Builder::new()
+                    .name("obs-store-checkpoint".into())
+                    .spawn(move || checkpoints(&conn, &rx))
+                    .map_err(|source| StoreError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+            })
+            .map_err(|e| tracing::warn!("checkpoints run on the writer thread: {e}"))
+            .ok();
+        let background = thread.is_some();
+        let hook = move |wal: &mut Wal, pages: c_int| -> rusqlite::Result<()> {
+            // The commit has happened: an error returned here would report it as failed, so
+            // checkpoint failures (BUSY while the thread runs one) are left for the next commit.
+            if pages >= CHECKPOINT_INLINE_PAGES || (!background && pages >= CHECKPOINT_PAGES) {
+                let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
+            } else if pages >= CHECKPOINT_PAGES {
+                let _ = tx.try_send(());
+            }
+            Ok(())
+        };
+        if let Err(e) = self.conn.wal_hook(Some(hook)) {
+            tracing::warn!("store writer: cannot install the WAL hook: {e}");
+        }
+        thread
+    }
+
+    fn serve(&mut self, rx: Receiver<Msg>) -> Result<(), StoreError> {
         let mut pending: Option<Job> = None;
         let mut stopping = false;
         self.housekeeping(true);
@@ -478,10 +552,6 @@ impl WriterThread {
             self.commit_group(group);
             self.housekeeping(false);
         }
-        // Leave a self-contained file behind when no reader holds the WAL open.
-        let _ = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         Ok(())
     }
 
@@ -572,10 +642,10 @@ impl WriterThread {
             stats
                 .rejected_items
                 .fetch_add(o.rejected, Ordering::Relaxed);
-            let unit = match job.payload {
-                Payload::Traces(_) => "spans",
-                Payload::Logs(_) => "log records",
-                Payload::Metrics(_) => "data points",
+            let unit = match job.payload.kind {
+                PreparedKind::Traces(_) => "spans",
+                PreparedKind::Logs(_) => "log records",
+                PreparedKind::Metrics(_) => "data points",
             };
             Committed {
                 accepted: o.accepted,
@@ -602,10 +672,10 @@ impl WriterThread {
                     group: &mut state,
                 };
                 for job in group {
-                    outcomes.push(match &job.payload {
-                        Payload::Traces(r) => ingest.traces(r)?,
-                        Payload::Logs(r) => ingest.logs(r)?,
-                        Payload::Metrics(r) => ingest.metrics(r)?,
+                    outcomes.push(match &job.payload.kind {
+                        PreparedKind::Traces(b) => ingest.traces(b)?,
+                        PreparedKind::Logs(r) => ingest.logs(r)?,
+                        PreparedKind::Metrics(r) => ingest.metrics(r)?,
                     });
                 }
                 ingest.finish_group()?;

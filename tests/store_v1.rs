@@ -1,0 +1,82 @@
+//! A store written by obs with schema v1 (one row per span, attributes as JSON) — recorded with
+//! that obs: the demo's traces plus a span with every field set, sent over OTLP/JSON — is
+//! upgraded to span chunks when a command first reads it, and shows every trace exactly as the
+//! obs that wrote it did (`fixtures/store-v1/trace-*.json` are that obs's `obs trace -o json`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::cli::obs;
+
+fn copy_of_the_v1_store(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("store.db");
+    std::fs::copy("fixtures/store-v1/store.db", &path).unwrap();
+    path
+}
+
+#[test]
+fn a_schema_v1_store_is_upgraded_and_shows_the_same_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = copy_of_the_v1_store(dir.path());
+    let store_arg = store.to_str().unwrap();
+
+    let out = obs()
+        .args(["store", "info", "--store", store_arg, "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let before: Value =
+        serde_json::from_str(&std::fs::read_to_string("fixtures/store-v1/info.json").unwrap())
+            .unwrap();
+    assert_eq!(info["schema_version"], obs::store::SCHEMA_VERSION);
+    for key in ["spans", "traces", "logs", "services", "first", "last"] {
+        assert_eq!(info[key], before[key], "{key}");
+    }
+
+    let mut compared = 0;
+    for entry in std::fs::read_dir("fixtures/store-v1").unwrap() {
+        let file = entry.unwrap().path();
+        let name = file.file_name().unwrap().to_str().unwrap().to_string();
+        let Some(id) = name
+            .strip_prefix("trace-")
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let out = obs()
+            .args(["trace", id, "--store", store_arg, "-o", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let now: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let then: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(now, then, "trace {id}");
+        compared += 1;
+    }
+    assert_eq!(compared, 11, "every recorded trace was compared");
+
+    // What the report does not print came through too: resource, scope, links, events.
+    let reader = obs::store::Store::open_read_only(&store).unwrap();
+    let trace = reader
+        .trace("5b8efff798038103d269b633813fc60c")
+        .unwrap()
+        .unwrap();
+    let root = &trace.spans[0];
+    assert_eq!(root.resource["host.name"], "node-9");
+    assert_eq!(root.scope.as_deref(), Some("ledger.db"));
+    assert_eq!(root.links[0].trace_id, "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(root.links[0].attributes["link.kind"], "follows");
+    assert_eq!(root.events[0].time_unix_nano, 1_763_712_000_100_000_000);
+    assert_eq!(root.attributes["whole"], 2.0);
+    assert_eq!(root.attributes["int"], -42);
+}
