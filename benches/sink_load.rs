@@ -28,6 +28,8 @@ use prost::Message as _;
 const SPANS_PER_BATCH: usize = 512;
 const SPANS_PER_TRACE: usize = 16;
 const TRACES_PER_BATCH: usize = SPANS_PER_BATCH / SPANS_PER_TRACE;
+/// The time one batch covers: its traces start 10 ms apart.
+const BATCH_NANOS: u64 = TRACES_PER_BATCH as u64 * 10_000_000;
 /// The first half of every template trace id; the second half is the batch number.
 const TRACE_ID_MARK: [u8; 7] = *b"obsload";
 
@@ -115,9 +117,12 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
 
 /// One encoded batch, and where its trace ids sit, so that each request gets fresh ids with a
 /// memcpy and a few stores instead of a re-encode (the clients share the cores with the sink).
+#[derive(Clone)]
 struct Template {
     bytes: Vec<u8>,
     trace_id_offsets: Vec<usize>,
+    /// Where each span's start and end time (fixed64) sit, with the template's value.
+    time_offsets: Vec<(usize, u64)>,
 }
 
 impl Template {
@@ -138,17 +143,35 @@ impl Template {
             SPANS_PER_BATCH,
             "every span's trace id is found once"
         );
+        let mut time_offsets = Vec::new();
+        let spans = request
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans);
+        for span in spans {
+            for t in [span.start_time_unix_nano, span.end_time_unix_nano] {
+                let at = find(&bytes, &t.to_le_bytes()).expect("the time is in the template");
+                time_offsets.push((at, t));
+            }
+        }
         Template {
             bytes,
             trace_id_offsets,
+            time_offsets,
         }
     }
 
-    /// Batch `n` of the run: the template with trace ids unique to `n`.
+    /// Batch `n` of the run: the template with trace ids unique to `n`, and times moved on
+    /// by `n` batches' worth, as spans arrive from a live service.
     fn body(&self, n: u64) -> Vec<u8> {
         let mut body = self.bytes.clone();
         for &at in &self.trace_id_offsets {
             body[at + 8..at + 16].copy_from_slice(&n.to_be_bytes());
+        }
+        for &(at, t) in &self.time_offsets {
+            let moved = t + n * BATCH_NANOS;
+            body[at..at + 8].copy_from_slice(&moved.to_le_bytes());
         }
         body
     }
@@ -295,7 +318,8 @@ fn decode_only(template: &Template, duration: Duration, prepare: bool) -> anyhow
                 while started.elapsed() < duration {
                     let payload = decode(Signal::Traces, Encoding::Protobuf, &bodies[i % 16])?;
                     spans += if prepare {
-                        std::hint::black_box(payload.prepare()).item_count()
+                        std::hint::black_box(payload.prepare_from_protobuf(&bodies[i % 16]))
+                            .item_count()
                     } else {
                         payload.item_count()
                     };
@@ -332,10 +356,7 @@ fn store_only(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let template = Arc::new(Template {
-        bytes: template.bytes.clone(),
-        trace_id_offsets: template.trace_id_offsets.clone(),
-    });
+    let template = Arc::new(template.clone());
     let spans = runtime.block_on(async move {
         let next = Arc::new(AtomicU64::new(0));
         let started = Instant::now();
@@ -347,7 +368,8 @@ fn store_only(
                 let mut spans = 0u64;
                 while started.elapsed() < duration {
                     let body = template.body(next.fetch_add(1, Ordering::Relaxed));
-                    let payload = decode(Signal::Traces, Encoding::Protobuf, &body)?;
+                    let payload = decode(Signal::Traces, Encoding::Protobuf, &body)?
+                        .prepare_from_protobuf(&body);
                     match handle.submit(payload) {
                         Ok(receipt) => spans += receipt.wait().await?.accepted,
                         Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -417,10 +439,7 @@ fn run_load(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let template_bytes = Arc::new(Template {
-        bytes: template.bytes.clone(),
-        trace_id_offsets: template.trace_id_offsets.clone(),
-    });
+    let template_bytes = Arc::new(template.clone());
     let result = runtime.block_on(async move {
         let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -33,7 +33,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Secret;
-use crate::store::{Committed, Payload, SubmitError, WriterHandle};
+use crate::store::{Committed, Prepared, SubmitError, WriterHandle};
 use decode::{DecodeError, Encoding, InflateError, Signal};
 use stats::{Outcome, SinkStats};
 
@@ -292,13 +292,13 @@ impl Receiver {
             // would stall every other connection on that thread.
             // Preparing (grouping spans by trace, encoding them) happens here too, so that the
             // store's single writer thread only inserts rows.
-            tokio::task::spawn_blocking(move || {
-                decode::decode(signal, encoding, &body).map(Payload::prepare)
-            })
-            .await
-            .map_err(|e| Rejection::BodyRead(format!("the decoder failed on this body: {e}")))??
+            tokio::task::spawn_blocking(move || prepare(signal, encoding, &body))
+                .await
+                .map_err(|e| {
+                    Rejection::BodyRead(format!("the decoder failed on this body: {e}"))
+                })??
         } else {
-            decode::decode(signal, encoding, &body)?.prepare()
+            prepare(signal, encoding, &body)?
         };
         let items = payload.item_count();
         stats.received(signal, items);
@@ -446,6 +446,15 @@ pub(crate) fn json_response(signal: Signal, committed: &Committed) -> serde_json
             count_key: committed.rejected.to_string(),
             "errorMessage": partial_message(signal, committed),
         }
+    })
+}
+
+/// Decodes a body and prepares it for the store writer (see [`Payload::prepare`]).
+fn prepare(signal: Signal, encoding: Encoding, body: &[u8]) -> Result<Prepared, DecodeError> {
+    let payload = decode::decode(signal, encoding, body)?;
+    Ok(match encoding {
+        Encoding::Protobuf => payload.prepare_from_protobuf(body),
+        Encoding::Json => payload.prepare(),
     })
 }
 

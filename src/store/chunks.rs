@@ -64,144 +64,198 @@ pub(crate) struct Chunk {
 /// Validates the spans of `req` and groups them by trace and resource into encoded chunks.
 /// Invalid spans are refused one by one (OTLP partial success); the rest are kept.
 pub(crate) fn prepare(req: ExportTraceServiceRequest) -> TraceBatch {
+    prepare_inner(req, None)
+}
+
+/// [`prepare`] for a request decoded from the protobuf `wire`: the chunks are made of
+/// copies of the request's own bytes (each span's, each resource's and scope's fields)
+/// instead of encoding the decoded spans again, which would cost about as much as decoding.
+/// `wire` must be the bytes `req` was decoded from; should they not match, the spans are
+/// encoded as by [`prepare`].
+pub(crate) fn prepare_wire(req: ExportTraceServiceRequest, wire: &[u8]) -> TraceBatch {
+    match scan_request(wire) {
+        Some(scanned) if same_shape(&req, &scanned) => prepare_inner(req, Some(&scanned)),
+        _ => prepare_inner(req, None),
+    }
+}
+
+fn prepare_inner(mut req: ExportTraceServiceRequest, wire: Option<&[WireResource<'_>]>) -> TraceBatch {
     let mut batch = TraceBatch::default();
-    for rs in req.resource_spans {
-        let ResourceSpans {
-            resource,
-            scope_spans,
-            schema_url,
-        } = rs;
+    for r in 0..req.resource_spans.len() {
+        let rs = &req.resource_spans[r];
         let resource_index = batch.resources.len();
         batch
             .resources
-            .push(PreparedResource::new(resource.as_ref(), &schema_url));
-        // Chunks of this resource, in order of first appearance of their trace.
-        let mut groups: Vec<Building> = Vec::new();
-        let mut by_trace: HashMap<[u8; 16], usize> = HashMap::new();
-        for (scope_index, ss) in scope_spans.into_iter().enumerate() {
-            let ScopeSpans {
-                scope,
-                spans,
-                schema_url: scope_schema_url,
-            } = ss;
-            for span in spans {
-                let trace_id = match check(&span) {
-                    Ok(id) => id,
-                    Err(reason) => {
-                        batch.outcome.reject(reason);
-                        continue;
-                    }
-                };
-                let at = *by_trace.entry(trace_id).or_insert_with(|| {
-                    groups.push(Building::new(&span.trace_id));
-                    groups.len() - 1
-                });
-                let group = &mut groups[at];
-                if group.scope_index != Some(scope_index) {
-                    group.scope_index = Some(scope_index);
-                    group.scopes.push(ScopeSpans {
-                        scope: scope.clone(),
-                        spans: Vec::new(),
-                        schema_url: scope_schema_url.clone(),
-                    });
-                }
-                group.add(span);
-            }
-        }
+            .push(PreparedResource::new(rs.resource.as_ref(), &rs.schema_url));
+        let groups = group_by_trace(rs, &mut batch.outcome);
         if groups.is_empty() {
             continue;
         }
-        let mut head = Vec::new();
-        if let Some(resource) = &resource {
-            prost::encoding::message::encode(1, resource, &mut head);
-        }
-        for group in groups {
-            batch
-                .chunks
-                .push(group.finish(resource_index, &head, &schema_url));
+        match wire {
+            Some(wire) => {
+                let wire = &wire[r];
+                for group in groups {
+                    let data = group.copy(wire);
+                    batch.chunks.push(group.finish(resource_index, data));
+                }
+            }
+            None => {
+                let rs = &mut req.resource_spans[r];
+                let mut head = Vec::new();
+                if let Some(resource) = &rs.resource {
+                    prost::encoding::message::encode(1, resource, &mut head);
+                }
+                if !rs.schema_url.is_empty() {
+                    prost::encoding::string::encode(3, &rs.schema_url, &mut head);
+                }
+                for group in groups {
+                    let data = group.encode(&head, &mut rs.scope_spans);
+                    batch.chunks.push(group.finish(resource_index, data));
+                }
+            }
         }
     }
     batch
 }
 
-/// A chunk being assembled.
-struct Building {
+/// The chunks of one resource's spans, in order of first appearance of their trace; spans
+/// that cannot be stored are refused into `outcome`.
+fn group_by_trace(rs: &ResourceSpans, outcome: &mut Outcome) -> Vec<Group> {
+    let mut groups: Vec<Building<'_>> = Vec::new();
+    let mut by_trace: HashMap<[u8; 16], usize> = HashMap::new();
+    for (s, ss) in rs.scope_spans.iter().enumerate() {
+        for (k, span) in ss.spans.iter().enumerate() {
+            let trace_id = match check(span) {
+                Ok(id) => id,
+                Err(reason) => {
+                    outcome.reject(reason);
+                    continue;
+                }
+            };
+            let at = *by_trace.entry(trace_id).or_insert_with(|| {
+                groups.push(Building::new(&span.trace_id));
+                groups.len() - 1
+            });
+            groups[at].add(span, s, k);
+        }
+    }
+    groups.into_iter().map(Building::done).collect()
+}
+
+/// A chunk being assembled: what search needs, and which spans belong to it.
+struct Building<'a> {
+    group: Group,
+    seen: HashSet<&'a str>,
+}
+
+/// A chunk's summary, and its spans as (scope index, span index) in their resource.
+struct Group {
     trace_id: String,
-    /// Which of the request's scopes the last entry of `scopes` is.
-    scope_index: Option<usize>,
-    scopes: Vec<ScopeSpans>,
+    members: Vec<(usize, usize)>,
     ids: Fnv128,
     start: i64,
     end: i64,
     spans: i64,
     errors: i64,
     root_name: Option<String>,
+    names: String,
 }
 
-impl Building {
-    fn new(trace_id: &[u8]) -> Building {
+impl<'a> Building<'a> {
+    fn new(trace_id: &[u8]) -> Building<'a> {
         Building {
-            trace_id: convert::hex(trace_id),
-            scope_index: None,
-            scopes: Vec::new(),
-            ids: Fnv128::new(),
-            start: i64::MAX,
-            end: i64::MIN,
-            spans: 0,
-            errors: 0,
-            root_name: None,
+            group: Group {
+                trace_id: convert::hex(trace_id),
+                members: Vec::new(),
+                ids: Fnv128::new(),
+                start: i64::MAX,
+                end: i64::MIN,
+                spans: 0,
+                errors: 0,
+                root_name: None,
+                names: String::from("\n"),
+            },
+            seen: HashSet::new(),
         }
     }
 
-    /// Adds a span that [`check`] accepted to the last scope.
-    fn add(&mut self, span: OtlpSpan) {
+    /// Adds a span that [`check`] accepted.
+    fn add(&mut self, span: &'a OtlpSpan, scope: usize, index: usize) {
+        let g = &mut self.group;
         // Checked: both fit in an i64.
-        let start = span.start_time_unix_nano as i64;
-        let end = span.end_time_unix_nano as i64;
-        self.start = self.start.min(start);
-        self.end = self.end.max(end);
-        self.spans += 1;
-        self.ids.bytes(&span.span_id);
+        g.start = g.start.min(span.start_time_unix_nano as i64);
+        g.end = g.end.max(span.end_time_unix_nano as i64);
+        g.spans += 1;
+        g.ids.bytes(&span.span_id);
+        g.members.push((scope, index));
         if span.status.as_ref().is_some_and(|s| s.code == STATUS_ERROR) {
-            self.errors += 1;
+            g.errors += 1;
         }
         if span.parent_span_id.is_empty() {
-            self.root_name = Some(span.name.clone());
+            g.root_name = Some(span.name.clone());
         }
-        if let Some(scope) = self.scopes.last_mut() {
-            scope.spans.push(span);
+        if self.seen.insert(span.name.as_str()) {
+            g.names.push_str(&span.name);
+            g.names.push('\n');
         }
     }
 
-    fn finish(mut self, resource: usize, head: &[u8], schema_url: &str) -> Chunk {
-        let mut names = String::from("\n");
-        let mut seen = HashSet::new();
-        for span in self.scopes.iter().flat_map(|s| &s.spans) {
-            if seen.insert(span.name.as_str()) {
-                names.push_str(&span.name);
-                names.push('\n');
+    fn done(self) -> Group {
+        self.group
+    }
+}
+
+impl Group {
+    /// The members' scopes in order, each with its run of members.
+    fn runs(&self) -> impl Iterator<Item = (usize, &[(usize, usize)])> {
+        self.members
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| (run[0].0, run))
+    }
+
+    /// The chunk's `ResourceSpans`, encoded from the decoded spans (moved out of `scopes`).
+    fn encode(&self, head: &[u8], scopes: &mut [ScopeSpans]) -> Vec<u8> {
+        let mut data = head.to_vec();
+        for (s, run) in self.runs() {
+            let ss = &mut scopes[s];
+            let part = ScopeSpans {
+                scope: ss.scope.clone(),
+                spans: run
+                    .iter()
+                    .map(|&(_, k)| std::mem::take(&mut ss.spans[k]))
+                    .collect(),
+                schema_url: ss.schema_url.clone(),
+            };
+            prost::encoding::message::encode(2, &part, &mut data);
+        }
+        data
+    }
+
+    /// The chunk's `ResourceSpans`, copied from the request's bytes: the resource's own
+    /// fields, then per scope a `scope_spans` field holding the scope's own fields and the
+    /// members' span fields, each byte for byte.
+    fn copy(&self, wire: &WireResource<'_>) -> Vec<u8> {
+        let mut data = Vec::new();
+        for field in &wire.head {
+            data.extend_from_slice(field);
+        }
+        for (s, run) in self.runs() {
+            let scope = &wire.scopes[s];
+            let len: usize = scope.head.iter().map(|f| f.len()).sum::<usize>()
+                + run.iter().map(|&(_, k)| scope.spans[k].len()).sum::<usize>();
+            prost::encoding::encode_key(2, prost::encoding::WireType::LengthDelimited, &mut data);
+            prost::encoding::encode_varint(len as u64, &mut data);
+            for field in &scope.head {
+                data.extend_from_slice(field);
+            }
+            for &(_, k) in run {
+                data.extend_from_slice(scope.spans[k]);
             }
         }
-        let body: usize = self
-            .scopes
-            .iter()
-            .map(|s| prost::encoding::message::encoded_len(2, s))
-            .sum::<usize>()
-            + head.len()
-            + if schema_url.is_empty() {
-                0
-            } else {
-                prost::encoding::string::encoded_len(3, &schema_url.to_string())
-            };
-        let mut data = Vec::with_capacity(body);
-        data.extend_from_slice(head);
-        for scope in &self.scopes {
-            prost::encoding::message::encode(2, scope, &mut data);
-        }
-        if !schema_url.is_empty() {
-            prost::encoding::string::encode(3, &schema_url.to_string(), &mut data);
-        }
-        let data = compress(&data);
+        data
+    }
+
+    fn finish(mut self, resource: usize, data: Vec<u8>) -> Chunk {
         let hash = self.ids.int(self.spans).finish();
         Chunk {
             resource,
@@ -212,10 +266,140 @@ impl Building {
             spans: self.spans,
             errors: self.errors,
             root_name: self.root_name,
-            names,
-            data,
+            names: self.names,
+            data: compress(&data),
         }
     }
+}
+
+// -------------------------------------------------------------------------------------------
+// The request's wire format, field by field, for copying.
+
+/// One `ResourceSpans` of a request: its fields other than `scope_spans` (resource, schema
+/// URL, unknown fields), and its scopes.
+struct WireResource<'a> {
+    head: Vec<&'a [u8]>,
+    scopes: Vec<WireScope<'a>>,
+}
+
+/// One `ScopeSpans`: its fields other than `spans`, and each span field (key and length
+/// included).
+struct WireScope<'a> {
+    head: Vec<&'a [u8]>,
+    spans: Vec<&'a [u8]>,
+}
+
+/// Splits an `ExportTraceServiceRequest` into its resources, scopes and spans, or `None` if
+/// the bytes are not the well-formed message prost has just decoded them as (they always
+/// are; a group-encoded field, which OTLP never uses, also gives `None`).
+fn scan_request(wire: &[u8]) -> Option<Vec<WireResource<'_>>> {
+    let mut resources = Vec::new();
+    for (number, field, value) in Fields(wire) {
+        field?;
+        if number == (1, 2) {
+            let value = value?;
+            let mut head = Vec::new();
+            let mut scopes = Vec::new();
+            for (number, field, value) in Fields(value) {
+                let (field, value) = (field?, value?);
+                if number == (2, 2) {
+                    let mut scope = WireScope {
+                        head: Vec::new(),
+                        spans: Vec::new(),
+                    };
+                    for (number, field, _) in Fields(value) {
+                        let field = field?;
+                        if number == (2, 2) {
+                            scope.spans.push(field);
+                        } else {
+                            scope.head.push(field);
+                        }
+                    }
+                    scopes.push(scope);
+                } else {
+                    head.push(field);
+                }
+            }
+            resources.push(WireResource { head, scopes });
+        }
+    }
+    Some(resources)
+}
+
+/// Whether the scan found the decoded request's resources, scopes and spans.
+fn same_shape(req: &ExportTraceServiceRequest, wire: &[WireResource<'_>]) -> bool {
+    req.resource_spans.len() == wire.len()
+        && req.resource_spans.iter().zip(wire).all(|(rs, w)| {
+            rs.scope_spans.len() == w.scopes.len()
+                && rs
+                    .scope_spans
+                    .iter()
+                    .zip(&w.scopes)
+                    .all(|(ss, ws)| ss.spans.len() == ws.spans.len())
+        })
+}
+
+/// The fields of a message: ((field number, wire type), the whole field, its value). A
+/// malformed field yields `None`s and ends the iteration.
+struct Fields<'a>(&'a [u8]);
+
+type WireField<'a> = ((u64, u8), Option<&'a [u8]>, Option<&'a [u8]>);
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = WireField<'a>;
+
+    fn next(&mut self) -> Option<WireField<'a>> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let whole = self.0;
+        let parsed = (|| {
+            let mut rest = whole;
+            let key = varint(&mut rest)?;
+            let wire_type = (key & 7) as u8;
+            let (value_start, value_len) = match wire_type {
+                0 => {
+                    let at = whole.len() - rest.len();
+                    varint(&mut rest)?;
+                    (at, whole.len() - rest.len() - at)
+                }
+                1 => (whole.len() - rest.len(), 8),
+                2 => {
+                    let len = usize::try_from(varint(&mut rest)?).ok()?;
+                    (whole.len() - rest.len(), len)
+                }
+                5 => (whole.len() - rest.len(), 4),
+                _ => return None,
+            };
+            let end = value_start.checked_add(value_len)?;
+            let value = whole.get(value_start..end)?;
+            Some(((key >> 3, wire_type), end, value))
+        })();
+        match parsed {
+            Some((number, end, value)) => {
+                self.0 = &whole[end..];
+                Some((number, Some(&whole[..end]), Some(value)))
+            }
+            None => {
+                self.0 = &[];
+                Some(((0, 0), None, None))
+            }
+        }
+    }
+}
+
+/// A protobuf varint, advancing `buf` past it.
+fn varint(buf: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for i in 0..10 {
+        let byte = *buf.get(i)?;
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            *buf = &buf[i + 1..];
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// The largest chunk [`decompress`] accepts: far above any request the sink takes, and a

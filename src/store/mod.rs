@@ -48,12 +48,7 @@ impl Payload {
     pub fn item_count(&self) -> u64 {
         use opentelemetry_proto::tonic::metrics::v1::metric::Data;
         match self {
-            Payload::Traces(r) => r
-                .resource_spans
-                .iter()
-                .flat_map(|rs| &rs.scope_spans)
-                .map(|ss| ss.spans.len() as u64)
-                .sum(),
+            Payload::Traces(r) => Payload::traces_in(r),
             Payload::Logs(r) => r
                 .resource_logs
                 .iter()
@@ -75,6 +70,14 @@ impl Payload {
                 })
                 .sum(),
         }
+    }
+
+    fn traces_in(r: &ExportTraceServiceRequest) -> u64 {
+        r.resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .map(|ss| ss.spans.len() as u64)
+            .sum()
     }
 
     /// `traces`, `logs` or `metrics`, for messages.
@@ -114,6 +117,21 @@ impl Payload {
             Payload::Metrics(r) => PreparedKind::Metrics(r),
         };
         Prepared { kind, items }
+    }
+
+    /// [`Payload::prepare`] for a payload decoded from the OTLP protobuf `body`: spans are
+    /// copied from those bytes rather than encoded again.
+    pub fn prepare_from_protobuf(self, body: &[u8]) -> Prepared {
+        match self {
+            Payload::Traces(r) => {
+                let items = Payload::traces_in(&r);
+                Prepared {
+                    kind: PreparedKind::Traces(chunks::prepare_wire(r, body)),
+                    items,
+                }
+            }
+            other => other.prepare(),
+        }
     }
 }
 
