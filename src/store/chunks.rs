@@ -79,7 +79,10 @@ pub(crate) fn prepare_wire(req: ExportTraceServiceRequest, wire: &[u8]) -> Trace
     }
 }
 
-fn prepare_inner(mut req: ExportTraceServiceRequest, wire: Option<&[WireResource<'_>]>) -> TraceBatch {
+fn prepare_inner(
+    mut req: ExportTraceServiceRequest,
+    wire: Option<&[WireResource<'_>]>,
+) -> TraceBatch {
     let mut batch = TraceBatch::default();
     for r in 0..req.resource_spans.len() {
         let rs = &req.resource_spans[r];
@@ -242,7 +245,10 @@ impl Group {
         for (s, run) in self.runs() {
             let scope = &wire.scopes[s];
             let len: usize = scope.head.iter().map(|f| f.len()).sum::<usize>()
-                + run.iter().map(|&(_, k)| scope.spans[k].len()).sum::<usize>();
+                + run
+                    .iter()
+                    .map(|&(_, k)| scope.spans[k].len())
+                    .sum::<usize>();
             prost::encoding::encode_key(2, prost::encoding::WireType::LengthDelimited, &mut data);
             prost::encoding::encode_varint(len as u64, &mut data);
             for field in &scope.head {
@@ -577,8 +583,8 @@ pub(crate) fn insert(conn: &Connection, chunk: &Chunk, service: &str) -> rusqlit
     let n = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO span_chunks (trace_id, span_ids_hash, service, start_ns, end_ns,
-                span_count, error_count, names, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                span_count, error_count, root_name, names, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             chunk.trace_id,
@@ -588,6 +594,7 @@ pub(crate) fn insert(conn: &Connection, chunk: &Chunk, service: &str) -> rusqlit
             chunk.end,
             chunk.spans,
             chunk.errors,
+            chunk.root_name,
             chunk.names,
             chunk.data,
         ])?;
@@ -622,8 +629,7 @@ struct LinkRow {
 }
 
 /// Moves every schema-v1 `spans` row into `span_chunks` (one chunk per trace and resource) and
-/// drops the `spans` table. The `traces` summaries are unchanged. Runs inside the migration's
-/// transaction.
+/// drops the `spans` and `traces` tables. Runs inside the migration's transaction.
 pub(crate) fn migrate_v1_spans(conn: &Connection) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(
         "SELECT s.trace_id, s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, s.kind,
@@ -740,7 +746,7 @@ pub(crate) fn migrate_v1_spans(conn: &Connection) -> rusqlite::Result<()> {
     flush_v1(conn, request)?;
     drop(rows);
     drop(stmt);
-    conn.execute_batch("DROP TABLE spans")
+    conn.execute_batch("DROP TABLE spans; DROP TABLE traces;")
 }
 
 /// Stores the chunks of one v1 trace.
@@ -763,4 +769,197 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+
+    use super::*;
+
+    fn kv(key: &str, v: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue {
+                value: Some(Value::StringValue(v.into())),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn span(trace: u8, id: u8, parent: Option<u8>, name: &str) -> OtlpSpan {
+        OtlpSpan {
+            trace_id: vec![trace; 16],
+            span_id: vec![id; 8],
+            parent_span_id: parent.map(|p| vec![p; 8]).unwrap_or_default(),
+            name: name.into(),
+            start_time_unix_nano: 1_000 + u64::from(id),
+            end_time_unix_nano: 2_000 + u64::from(id),
+            attributes: vec![kv("k", name)],
+            status: Some(Status {
+                code: i32::from(id % 3 == 0) * 2,
+                message: String::new(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn scope(name: &str, spans: Vec<OtlpSpan>) -> ScopeSpans {
+        ScopeSpans {
+            scope: Some(InstrumentationScope {
+                name: name.into(),
+                version: "1".into(),
+                ..Default::default()
+            }),
+            spans,
+            schema_url: format!("https://example.com/{name}"),
+        }
+    }
+
+    /// Two resources (one without a resource message), scopes with interleaved traces, and a
+    /// span with an invalid id in the middle.
+    fn request() -> ExportTraceServiceRequest {
+        let mut bad = span(1, 9, Some(1), "bad");
+        bad.span_id = vec![1, 2, 3];
+        ExportTraceServiceRequest {
+            resource_spans: vec![
+                ResourceSpans {
+                    resource: Some(Resource {
+                        attributes: vec![kv("service.name", "api")],
+                        ..Default::default()
+                    }),
+                    scope_spans: vec![
+                        scope(
+                            "http",
+                            vec![
+                                span(1, 1, None, "GET /"),
+                                span(2, 2, None, "GET /"),
+                                bad,
+                                span(1, 3, Some(1), "auth"),
+                            ],
+                        ),
+                        scope("empty", vec![]),
+                        scope(
+                            "sql",
+                            vec![span(2, 4, Some(2), "SELECT"), span(1, 5, Some(1), "SELECT")],
+                        ),
+                    ],
+                    schema_url: "https://example.com/r".into(),
+                },
+                ResourceSpans {
+                    resource: None,
+                    scope_spans: vec![scope("x", vec![span(3, 6, None, "cron")])],
+                    schema_url: String::new(),
+                },
+            ],
+        }
+    }
+
+    /// What a chunk holds, comparable: its summary and its `ResourceSpans` re-encoded.
+    fn contents(
+        batch: &TraceBatch,
+    ) -> Vec<(String, i64, i64, i64, i64, Option<String>, String, Vec<u8>)> {
+        batch
+            .chunks
+            .iter()
+            .map(|c| {
+                (
+                    c.trace_id.clone(),
+                    c.span_ids_hash,
+                    c.spans,
+                    c.errors,
+                    c.start,
+                    c.root_name.clone(),
+                    c.names.clone(),
+                    decode(&c.data).expect("the chunk decodes").encode_to_vec(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn copied_chunks_hold_exactly_what_encoded_chunks_hold() {
+        let req = request();
+        let wire = req.encode_to_vec();
+        let encoded = prepare(req.clone());
+        let copied = prepare_wire(req, &wire);
+        assert!(scan_request(&wire).is_some(), "the copying path was taken");
+        assert_eq!(contents(&copied), contents(&encoded));
+        assert_eq!(encoded.outcome.rejected, 1);
+        assert_eq!(copied.outcome.rejected, 1);
+        // trace 1 and 2 of the first resource, trace 3 of the second.
+        let summary: Vec<(String, i64, String)> = encoded
+            .chunks
+            .iter()
+            .map(|c| (c.trace_id.clone(), c.spans, c.names.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("01".repeat(16), 3, "\nGET /\nauth\nSELECT\n".to_string()),
+                ("02".repeat(16), 2, "\nGET /\nSELECT\n".to_string()),
+                ("03".repeat(16), 1, "\ncron\n".to_string()),
+            ]
+        );
+        let first = decode(&encoded.chunks[0].data).unwrap();
+        assert_eq!(first.schema_url, "https://example.com/r");
+        let scopes: Vec<(&str, usize)> = first
+            .scope_spans
+            .iter()
+            .map(|s| (s.scope.as_ref().unwrap().name.as_str(), s.spans.len()))
+            .collect();
+        assert_eq!(scopes, vec![("http", 2), ("sql", 1)]);
+    }
+
+    #[test]
+    fn mangled_requests_that_still_decode_are_copied_faithfully() {
+        // Any bytes prost accepts (unknown fields, repeated singular fields, odd varints) must
+        // give chunks that decode to what prost decoded.
+        let base = request().encode_to_vec();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut decoded = 0;
+        for _ in 0..20_000 {
+            let mut wire = base.clone();
+            for _ in 0..1 + rand() % 3 {
+                let at = rand() as usize % wire.len();
+                match rand() % 3 {
+                    0 => wire[at] = rand() as u8,
+                    1 => wire.insert(at, rand() as u8),
+                    _ => {
+                        wire.remove(at);
+                    }
+                }
+            }
+            let Ok(req) = ExportTraceServiceRequest::decode(wire.as_slice()) else {
+                continue;
+            };
+            decoded += 1;
+            assert_eq!(
+                contents(&prepare_wire(req.clone(), &wire)),
+                contents(&prepare(req)),
+                "{wire:?}"
+            );
+        }
+        assert!(decoded > 1_000, "only {decoded} mangled requests decoded");
+    }
+
+    #[test]
+    fn bytes_that_are_not_the_request_fall_back_to_encoding() {
+        let req = request();
+        let other = ExportTraceServiceRequest::default().encode_to_vec();
+        assert_eq!(
+            contents(&prepare_wire(req.clone(), &other)),
+            contents(&prepare(req.clone()))
+        );
+        assert_eq!(
+            contents(&prepare_wire(req.clone(), &[0xff, 0xff])),
+            contents(&prepare(req))
+        );
+    }
 }

@@ -48,16 +48,7 @@ impl Caches {
 /// Per-transaction aggregates, written once per group just before COMMIT.
 #[derive(Default)]
 pub(crate) struct Group {
-    traces: HashMap<String, TraceAgg>,
     series_times: HashMap<i64, (i64, i64)>,
-}
-
-struct TraceAgg {
-    start: i64,
-    end: i64,
-    spans: i64,
-    errors: i64,
-    root: Option<(String, String)>,
 }
 
 /// The result of one request: OTLP partial success.
@@ -250,25 +241,6 @@ impl Ingest<'_> {
             out.accepted += spans;
             if !chunks::insert(self.conn, chunk, service)? {
                 out.duplicates += spans;
-                continue;
-            }
-            let agg = self
-                .group
-                .traces
-                .entry(chunk.trace_id.clone())
-                .or_insert_with(|| TraceAgg {
-                    start: chunk.start,
-                    end: chunk.end,
-                    spans: 0,
-                    errors: 0,
-                    root: None,
-                });
-            agg.start = agg.start.min(chunk.start);
-            agg.end = agg.end.max(chunk.end);
-            agg.spans += chunk.spans;
-            agg.errors += chunk.errors;
-            if let Some(name) = &chunk.root_name {
-                agg.root = Some((service.clone(), name.clone()));
             }
         }
         Ok(out)
@@ -919,31 +891,8 @@ impl Ingest<'_> {
         Ok(())
     }
 
-    /// Writes the per-group aggregates (trace summaries, series time spans). Call before COMMIT.
+    /// Writes the per-group aggregates (series time spans). Call before COMMIT.
     pub(crate) fn finish_group(&mut self) -> rusqlite::Result<()> {
-        let mut upsert = self.conn.prepare_cached(
-            "INSERT INTO traces (trace_id, start_ns, end_ns, span_count, error_count, root_service, root_name)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (trace_id) DO UPDATE SET
-                start_ns = min(start_ns, excluded.start_ns),
-                end_ns = max(end_ns, excluded.end_ns),
-                span_count = span_count + excluded.span_count,
-                error_count = error_count + excluded.error_count,
-                root_service = coalesce(excluded.root_service, root_service),
-                root_name = coalesce(excluded.root_name, root_name)",
-        )?;
-        for (trace_id, agg) in self.group.traces.drain() {
-            let (root_service, root_name) = agg.root.unzip();
-            upsert.execute(params![
-                trace_id,
-                agg.start,
-                agg.end,
-                agg.spans,
-                agg.errors,
-                root_service,
-                root_name
-            ])?;
-        }
         let mut update = self.conn.prepare_cached(
             "UPDATE series SET first_ts = min(first_ts, ?2), last_ts = max(last_ts, ?3) WHERE id = ?1",
         )?;

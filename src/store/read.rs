@@ -156,7 +156,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT min(lo), max(hi) FROM (
-                    SELECT min(start_ns) AS lo, max(end_ns) AS hi FROM traces
+                    SELECT min(start_ns) AS lo, max(end_ns) AS hi FROM span_chunks
                     UNION ALL SELECT min(ts), max(ts) FROM logs
                     UNION ALL SELECT min(first_ts), max(last_ts) FROM series)",
                 [],
@@ -167,8 +167,8 @@ impl Store {
             path: p.display().to_string(),
             schema_version: schema::SCHEMA_VERSION,
             size_bytes: schema::file_bytes(p),
-            spans: count("SELECT coalesce(sum(span_count), 0) FROM traces")?,
-            traces: count("SELECT count(*) FROM traces")?,
+            spans: count("SELECT coalesce(sum(span_count), 0) FROM span_chunks")?,
+            traces: count("SELECT count(DISTINCT trace_id) FROM span_chunks")?,
             logs: count("SELECT count(*) FROM logs")?,
             metric_points: count("SELECT count(*) FROM points")?,
             series: count("SELECT count(*) FROM series")?,
@@ -473,31 +473,48 @@ fn trace_search_sql(q: &TraceQuery) -> (String, Vec<SqlValue>) {
         conds.push("t.error_count > 0".to_string());
     }
     if q.service.is_some() || q.operation.is_some() {
-        let mut inner = vec!["c.trace_id = t.trace_id".to_string()];
+        let mut inner = vec!["x.trace_id = t.trace_id".to_string()];
         if let Some(service) = &q.service {
             inner.push(format!(
-                "c.service = {}",
+                "x.service = {}",
                 arg(&mut args, service.clone().into())
             ));
         }
         if let Some(op) = &q.operation {
             let needle = format!("\n{op}\n");
             inner.push(format!(
-                "instr(c.names, {}) > 0",
+                "instr(x.names, {}) > 0",
                 arg(&mut args, needle.into())
             ));
         }
         conds.push(format!(
-            "EXISTS (SELECT 1 FROM span_chunks c WHERE {})",
+            "EXISTS (SELECT 1 FROM span_chunks x WHERE {})",
             inner.join(" AND ")
         ));
     }
+    // A trace is the aggregate of its chunks. With a start time, only traces with a chunk
+    // ending after it are aggregated (an index range), which every match has.
+    let prefilter = match q.start_unix_nano {
+        Some(start) => format!(
+            "WHERE c.trace_id IN (SELECT trace_id FROM span_chunks WHERE end_ns >= {})",
+            arg(&mut args, start.into())
+        ),
+        None => String::new(),
+    };
     let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
     let limit = arg(&mut args, limit.into());
     let sql = format!(
-        "SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns, t.span_count,
+        "WITH t AS (
+            SELECT c.trace_id,
+                   max(CASE WHEN c.root_name IS NOT NULL THEN c.service END) AS root_service,
+                   max(c.root_name) AS root_name,
+                   min(c.start_ns) AS start_ns, max(c.end_ns) AS end_ns,
+                   sum(c.span_count) AS span_count, sum(c.error_count) AS error_count
+            FROM span_chunks c {prefilter}
+            GROUP BY c.trace_id)
+         SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns, t.span_count,
                 t.error_count
-         FROM traces t {}
+         FROM t {}
          ORDER BY t.start_ns DESC, t.trace_id LIMIT {limit}",
         where_clause(&conds)
     );
@@ -601,7 +618,7 @@ mod tests {
         });
         let p = plan(&conn, &sql, args);
         assert!(
-            p.contains("traces_by_") && p.contains("span_chunks_by_trace"),
+            p.contains("span_chunks_by_end") && p.contains("span_chunks_by_trace"),
             "{p}"
         );
     }

@@ -126,7 +126,7 @@ pub(crate) fn step(
 fn time_range(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
     conn.query_row(
         "SELECT min(lo), max(hi) FROM (
-            SELECT min(end_ns) AS lo, max(end_ns) AS hi FROM traces
+            SELECT min(end_ns) AS lo, max(end_ns) AS hi FROM span_chunks
             UNION ALL SELECT min(ts), max(ts) FROM logs
             UNION ALL SELECT min(first_ts), max(last_ts) FROM series)",
         [],
@@ -143,17 +143,21 @@ pub(crate) fn delete_before(conn: &mut Connection, cutoff: i64) -> rusqlite::Res
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut step = Step::default();
 
+    // Whole traces: those with a chunk that ended before the cutoff and none after it.
     let traces: Vec<String> = tx
-        .prepare_cached("SELECT trace_id FROM traces WHERE end_ns < ?1 ORDER BY end_ns LIMIT ?2")?
+        .prepare_cached(
+            "SELECT DISTINCT c.trace_id FROM span_chunks c
+             WHERE c.end_ns < ?1
+               AND NOT EXISTS (SELECT 1 FROM span_chunks x WHERE x.trace_id = c.trace_id AND x.end_ns >= ?1)
+             ORDER BY c.end_ns LIMIT ?2",
+        )?
         .query_map(params![cutoff, CHUNK], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     step.more |= traces.len() as i64 == CHUNK;
     {
-        let mut spans = tx.prepare_cached("DELETE FROM span_chunks WHERE trace_id = ?1")?;
-        let mut trace = tx.prepare_cached("DELETE FROM traces WHERE trace_id = ?1")?;
+        let mut chunks = tx.prepare_cached("DELETE FROM span_chunks WHERE trace_id = ?1")?;
         for id in &traces {
-            step.deleted_rows += spans.execute([id])? as u64;
-            step.deleted_rows += trace.execute([id])? as u64;
+            step.deleted_rows += chunks.execute([id])? as u64;
         }
     }
 

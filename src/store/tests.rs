@@ -1611,11 +1611,12 @@ async fn receipts_resolve_in_async_code() {
 // ---------------------------------------------------------------------------------------------
 // Retention
 
+/// Traces that lost their root span's chunk but kept others (every test trace has a root).
 fn orphans(conn: &rusqlite::Connection) -> i64 {
     conn.query_row(
-        "SELECT (SELECT count(*) FROM span_chunks WHERE trace_id NOT IN (SELECT trace_id FROM traces))
-              + (SELECT count(*) FROM traces t
-                 WHERE span_count != (SELECT sum(span_count) FROM span_chunks c WHERE c.trace_id = t.trace_id))",
+        "SELECT count(DISTINCT trace_id) FROM span_chunks c
+         WHERE NOT EXISTS (SELECT 1 FROM span_chunks r
+                           WHERE r.trace_id = c.trace_id AND r.root_name IS NOT NULL)",
         [],
         |r| r.get(0),
     )
@@ -1629,7 +1630,7 @@ fn age_retention_deletes_whole_traces_and_old_data() {
     let old = T0;
     let new = T0 + 3600 * SEC;
     // Trace 1 is entirely old. Trace 2 started long ago but its last span ended recently:
-    // it stays whole, old spans included.
+    // it stays whole, old spans included — also its chunk that holds only old spans.
     put(
         &h,
         traces(
@@ -1640,15 +1641,10 @@ fn age_retention_deletes_whole_traces_and_old_data() {
             ],
         ),
     );
+    put(&h, traces("api", vec![simple_span(2, 1, None, old, new)]));
     put(
         &h,
-        traces(
-            "api",
-            vec![
-                simple_span(2, 1, None, old, new),
-                simple_span(2, 2, Some(1), old, old + 1),
-            ],
-        ),
+        traces("db", vec![simple_span(2, 2, Some(1), old, old + 1)]),
     );
     put(
         &h,
@@ -1741,7 +1737,19 @@ fn size_retention_keeps_the_file_under_the_limit_without_orphans() {
                 sp
             })
             .collect();
+        // Each trace's child span in a request of its own: a second chunk, ending later.
+        let children: Vec<_> = spans
+            .iter()
+            .map(|root| {
+                let mut child = root.clone();
+                child.span_id = sid(200);
+                child.parent_span_id = root.span_id.clone();
+                child.end_time_unix_nano += 1;
+                child
+            })
+            .collect();
         put(&h, traces("api", spans));
+        put(&h, traces("db", children));
     }
     w.shutdown().unwrap();
     let mut conn = super::schema::open_read_write(&path).unwrap();
@@ -1804,7 +1812,7 @@ fn the_writer_applies_retention_when_idle() {
         h.stats()
             .retention_deleted_rows
             .load(std::sync::atomic::Ordering::Relaxed)
-            >= 2
+            >= 1
     );
     w.shutdown().unwrap();
 }
@@ -1894,7 +1902,7 @@ fn readers_open_read_only_while_the_writer_runs() {
     // commit.
     let blocker = rusqlite::Connection::open(&path).unwrap();
     blocker
-        .execute_batch("BEGIN IMMEDIATE; DELETE FROM span_chunks; DELETE FROM traces;")
+        .execute_batch("BEGIN IMMEDIATE; DELETE FROM span_chunks;")
         .unwrap();
     let second = Store::open_read_only(&path).unwrap();
     assert_eq!(second.info().unwrap().spans, 2);
