@@ -13,6 +13,7 @@ mod promname;
 mod read;
 mod retention;
 mod schema;
+mod v1;
 mod writer;
 
 #[cfg(test)]

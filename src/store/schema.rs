@@ -25,7 +25,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         sql: include_str!("migrations/0002_span_chunks.sql"),
-        then: Some(super::chunks::migrate_v1_spans),
+        then: Some(super::v1::migrate_v1_spans),
     },
 ];
 
