@@ -271,6 +271,38 @@ impl Group {
     }
 }
 
+/// For the fuzz target `prepare_traces`: whether the chunks copied from `wire` hold exactly
+/// what chunks encoded from its decoded request hold. `None` when `wire` does not decode.
+#[doc(hidden)]
+pub fn copied_chunks_match_encoded(wire: &[u8]) -> Option<Result<(), String>> {
+    let req = ExportTraceServiceRequest::decode(wire).ok()?;
+    let summary = |batch: &TraceBatch| -> Result<Vec<_>, String> {
+        batch
+            .chunks
+            .iter()
+            .map(|c| {
+                Ok((
+                    c.trace_id.clone(),
+                    c.span_ids_hash,
+                    c.spans,
+                    c.errors,
+                    c.start,
+                    c.end,
+                    c.root_name.clone(),
+                    c.names.clone(),
+                    decode(&c.data)?.encode_to_vec(),
+                ))
+            })
+            .collect()
+    };
+    let copied = prepare_wire(req.clone(), wire);
+    let encoded = prepare(req);
+    Some(match (summary(&copied), summary(&encoded)) {
+        (Ok(a), Ok(b)) if a == b && copied.outcome == encoded.outcome => Ok(()),
+        (a, b) => Err(format!("copied {a:?}\nencoded {b:?}")),
+    })
+}
+
 // -------------------------------------------------------------------------------------------
 // The request's wire format, field by field, for copying.
 

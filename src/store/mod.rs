@@ -7,6 +7,8 @@
 //! `sink/` hand it already-decoded [`Payload`]s. See `docs/store.md` for the design.
 
 mod chunks;
+#[doc(hidden)]
+pub use chunks::copied_chunks_match_encoded;
 mod convert;
 mod ingest;
 mod promname;
