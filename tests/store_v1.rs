@@ -9,6 +9,17 @@ use serde_json::Value;
 
 use crate::cli::obs;
 
+/// What `obs ARGS -o json` prints, after checking that it succeeded.
+fn json_of(args: &[&str]) -> Value {
+    let out = obs().args(args).args(["-o", "json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn copy_of_the_v1_store(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("store.db");
     std::fs::copy("fixtures/store-v1/store.db", &path).unwrap();
@@ -21,16 +32,7 @@ fn a_schema_v1_store_is_upgraded_and_shows_the_same_traces() {
     let store = copy_of_the_v1_store(dir.path());
     let store_arg = store.to_str().unwrap();
 
-    let out = obs()
-        .args(["store", "info", "--store", store_arg, "-o", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let info = json_of(&["store", "info", "--store", store_arg]);
     let before: Value =
         serde_json::from_str(&std::fs::read_to_string("fixtures/store-v1/info.json").unwrap())
             .unwrap();
@@ -49,16 +51,7 @@ fn a_schema_v1_store_is_upgraded_and_shows_the_same_traces() {
         else {
             continue;
         };
-        let out = obs()
-            .args(["trace", id, "--store", store_arg, "-o", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let now: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let now = json_of(&["trace", id, "--store", store_arg]);
         let then: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         assert_eq!(now, then, "trace {id}");
         compared += 1;

@@ -271,33 +271,48 @@ impl Group {
     }
 }
 
+/// A chunk's trace id, span ids hash, spans, errors, start, end, root name, names, and its
+/// `ResourceSpans` decoded and encoded again: what two ways of preparing must agree on.
+type Contents = (
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    String,
+    Vec<u8>,
+);
+
+fn contents(batch: &TraceBatch) -> Result<Vec<Contents>, String> {
+    batch
+        .chunks
+        .iter()
+        .map(|c| {
+            Ok((
+                c.trace_id.clone(),
+                c.span_ids_hash,
+                c.spans,
+                c.errors,
+                c.start,
+                c.end,
+                c.root_name.clone(),
+                c.names.clone(),
+                decode(&c.data)?.encode_to_vec(),
+            ))
+        })
+        .collect()
+}
+
 /// For the fuzz target `prepare_traces`: whether the chunks copied from `wire` hold exactly
 /// what chunks encoded from its decoded request hold. `None` when `wire` does not decode.
 #[doc(hidden)]
 pub fn copied_chunks_match_encoded(wire: &[u8]) -> Option<Result<(), String>> {
     let req = ExportTraceServiceRequest::decode(wire).ok()?;
-    let summary = |batch: &TraceBatch| -> Result<Vec<_>, String> {
-        batch
-            .chunks
-            .iter()
-            .map(|c| {
-                Ok((
-                    c.trace_id.clone(),
-                    c.span_ids_hash,
-                    c.spans,
-                    c.errors,
-                    c.start,
-                    c.end,
-                    c.root_name.clone(),
-                    c.names.clone(),
-                    decode(&c.data)?.encode_to_vec(),
-                ))
-            })
-            .collect()
-    };
     let copied = prepare_wire(req.clone(), wire);
     let encoded = prepare(req);
-    Some(match (summary(&copied), summary(&encoded)) {
+    Some(match (contents(&copied), contents(&encoded)) {
         (Ok(a), Ok(b)) if a == b && copied.outcome == encoded.outcome => Ok(()),
         (a, b) => Err(format!("copied {a:?}\nencoded {b:?}")),
     })
@@ -679,28 +694,8 @@ mod tests {
         }
     }
 
-    /// A chunk's trace id, span ids hash, spans, errors, start, root name, names, and its
-    /// `ResourceSpans` decoded and encoded again.
-    type Contents = (String, i64, i64, i64, i64, Option<String>, String, Vec<u8>);
-
-    /// What a chunk holds, comparable: its summary and its `ResourceSpans` re-encoded.
     fn contents(batch: &TraceBatch) -> Vec<Contents> {
-        batch
-            .chunks
-            .iter()
-            .map(|c| {
-                (
-                    c.trace_id.clone(),
-                    c.span_ids_hash,
-                    c.spans,
-                    c.errors,
-                    c.start,
-                    c.root_name.clone(),
-                    c.names.clone(),
-                    decode(&c.data).expect("the chunk decodes").encode_to_vec(),
-                )
-            })
-            .collect()
+        super::contents(batch).expect("every chunk decodes")
     }
 
     #[test]
