@@ -290,7 +290,7 @@ impl Receiver {
         let payload = if body.len() > INLINE_DECODE_BYTES {
             // A big body takes tens of milliseconds to decode: not on an async worker, where it
             // would stall every other connection on that thread.
-            // Preparing (grouping spans by trace, encoding them) happens here too, so that the
+            // Preparing (grouping spans by trace into chunks) happens here too, so that the
             // store's single writer thread only inserts rows.
             tokio::task::spawn_blocking(move || prepare(signal, encoding, &body))
                 .await

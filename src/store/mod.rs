@@ -51,7 +51,12 @@ impl Payload {
     pub fn item_count(&self) -> u64 {
         use opentelemetry_proto::tonic::metrics::v1::metric::Data;
         match self {
-            Payload::Traces(r) => Payload::traces_in(r),
+            Payload::Traces(r) => r
+                .resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .map(|ss| ss.spans.len() as u64)
+                .sum(),
             Payload::Logs(r) => r
                 .resource_logs
                 .iter()
@@ -73,14 +78,6 @@ impl Payload {
                 })
                 .sum(),
         }
-    }
-
-    fn traces_in(r: &ExportTraceServiceRequest) -> u64 {
-        r.resource_spans
-            .iter()
-            .flat_map(|rs| &rs.scope_spans)
-            .map(|ss| ss.spans.len() as u64)
-            .sum()
     }
 
     /// `traces`, `logs` or `metrics`, for messages.
@@ -125,14 +122,12 @@ impl Payload {
     /// [`Payload::prepare`] for a payload decoded from the OTLP protobuf `body`: spans are
     /// copied from those bytes rather than encoded again.
     pub fn prepare_from_protobuf(self, body: &[u8]) -> Prepared {
+        let items = self.item_count();
         match self {
-            Payload::Traces(r) => {
-                let items = Payload::traces_in(&r);
-                Prepared {
-                    kind: PreparedKind::Traces(chunks::prepare_wire(r, body)),
-                    items,
-                }
-            }
+            Payload::Traces(r) => Prepared {
+                kind: PreparedKind::Traces(chunks::prepare_wire(r, body)),
+                items,
+            },
             other => other.prepare(),
         }
     }

@@ -7,14 +7,13 @@
 //! of a commit is shared by every request that arrived while the previous one was running.
 //! Between groups (and when idle) it enforces retention.
 
+use std::ffi::c_int;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use std::ffi::c_int;
 
 use rusqlite::hooks::Wal;
 use rusqlite::wal::CheckpointMode;
