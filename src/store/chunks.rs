@@ -474,25 +474,24 @@ fn decompress(data: &[u8]) -> Result<Vec<u8>, String> {
 /// The span's trace id when the span can be stored; otherwise why not.
 fn check(span: &OtlpSpan) -> Result<[u8; 16], String> {
     let ctx = |e: String| format!("span {:?}: {e}", span.name);
-    convert::id(&span.trace_id, 16, "trace id")
-        .map_err(ctx)?
-        .ok_or_else(|| ctx("missing trace id".into()))?;
-    convert::id(&span.span_id, 8, "span id")
-        .map_err(ctx)?
-        .ok_or_else(|| ctx("missing span id".into()))?;
-    convert::id(&span.parent_span_id, 8, "parent span id").map_err(ctx)?;
+    let required = |bytes: &[u8], len: usize, what: &str, missing: &str| {
+        match convert::check_id(bytes, len, what) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ctx(missing.to_string())),
+            Err(e) => Err(ctx(e)),
+        }
+    };
+    required(&span.trace_id, 16, "trace id", "missing trace id")?;
+    required(&span.span_id, 8, "span id", "missing span id")?;
+    convert::check_id(&span.parent_span_id, 8, "parent span id").map_err(ctx)?;
     nanos(span.start_time_unix_nano, "start time").map_err(ctx)?;
     nanos(span.end_time_unix_nano, "end time").map_err(ctx)?;
     for e in &span.events {
         nanos(e.time_unix_nano, "event time").map_err(ctx)?;
     }
     for l in &span.links {
-        convert::id(&l.trace_id, 16, "link trace id")
-            .map_err(ctx)?
-            .ok_or_else(|| ctx("link without trace id".into()))?;
-        convert::id(&l.span_id, 8, "link span id")
-            .map_err(ctx)?
-            .ok_or_else(|| ctx("link without span id".into()))?;
+        required(&l.trace_id, 16, "link trace id", "link without trace id")?;
+        required(&l.span_id, 8, "link span id", "link without span id")?;
     }
     span.trace_id
         .as_slice()

@@ -19,8 +19,13 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// An OTLP id field: empty means "none"; otherwise exactly `len` bytes, not all zero.
 pub(crate) fn id(bytes: &[u8], len: usize, what: &str) -> Result<Option<String>, String> {
+    Ok(check_id(bytes, len, what)?.then(|| hex(bytes)))
+}
+
+/// [`id`] without the hex: whether the id is present, or why it is invalid.
+pub(crate) fn check_id(bytes: &[u8], len: usize, what: &str) -> Result<bool, String> {
     if bytes.is_empty() {
-        return Ok(None);
+        return Ok(false);
     }
     if bytes.len() != len {
         return Err(format!(
@@ -32,7 +37,7 @@ pub(crate) fn id(bytes: &[u8], len: usize, what: &str) -> Result<Option<String>,
     if bytes.iter().all(|&b| b == 0) {
         return Err(format!("invalid {what}: all zero"));
     }
-    Ok(Some(hex(bytes)))
+    Ok(true)
 }
 
 /// Nanoseconds as stored (SQLite integers are signed): values past year 2262 are refused.
