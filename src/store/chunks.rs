@@ -475,11 +475,10 @@ fn decompress(data: &[u8]) -> Result<Vec<u8>, String> {
 fn check(span: &OtlpSpan) -> Result<[u8; 16], String> {
     let ctx = |e: String| format!("span {:?}: {e}", span.name);
     let required = |bytes: &[u8], len: usize, what: &str, missing: &str| {
-        match convert::check_id(bytes, len, what) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ctx(missing.to_string())),
-            Err(e) => Err(ctx(e)),
-        }
+        let present = convert::check_id(bytes, len, what).map_err(ctx)?;
+        present
+            .then_some(())
+            .ok_or_else(|| ctx(missing.to_string()))
     };
     required(&span.trace_id, 16, "trace id", "missing trace id")?;
     required(&span.span_id, 8, "span id", "missing span id")?;
