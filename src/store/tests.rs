@@ -1787,6 +1787,52 @@ fn size_retention_keeps_the_file_under_the_limit_without_orphans() {
 }
 
 #[test]
+fn committed_pages_reach_the_database_file_while_the_writer_runs() {
+    // A checkpoint every 64 WAL pages: the checkpoint thread, not shutdown, must copy the
+    // committed pages into the database file.
+    let (_dir, path) = tmp();
+    let config = WriterConfig {
+        checkpoint_pages: 64,
+        ..Default::default()
+    };
+    let (h, w) = spawn_writer(&path, config).unwrap();
+    let empty = std::fs::metadata(&path).unwrap().len();
+    // Values LZ4 cannot shrink: a xorshift stream as hex, 4 000 characters a span.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = || {
+        (0..250)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                format!("{:016x}", state)
+            })
+            .collect::<String>()
+    };
+    // 20 commits of a few pages: past the thread's 64 pages, short of the writer's own 256.
+    for batch in 0..20u8 {
+        let mut span = simple_span(batch, 1, None, T0, T0 + 1);
+        span.trace_id[0] = batch;
+        span.attributes = vec![kv("payload", s(&noise()))];
+        put(&h, traces("api", vec![span]));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() <= empty + 20 * 3000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing was checkpointed into the database file while the writer ran ({} bytes)",
+            std::fs::metadata(&path).unwrap().len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    w.shutdown().unwrap();
+    assert_eq!(
+        Store::open_read_only(&path).unwrap().info().unwrap().spans,
+        20
+    );
+}
+
+#[test]
 fn the_writer_applies_retention_when_idle() {
     let (_dir, path) = tmp();
     let config = WriterConfig {

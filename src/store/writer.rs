@@ -26,11 +26,8 @@ use super::{Prepared, PreparedKind, Retention, SqlContext, StoreError, retention
 /// How long the thread waits for work before doing idle chores (retention).
 const IDLE_TICK: Duration = Duration::from_secs(1);
 /// WAL pages (4 KiB each) after a commit beyond which the checkpoint thread copies the WAL
-/// into the database file (~64 MB). The writer does not wait for it.
-const CHECKPOINT_PAGES: i32 = 16_384;
-/// WAL pages beyond which the writer checkpoints itself, at the end of a commit, when the
-/// checkpoint thread has not caught up (~256 MB): bounds the WAL file under any load.
-const CHECKPOINT_INLINE_PAGES: i32 = 65_536;
+/// into the database file (~64 MB): the default of [`WriterConfig::checkpoint_pages`].
+const CHECKPOINT_PAGES: u32 = 16_384;
 
 /// Writer settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +38,11 @@ pub struct WriterConfig {
     /// larger request is still committed whole, alone.
     pub max_group_items: usize,
     pub retention: Retention,
+    /// WAL pages after a commit beyond which the checkpoint thread copies the WAL into the
+    /// database file; the writer does not wait for it. Past four times this, the writer
+    /// checkpoints itself at the end of a commit (the thread has not caught up), which bounds
+    /// the WAL under any load.
+    pub checkpoint_pages: u32,
 }
 
 impl Default for WriterConfig {
@@ -49,6 +51,7 @@ impl Default for WriterConfig {
             queue_capacity: 256,
             max_group_items: 20_000,
             retention: Retention::default(),
+            checkpoint_pages: CHECKPOINT_PAGES,
         }
     }
 }
@@ -490,12 +493,14 @@ impl WriterThread {
             .map_err(|e| tracing::warn!("checkpoints run on the writer thread: {e}"))
             .ok();
         let background = thread.is_some();
+        let threshold = c_int::try_from(self.config.checkpoint_pages.max(1)).unwrap_or(c_int::MAX);
+        let inline = threshold.saturating_mul(4);
         let hook = move |wal: &mut Wal, pages: c_int| -> rusqlite::Result<()> {
             // The commit has happened: an error returned here would report it as failed, so
             // checkpoint failures (BUSY while the thread runs one) are left for the next commit.
-            if pages >= CHECKPOINT_INLINE_PAGES || (!background && pages >= CHECKPOINT_PAGES) {
+            if pages >= inline || (!background && pages >= threshold) {
                 let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
-            } else if pages >= CHECKPOINT_PAGES {
+            } else if pages >= threshold {
                 let _ = tx.try_send(());
             }
             Ok(())
