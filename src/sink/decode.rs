@@ -249,9 +249,16 @@ where
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Err(DecodeError::EmptyJson { message });
             }
-            serde_json::from_slice(body).map_err(|e| DecodeError::Json {
-                message,
-                reason: e.to_string(),
+            serde_json::from_slice(body).or_else(|e| {
+                // proto3 JSON also allows `null` for any field and 32-bit integers as strings,
+                // which the serde types refuse: normalise those and try once more. The first
+                // error is the one reported if that does not help either.
+                json_fix::proto3_normalized(body)
+                    .and_then(|value| serde_json::from_value(value).ok())
+                    .ok_or(DecodeError::Json {
+                        message,
+                        reason: e.to_string(),
+                    })
             })
         }
     }
@@ -484,6 +491,44 @@ mod tests {
             (&TRACE_ID[..], 7)
         );
         assert_eq!(span.kind(), SpanKind::Client);
+    }
+
+    #[test]
+    fn nulls_and_32_bit_integers_as_strings_are_accepted_as_proto3_json_allows() {
+        let body = br#"{"resourceSpans":[{"resource":null,"scopeSpans":[{"scope":null,"spans":[
+            {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
+             "parentSpanId":null,"name":"GET /","kind":"2","flags":"769",
+             "droppedAttributesCount":"3","attributes":null,"events":null,
+             "links":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175",
+                       "attributes":[{"key":"kind","value":{"stringValue":"7"}}]}],
+             "status":{"code":"2","message":null}}]}]}]}"#;
+        let request = decode_traces(Encoding::Json, body).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(span.kind(), SpanKind::Server);
+        assert_eq!(span.flags, 769);
+        assert_eq!(span.dropped_attributes_count, 3);
+        assert!(span.parent_span_id.is_empty() && span.events.is_empty());
+        assert_eq!(span.status.as_ref().unwrap().code, 2);
+        // An attribute's value is data, not a field: a string stays a string.
+        let link_attr = &span.links[0].attributes[0];
+        assert_eq!(
+            link_attr.value.as_ref().unwrap().value,
+            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue("7".into()))
+        );
+        let logs = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[
+            {"timeUnixNano":"1","severityNumber":"17","body":{"stringValue":"x"},"attributes":null}]}]}]}"#;
+        let request = decode_logs(Encoding::Json, logs).unwrap();
+        assert_eq!(
+            request.resource_logs[0].scope_logs[0].log_records[0].severity_number,
+            17
+        );
+        // Not numbers, still refused, with serde's own message about the first problem.
+        let err = decode_traces(
+            Encoding::Json,
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"two"}]}]}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("two"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,59 @@ use serde_json::Value;
 
 use super::{DecodeError, Signal};
 
+/// The OTLP fields that are 32-bit integers (enums, counts, flags, exponential-histogram
+/// scale and offset). proto3 JSON accepts them as numbers or as strings; the serde types only
+/// as numbers. Object keys in OTLP/JSON are always field names (attribute names are values
+/// of `key`), so a key alone says which field a value is.
+const INT32_FIELDS: &[&str] = &[
+    "kind",
+    "code",
+    "flags",
+    "severityNumber",
+    "aggregationTemporality",
+    "droppedAttributesCount",
+    "droppedEventsCount",
+    "droppedLinksCount",
+    "scale",
+    "offset",
+];
+
+/// `body` as JSON with what proto3 JSON allows but the serde types refuse rewritten: `null`
+/// fields removed (null means "default"), and 32-bit integer fields written as decimal
+/// strings turned into numbers. `None` when the body is not JSON or nothing needed rewriting.
+pub(super) fn proto3_normalized(body: &[u8]) -> Option<Value> {
+    fn walk(value: &mut Value, changed: &mut bool) {
+        match value {
+            Value::Object(map) => {
+                let before = map.len();
+                map.retain(|_, v| !v.is_null());
+                *changed |= map.len() != before;
+                for (key, v) in map.iter_mut() {
+                    if INT32_FIELDS.contains(&key.as_str())
+                        && let Value::String(text) = v
+                        && let Ok(n) = text.parse::<i64>()
+                    {
+                        *v = Value::from(n);
+                        *changed = true;
+                    } else {
+                        walk(v, changed);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    walk(item, changed);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    let mut changed = false;
+    walk(&mut value, &mut changed);
+    changed.then_some(value)
+}
+
 /// True when some metric has no data, or some number point or exemplar has no value: the
 /// only cases in which the JSON needs a second look. Cheap; no allocation.
 pub(super) fn has_unset_oneof(request: &ExportMetricsServiceRequest) -> bool {
