@@ -122,20 +122,21 @@ pub(crate) fn step(
     Ok(step)
 }
 
+/// The oldest and newest trace end, log record or sample time. One min() or max() per SELECT:
+/// each is then an index lookup, not a scan.
+pub(super) const TIME_RANGE: &str = "SELECT min(lo), max(hi) FROM (
+    SELECT (SELECT min(end_ns) FROM span_chunks) AS lo,
+           (SELECT max(end_ns) FROM span_chunks) AS hi
+    UNION ALL SELECT (SELECT min(ts) FROM logs), (SELECT max(ts) FROM logs)
+    UNION ALL SELECT min(first_ts), max(last_ts) FROM series)";
+
 /// The oldest and newest timestamps of any trace end, log record or sample.
 fn time_range(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
-    conn.query_row(
-        "SELECT min(lo), max(hi) FROM (
-            SELECT min(end_ns) AS lo, max(end_ns) AS hi FROM span_chunks
-            UNION ALL SELECT min(ts), max(ts) FROM logs
-            UNION ALL SELECT min(first_ts), max(last_ts) FROM series)",
-        [],
-        |r| {
-            let lo: Option<i64> = r.get(0)?;
-            let hi: Option<i64> = r.get(1)?;
-            Ok(lo.zip(hi))
-        },
-    )
+    conn.query_row(TIME_RANGE, [], |r| {
+        let lo: Option<i64> = r.get(0)?;
+        let hi: Option<i64> = r.get(1)?;
+        Ok(lo.zip(hi))
+    })
 }
 
 /// Deletes (a chunk of) everything older than `cutoff` in one transaction.
