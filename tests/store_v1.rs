@@ -73,3 +73,36 @@ fn a_schema_v1_store_is_upgraded_and_shows_the_same_traces() {
     assert_eq!(root.attributes["whole"], 2.0);
     assert_eq!(root.attributes["int"], -42);
 }
+
+#[test]
+fn a_v1_store_that_cannot_be_converted_is_named_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = copy_of_the_v1_store(dir.path());
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    conn.execute(
+        "UPDATE spans SET events = '[{\"name\": 1' WHERE span_id = 'eee19b7ec3c1b174'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let out = obs()
+        .args(["store", "info", "--store", store.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("store.db") && stderr.contains("span's events cannot be converted"),
+        "{stderr}"
+    );
+    // The migration's transaction rolled back: still schema v1, every span row still there.
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let spans: i64 = conn
+        .query_row("SELECT count(*) FROM spans", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((version, spans), (1, 52));
+}

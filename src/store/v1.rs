@@ -48,20 +48,32 @@ pub(crate) fn migrate_v1_spans(conn: &Connection) -> rusqlite::Result<()> {
                 s.start_ns, s.end_ns, s.status_code, s.status_message, s.attributes, s.events,
                 s.links, s.dropped_attributes_count, s.dropped_events_count,
                 s.dropped_links_count, s.resource_id, s.scope_id,
-                r.attributes, r.dropped_attributes_count, r.schema_url,
-                sc.name, sc.version, sc.attributes, sc.dropped_attributes_count, sc.schema_url
+                r.attributes AS resource_attributes,
+                r.dropped_attributes_count AS resource_dropped_attributes_count,
+                r.schema_url AS resource_schema_url,
+                sc.name AS scope_name, sc.version AS scope_version,
+                sc.attributes AS scope_attributes,
+                sc.dropped_attributes_count AS scope_dropped_attributes_count,
+                sc.schema_url AS scope_schema_url
          FROM spans s
          JOIN resources r ON r.id = s.resource_id
          JOIN scopes sc ON sc.id = s.scope_id
          ORDER BY s.trace_id, s.resource_id, s.scope_id, s.rowid",
     )?;
+    // Messages name the stored value that could not be converted ("events"), not its index.
+    let columns: Vec<String> = stmt.column_names().map(String::from).collect();
     let mut rows = stmt.query([])?;
     let mut trace: Option<String> = None;
     let mut request = ExportTraceServiceRequest::default();
     // (resource id, scope id) of the last ResourceSpans / ScopeSpans in `request`.
     let mut last: (i64, i64) = (-1, -1);
     let bad = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+        let column = columns.get(i).map_or("?", String::as_str);
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("a schema v1 span's {column} cannot be converted: {e}").into(),
+        )
     };
     let json = |i: usize, row: &rusqlite::Row<'_>| -> rusqlite::Result<Attributes> {
         serde_json::from_str(&row.get::<_, String>(i)?).map_err(|e| bad(i, e.to_string()))
