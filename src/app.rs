@@ -97,6 +97,24 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     if usage { 2 } else { 1 }
 }
 
+/// The error and its causes, `: `-separated like `{err:#}`, but a cause whose text the
+/// message already holds is left out: many errors (`StoreError::Sqlite`, rusqlite's conversion
+/// failures) print their source in their own message and also return it as `source()`.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 /// True when the error is stdout closing early (`obs … | head`), which is not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
@@ -717,5 +735,23 @@ fn format_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_in_the_message_is_printed_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("store.db: sqlite: {0}")]
+        struct Outer(#[source] std::io::Error);
+        let inner = std::io::Error::other("disk on fire");
+        let err = anyhow::Error::new(Outer(inner)).context("cannot open the store");
+        assert_eq!(
+            super::error_text(&err),
+            "cannot open the store: store.db: sqlite: disk on fire"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::error_text(&plain), "outer: inner");
     }
 }

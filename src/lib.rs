@@ -18,4 +18,4 @@ pub mod timespec;
 
 mod app;
 
-pub use app::{exit_code, is_broken_pipe, run};
+pub use app::{error_text, exit_code, is_broken_pipe, run};

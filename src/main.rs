@@ -13,7 +13,7 @@ fn main() -> ExitCode {
                 // `obs … | head` closing the pipe early is not a failure.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", obs::error_text(&err));
             ExitCode::from(obs::exit_code(&err))
         }
     }
