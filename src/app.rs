@@ -79,6 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sink(args) => sink_command(&cli, args),
         Command::Demo(args) => crate::demo::command(&cli, args),
         Command::Query(args) => query_command(&cli, args),
+        Command::Patterns(args) => crate::patterns_cmd::command(&cli, args),
         Command::Store(StoreCommand::Info(args)) => store_info_command(&cli, args.store.as_deref()),
     }
 }
@@ -161,7 +162,7 @@ fn load_config(cli: &Cli, overrides: &Overrides) -> anyhow::Result<Config> {
     )?)
 }
 
-fn use_color(choice: ColorChoice) -> bool {
+pub(crate) fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -172,7 +173,7 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-fn terminal_width() -> u16 {
+pub(crate) fn terminal_width() -> u16 {
     if let Some((_, cols)) = console::Term::stdout().size_checked() {
         return cols.max(20);
     }
@@ -349,6 +350,11 @@ fn logs_command(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
                 if args.forward { "oldest" } else { "newest" }
             );
         }
+    }
+    if args.patterns {
+        let grouping = crate::patterns_cmd::group_records(&records);
+        crate::patterns_cmd::print_grouping(cli, &grouping, None)?;
+        return Ok(0);
     }
     let tz = local_zone();
     let text = match cli.global.output {

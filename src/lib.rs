@@ -17,5 +17,6 @@ pub mod store;
 pub mod timespec;
 
 mod app;
+mod patterns_cmd;
 
 pub use app::{error_text, exit_code, is_broken_pipe, run};

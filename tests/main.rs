@@ -13,6 +13,7 @@ mod demo;
 mod investigate_follow;
 mod investigate_prometheus;
 mod offline;
+mod patterns;
 mod promql_parity;
 mod sink;
 mod store_v1;
