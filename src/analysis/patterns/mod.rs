@@ -21,6 +21,7 @@
 //!
 //! Pure: no I/O, no clock, no global state. Input bytes need not be UTF-8.
 
+pub mod compare;
 pub mod mask;
 
 use std::collections::HashMap;
@@ -296,7 +297,7 @@ impl Templater {
     }
 }
 
-fn example_of(text: &str, max: usize) -> String {
+pub(crate) fn example_of(text: &str, max: usize) -> String {
     let text = text.trim_end_matches(['\r', '\n']);
     if text.len() <= max {
         return text.to_string();
