@@ -8,6 +8,8 @@
 //! candidate query is a warning, not a failure: the report says what could not be read. A
 //! failing traces or logs backend is recorded in `sources[]`, and the rest is still reported.
 
+pub mod log_patterns;
+
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant as Clock;
 
@@ -348,6 +350,7 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
         correlations,
         exemplars,
         traces: Vec::new(),
+        log_patterns: Vec::new(),
         logs: Vec::new(),
         worst_trace: None,
         sources: vec![SourceStatus {

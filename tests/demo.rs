@@ -63,6 +63,34 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
     assert!(!report["traces"].as_array().unwrap().is_empty(), "{report}");
     assert!(!report["logs"].as_array().unwrap().is_empty(), "{report}");
 
+    // The injected fault's error log is a new pattern of the store's logs, tied to the traces
+    // that logged it: the first of them has that line in its own logs.
+    let pool = report["log_patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["template"]
+                .as_str()
+                .unwrap()
+                .starts_with("timeout acquiring a connection from pool orders after <*>")
+        })
+        .unwrap_or_else(|| panic!("the pool timeout is a pattern: {}", report["log_patterns"]));
+    assert_eq!(pool["change"], "new", "{pool}");
+    assert_eq!(pool["services"], serde_json::json!(["checkout"]), "{pool}");
+    assert!(pool["q_value"].as_f64().unwrap() < 0.05, "{pool}");
+    let trace = pool["trace_ids"][0].as_str().unwrap();
+    let logs = obs()
+        .args(["logs", "--trace", trace, "--store", kept.to_str().unwrap()])
+        .args(["--since", "1h", "-o", "json"])
+        .output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&logs.stdout);
+    assert!(
+        logs.contains("timeout acquiring a connection from pool orders"),
+        "trace {trace}: {logs}"
+    );
+
     let info = obs()
         .args([
             "store",

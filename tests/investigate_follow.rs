@@ -34,7 +34,7 @@ fn schema() -> jsonschema::Validator {
         .unwrap()
 }
 
-fn investigate(args: &[&str]) -> (i32, Value, String) {
+pub(crate) fn investigate(args: &[&str]) -> (i32, Value, String) {
     let out = obs()
         .args(["investigate", "-o", "json"])
         .args(args)
@@ -57,7 +57,7 @@ fn investigate(args: &[&str]) -> (i32, Value, String) {
 /// with the recorded label names, an empty answer for label filters, and the recorded lines of
 /// the incident trace for its line filter (the recorded empty answer for the other ids' line
 /// filters: only the incident trace's lookup was recorded).
-async fn backends() -> (MockServer, MockServer) {
+pub(crate) async fn backends() -> (MockServer, MockServer) {
     let tempo = MockServer::start().await;
     mount_tempo_traces(&tempo).await;
     Mock::given(method("GET"))
@@ -212,7 +212,7 @@ fn exemplars_lead_to_traces_and_their_logs() {
     );
 }
 
-fn planted() -> (scenario::Scenario, TestPrometheus) {
+pub(crate) fn planted() -> (scenario::Scenario, TestPrometheus) {
     let end = (unix_now() - 300) / 60 * 60;
     let s = scenario::planted(end, 7);
     let prom = TestPrometheus::start(Options {

@@ -11,6 +11,7 @@ mod backends;
 mod cli;
 mod demo;
 mod investigate_follow;
+mod investigate_patterns;
 mod investigate_prometheus;
 mod offline;
 mod patterns;

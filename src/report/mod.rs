@@ -13,6 +13,8 @@ use serde::Serialize;
 use crate::model::{Labels, Trace};
 use crate::report::waterfall::TraceSummaryView;
 
+pub use patterns::LogPatternEntry;
+
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]
@@ -27,6 +29,9 @@ pub struct Report {
     pub traces: Vec<TraceEntry>,
     /// What those traces logged.
     pub logs: Vec<LogEntry>,
+    /// Error and warning log patterns that are new in the window, or whose rate jumped,
+    /// against the baseline window.
+    pub log_patterns: Vec<LogPatternEntry>,
     pub sources: Vec<SourceStatus>,
     pub warnings: Vec<String>,
     pub timings: Timings,
@@ -284,6 +289,8 @@ pub struct Timings {
     pub traces_ms: u64,
     /// Fetching the traces' logs.
     pub logs_ms: u64,
+    /// Fetching and grouping the window's and baseline's error and warning logs.
+    pub log_patterns_ms: u64,
 }
 
 impl Report {

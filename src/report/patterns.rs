@@ -5,7 +5,141 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
+use crate::analysis::patterns::compare::Compared;
 use crate::analysis::patterns::{Assigned, Grouping};
+
+/// A log pattern of the investigation (`log_patterns[]`): new in the window or logged at a
+/// jumped rate, against the baseline window.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogPatternEntry {
+    pub id: String,
+    pub template: String,
+    /// `new` (not in the baseline) or `jumped` (at least twice the rate, q < 0.05).
+    pub change: String,
+    pub baseline_count: u64,
+    pub incident_count: u64,
+    pub baseline_per_minute: f64,
+    pub incident_per_minute: f64,
+    /// One-sided exact test that the rate did not rise (conditional binomial).
+    pub p_value: f64,
+    /// Benjamini–Hochberg across the window's patterns.
+    pub q_value: f64,
+    pub services: Vec<String>,
+    pub first_seen: Option<String>,
+    pub first_seen_unix: Option<f64>,
+    /// The first trace ids that logged it (at most 10); `trace_count` counts them all.
+    pub trace_ids: Vec<String>,
+    pub trace_count: usize,
+    pub example: String,
+}
+
+impl From<Compared> for LogPatternEntry {
+    fn from(c: Compared) -> Self {
+        let first = c.first_seen_unix_nano.and_then(|n| {
+            jiff::Timestamp::from_nanosecond(i128::from(n))
+                .ok()
+                .map(|ts| (ts.to_string(), n as f64 / 1e9))
+        });
+        LogPatternEntry {
+            id: c.id,
+            template: c.template,
+            change: c.change.as_str().to_string(),
+            baseline_count: c.baseline_count,
+            incident_count: c.incident_count,
+            baseline_per_minute: c.baseline_rate,
+            incident_per_minute: c.incident_rate,
+            p_value: c.p_value,
+            q_value: c.q_value,
+            services: c.services,
+            first_seen: first.as_ref().map(|f| f.0.clone()),
+            first_seen_unix: first.map(|f| f.1),
+            trace_ids: c.trace_ids,
+            trace_count: c.trace_count,
+            example: c.example,
+        }
+    }
+}
+
+/// The text report's block of new and jumped log patterns: change, counts before and after,
+/// q-value, services, first seen, and the trace ids that logged it, then the template.
+pub fn render_report_block(
+    out: &mut String,
+    report: &crate::report::Report,
+    color: bool,
+    tz: &jiff::tz::TimeZone,
+) {
+    if !report.sources.iter().any(|s| s.signal == "logs") {
+        return;
+    }
+    let bold = console::Style::new().bold().force_styling(color);
+    let red = console::Style::new().red().force_styling(color);
+    let _ = writeln!(out);
+    if report.log_patterns.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} none new or jumped in the window's error and warning logs (against the baseline)",
+            bold.apply_to("Log patterns")
+        );
+        return;
+    }
+    let new = report
+        .log_patterns
+        .iter()
+        .filter(|p| p.change == "new")
+        .count();
+    let _ = writeln!(
+        out,
+        "{} {new} new, {} jumped in the window's error and warning logs (against the baseline)",
+        bold.apply_to("Log patterns"),
+        report.log_patterns.len() - new
+    );
+    for p in &report.log_patterns {
+        let first = p
+            .first_seen_unix
+            .and_then(|u| jiff::Timestamp::from_nanosecond((u * 1e9) as i128).ok())
+            .map(|ts| ts.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string())
+            .unwrap_or_else(|| "-".into());
+        let traces = if p.trace_ids.is_empty() {
+            String::new()
+        } else {
+            let shown: Vec<&str> = p.trace_ids.iter().take(2).map(String::as_str).collect();
+            let more = p.trace_count.saturating_sub(shown.len());
+            format!(
+                "  traces {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" +{more}")
+                } else {
+                    String::new()
+                }
+            )
+        };
+        let _ = writeln!(
+            out,
+            "  {:<6} {} → {}  q {}  {}  first {first}{traces}",
+            red.apply_to(&p.change),
+            p.baseline_count,
+            p.incident_count,
+            fmt_q(p.q_value),
+            if p.services.is_empty() {
+                "-".to_string()
+            } else {
+                p.services.join(",")
+            },
+        );
+        let _ = writeln!(out, "         {}", p.template);
+    }
+}
+
+fn fmt_q(q: f64) -> String {
+    if q < 1e-3 {
+        format!("{q:.0e}")
+    } else {
+        format!("{q:.3}")
+    }
+}
 
 /// One pattern as a JSON object: `id`, `template`, `count`, `example`.
 pub fn pattern_json(g: &Grouping, i: usize) -> serde_json::Value {
