@@ -42,8 +42,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::source::TraceMatch;
-use super::source::tempo::SearchMode;
+use super::model::{SearchMode, TraceMatch};
 use super::timespec::{format_duration, parse_duration, serialize_duration};
 
 /// Context used when none is selected and the file defines none.
