@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod demo;
 pub mod investigate;
@@ -17,6 +18,5 @@ pub mod store;
 pub mod timespec;
 
 mod app;
-mod patterns_cmd;
 
 pub use app::{error_text, exit_code, is_broken_pipe, run};

@@ -5,7 +5,7 @@
 //! bounded buffer (a 10 MB line or a file without newlines costs at most the templating
 //! limit), and printing through `report::patterns`. It must not template itself.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -13,6 +13,8 @@ use anyhow::Context as _;
 use crate::analysis::patterns::{Assigned, Grouping, Options, Templater};
 use crate::cli::{Cli, Output, PatternsArgs};
 use crate::report::patterns as render;
+
+use super::{print, terminal_width, use_color};
 
 /// Calls `each` with every line of `reader` (without `\n` / `\r\n`), keeping at most
 /// `keep + 1` bytes of a line in memory: a longer line is passed cut, which the templater
@@ -58,7 +60,7 @@ fn finish_line(line: &mut Vec<u8>, each: &mut impl FnMut(&[u8])) {
     line.clear();
 }
 
-pub fn command(cli: &Cli, args: &PatternsArgs) -> anyhow::Result<u8> {
+pub fn run(cli: &Cli, args: &PatternsArgs) -> anyhow::Result<u8> {
     let opts = Options {
         max_patterns: args.max_patterns.max(1),
         ..Options::default()
@@ -128,16 +130,11 @@ pub fn print_grouping(
     let text = match (per_line, cli.global.output) {
         (Some(assigned), _) => render::render_per_line(grouping, assigned),
         (None, Output::Json) => render::render_json_lines(grouping),
-        (None, Output::Text) => render::render_text(
-            grouping,
-            crate::app::terminal_width(),
-            crate::app::use_color(cli.global.color),
-        ),
+        (None, Output::Text) => {
+            render::render_text(grouping, terminal_width(), use_color(cli.global.color))
+        }
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    print(&text)
 }
 
 #[cfg(test)]
