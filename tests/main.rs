@@ -10,6 +10,7 @@ mod support;
 mod backends;
 mod cli;
 mod demo;
+mod investigate_failing;
 mod investigate_follow;
 mod investigate_patterns;
 mod investigate_prometheus;
