@@ -79,6 +79,40 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
     assert_eq!(pool["change"], "new", "{pool}");
     assert_eq!(pool["services"], serde_json::json!(["checkout"]), "{pool}");
     assert!(pool["q_value"].as_f64().unwrap() < 0.05, "{pool}");
+    // The timeline: in time order, the injected pool change before the onset, then the peak,
+    // and the first new log pattern pointing at its pattern.
+    let timeline = report["timeline"].as_array().unwrap();
+    let at: Vec<f64> = timeline
+        .iter()
+        .map(|e| e["at_unix"].as_f64().unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "{timeline:#?}");
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    let pos = |k: &str| {
+        kinds
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or_else(|| panic!("{k}: {kinds:?}"))
+    };
+    assert_eq!(pos("baseline"), 0);
+    assert!(pos("onset") < pos("peak"), "{kinds:?}");
+    let leading = &timeline[pos("leading_change")];
+    assert!(
+        leading["text"]
+            .as_str()
+            .unwrap()
+            .contains("db_client_connection_count"),
+        "{leading}"
+    );
+    assert!(pos("leading_change") < pos("onset"), "{kinds:?}");
+    let evidence = timeline[pos("first_new_log_pattern")]["evidence"]
+        .as_str()
+        .unwrap();
+    assert!(evidence.starts_with("log_patterns["), "{evidence}");
+
     let trace = pool["trace_ids"][0].as_str().unwrap();
     let logs = obs()
         .args(["logs", "--trace", trace, "--store", kept.to_str().unwrap()])

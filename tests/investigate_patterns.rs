@@ -106,6 +106,24 @@ fn the_new_error_pattern_is_found_marked_new_and_linked_to_its_traces() {
     assert!(pool["q_value"].as_f64().unwrap() < 0.05, "{pool}");
     assert!(pool["incident_count"].as_u64().unwrap() >= 10, "{pool}");
 
+    // The timeline runs in time order; the recorded lines are from another day than the
+    // planted window, so no log event is put on it.
+    let timeline = report["timeline"].as_array().unwrap();
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"baseline"), "{kinds:?}");
+    let onset = kinds.iter().position(|k| *k == "onset").expect("onset");
+    let peak = kinds.iter().position(|k| *k == "peak").expect("peak");
+    assert!(onset < peak, "{kinds:?}");
+    assert!(!kinds.contains(&"first_new_log_pattern"), "{kinds:?}");
+    let at: Vec<f64> = timeline
+        .iter()
+        .map(|e| e["at_unix"].as_f64().unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "{timeline:#?}");
+
     // The text report has the block.
     let out = obs()
         .env("COLUMNS", "160")
@@ -117,6 +135,8 @@ fn the_new_error_pattern_is_found_marked_new_and_linked_to_its_traces() {
     assert!(text.contains("Log patterns "), "{text}");
     assert!(text.contains("new    0 → "), "{text}");
     assert!(text.contains("failed to persist order"), "{text}");
+    assert!(text.contains("Timeline"), "{text}");
+    assert!(text.contains("symptom onset: above"), "{text}");
 }
 
 #[test]

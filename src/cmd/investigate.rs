@@ -59,6 +59,7 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             .block_on(investigate::log_patterns::run(&report, logs, &opts))
             .apply(&mut report);
     }
+    report.timeline = investigate::timeline::build(&report);
     if !cli.global.quiet {
         for warning in &report.warnings {
             tracing::warn!("{warning}");

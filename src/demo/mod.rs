@@ -181,6 +181,7 @@ pub async fn investigation(
     investigate::log_patterns::run(&report, &logs, &patterns)
         .await
         .apply(&mut report);
+    report.timeline = investigate::timeline::build(&report);
     Ok(report)
 }
 

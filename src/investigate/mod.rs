@@ -20,6 +20,7 @@ mod follow;
 pub mod log_patterns;
 mod logs;
 mod symptom;
+pub mod timeline;
 
 #[cfg(test)]
 mod tests;
@@ -188,6 +189,7 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
         traces: Vec::new(),
         logs: Vec::new(),
         log_patterns: Vec::new(),
+        timeline: Vec::new(),
         worst_trace: None,
         warnings,
         timings,

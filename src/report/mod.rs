@@ -6,6 +6,7 @@
 
 pub mod patterns;
 pub mod text;
+pub mod timeline;
 pub mod waterfall;
 
 use serde::Serialize;
@@ -32,6 +33,9 @@ pub struct Report {
     /// Error and warning log patterns that are new in the window, or whose rate jumped,
     /// against the baseline window.
     pub log_patterns: Vec<LogPatternEntry>,
+    /// Baseline, leading changes, onset, first new log pattern, first failing trace, peak and
+    /// recovery, in time order.
+    pub timeline: Vec<timeline::TimelineEntry>,
     pub sources: Vec<SourceStatus>,
     pub warnings: Vec<String>,
     pub timings: Timings,
