@@ -113,6 +113,33 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
         .unwrap();
     assert!(evidence.starts_with("log_patterns["), "{evidence}");
 
+    // Findings: the pool first, pointing at the top candidate; the failing traces' exception
+    // and the new log pattern follow, each pointing at its evidence.
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings[0]["rank"], 1);
+    assert!(
+        findings[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("db_client_connection_count"),
+        "{findings:#?}"
+    );
+    assert_eq!(findings[0]["evidence"][0], "correlations[0]");
+    assert!(
+        findings.iter().any(|f| f["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("log_patterns[")
+            && f["text"].as_str().unwrap().contains("new error pattern")),
+        "{findings:#?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["text"].as_str().unwrap().contains("PoolTimeoutError")),
+        "{findings:#?}"
+    );
+
     let trace = pool["trace_ids"][0].as_str().unwrap();
     let logs = obs()
         .args(["logs", "--trace", trace, "--store", kept.to_str().unwrap()])

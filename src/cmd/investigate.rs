@@ -60,6 +60,7 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             .apply(&mut report);
     }
     report.timeline = investigate::timeline::build(&report);
+    report.findings = investigate::findings::build(&report);
     if !cli.global.quiet {
         for warning in &report.warnings {
             tracing::warn!("{warning}");

@@ -182,6 +182,7 @@ pub async fn investigation(
         .await
         .apply(&mut report);
     report.timeline = investigate::timeline::build(&report);
+    report.findings = investigate::findings::build(&report);
     Ok(report)
 }
 

@@ -16,6 +16,7 @@
 mod analyse;
 mod candidates;
 mod exemplars;
+pub mod findings;
 mod follow;
 pub mod log_patterns;
 mod logs;
@@ -190,6 +191,7 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
         logs: Vec::new(),
         log_patterns: Vec::new(),
         timeline: Vec::new(),
+        findings: Vec::new(),
         worst_trace: None,
         warnings,
         timings,

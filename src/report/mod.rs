@@ -4,6 +4,7 @@
 //! The JSON form is versioned (`schema_version`) and described by `schema/report.v1.json`;
 //! a change that breaks a key bumps the version.
 
+pub mod findings;
 pub mod patterns;
 pub mod text;
 pub mod timeline;
@@ -36,6 +37,8 @@ pub struct Report {
     /// Baseline, leading changes, onset, first new log pattern, first failing trace, peak and
     /// recovery, in time order.
     pub timeline: Vec<timeline::TimelineEntry>,
+    /// Ranked hypotheses, each pointing at its evidence in this report.
+    pub findings: Vec<findings::Finding>,
     pub sources: Vec<SourceStatus>,
     pub warnings: Vec<String>,
     pub timings: Timings,
