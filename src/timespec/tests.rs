@@ -1,3 +1,5 @@
+//! Time specifications as users type them, against a fixed "now" and zone.
+
 use jiff::Zoned;
 
 use super::window::points;

@@ -1,3 +1,5 @@
+//! Span trees: shape, self time, the critical path, and every kind of odd data.
+
 use super::testdata::{span, tempo_incident_trace, trace};
 use super::*;
 use crate::model::StatusCode;

@@ -1,3 +1,6 @@
+//! Waterfall rendering and views over hand-built and recorded traces: widths, filters, marks,
+//! and messy trees that must render without a panic.
+
 use console::measure_text_width;
 
 use super::*;
