@@ -5,27 +5,23 @@
 
 use std::time::Duration;
 
-use wiremock::Mock;
-use wiremock::matchers::{method, path, query_param};
-
-use crate::backends::{INCIDENT, json_body};
 use crate::investigate_follow::{backends, investigate};
 use crate::support::exporter::Exporter;
 use crate::support::prometheus::{Options, TestPrometheus, unix_now};
+use crate::support::recorded::INCIDENT;
 
 #[test]
 fn slow_only_exemplars_lead_to_a_search_for_failing_traces_followed_first() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (tempo, loki) = rt.block_on(async {
         let (tempo, loki) = backends().await;
-        Mock::given(method("GET"))
-            .and(path("/api/search"))
-            .and(query_param(
+        tempo
+            .get("/api/search")
+            .query(
                 "q",
                 r#"{ status = error && resource.service.name = "checkout" }"#,
-            ))
-            .respond_with(json_body("tempo/search_traceql_error_status_checkout.json"))
-            .mount(&tempo)
+            )
+            .json("tempo/search_traceql_error_status_checkout.json")
             .await;
         (tempo, loki)
     });

@@ -4,13 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer};
-
-use crate::backends::{fixture, json_body};
 use crate::cli::obs;
 use crate::investigate_follow::{backends, investigate, planted};
+use crate::support::recorded::{Recorded, fixture};
+use serde_json::Value;
 
 /// The trace ids of the recorded checkout error lines.
 fn recorded_error_trace_ids() -> BTreeSet<String> {
@@ -31,23 +28,20 @@ fn the_new_error_pattern_is_found_marked_new_and_linked_to_its_traces() {
     let since_ns = format!("{since}000000000");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (tempo, loki) = rt.block_on(async {
-        let (tempo, loki): (MockServer, MockServer) = backends().await;
-        Mock::given(method("GET"))
-            .and(path("/api/search"))
-            .and(query_param(
+        let (tempo, loki) = backends().await;
+        tempo
+            .get("/api/search")
+            .query(
                 "q",
                 r#"{ status = error && resource.service.name = "checkout" }"#,
-            ))
-            .respond_with(json_body("tempo/search_traceql_error_status_checkout.json"))
-            .mount(&tempo)
+            )
+            .json("tempo/search_traceql_error_status_checkout.json")
             .await;
         // The window's error and warning logs (forward, from --since): the recorded errors.
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param("direction", "forward"))
-            .and(query_param("start", since_ns.as_str()))
-            .respond_with(json_body("loki/query_range_logs_json_parser_errors.json"))
-            .mount(&loki)
+        loki.get("/loki/api/v1/query_range")
+            .query("direction", "forward")
+            .query("start", since_ns.as_str())
+            .json("loki/query_range_logs_json_parser_errors.json")
             .await;
         (tempo, loki)
     });
@@ -146,16 +140,12 @@ fn a_logs_backend_that_fails_leaves_partial_patterns_and_says_so() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     // Loki answers the label names and then fails every query with a 500.
     let loki = rt.block_on(async {
-        let loki = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/labels"))
-            .respond_with(json_body("loki/labels.json"))
-            .mount(&loki)
+        let loki = Recorded::start().await;
+        loki.get("/loki/api/v1/labels")
+            .json("loki/labels.json")
             .await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .respond_with(wiremock::ResponseTemplate::new(500).set_body_string("internal error"))
-            .mount(&loki)
+        loki.get("/loki/api/v1/query_range")
+            .respond(wiremock::ResponseTemplate::new(500).set_body_string("internal error"))
             .await;
         loki
     });

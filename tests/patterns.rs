@@ -3,12 +3,9 @@
 
 use std::io::Write as _;
 
-use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
-
-use crate::backends::json_body;
 use crate::cli::obs;
+use crate::support::recorded::Recorded;
+use serde_json::Value;
 
 fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
@@ -168,11 +165,9 @@ fn the_pattern_cap_is_said_on_stderr() {
 fn logs_patterns_group_the_lines_loki_returned() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .respond_with(json_body("loki/query_range_logs_json_parser_errors.json"))
-            .mount(&s)
+        let s = Recorded::start().await;
+        s.get("/loki/api/v1/query_range")
+            .json("loki/query_range_logs_json_parser_errors.json")
             .await;
         s
     });
