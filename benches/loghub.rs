@@ -253,7 +253,7 @@ fn main() {
                 }
             }
             let mut wrong: Vec<_> = wrong.into_iter().collect();
-            wrong.sort_by(|a, b| b.1.cmp(&a.1));
+            wrong.sort_by_key(|w| std::cmp::Reverse(w.1));
             for ((truth, got), n) in wrong.iter().take(25) {
                 println!("    {n:>4}  label {truth}\n          obs   {got}");
             }
