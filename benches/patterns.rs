@@ -123,28 +123,25 @@ fn line(rng: &mut Rng, i: u64) -> String {
     }
 }
 
-/// Peak resident set size so far, in KiB (Linux `VmHWM`).
-fn peak_rss_kib() -> Option<u64> {
+/// A `/proc/self/status` field in KiB (Linux): `VmHWM` is the peak resident set size so far,
+/// `VmRSS` the current one.
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
         .ok()
 }
 
-/// Resident set size now, in KiB (Linux `VmRSS`).
+fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
 fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    status_kib("VmRSS:")
 }
 
 fn mib(kib: u64) -> f64 {

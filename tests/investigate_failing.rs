@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::investigate_follow::{backends, investigate};
+use crate::investigate_patterns::mount_error_search;
 use crate::support::exporter::Exporter;
 use crate::support::prometheus::{Options, TestPrometheus, unix_now};
 use crate::support::recorded::INCIDENT;
@@ -15,14 +16,7 @@ fn slow_only_exemplars_lead_to_a_search_for_failing_traces_followed_first() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (tempo, loki) = rt.block_on(async {
         let (tempo, loki) = backends().await;
-        tempo
-            .get("/api/search")
-            .query(
-                "q",
-                r#"{ status = error && resource.service.name = "checkout" }"#,
-            )
-            .json("tempo/search_traceql_error_status_checkout.json")
-            .await;
+        mount_error_search(&tempo).await;
         (tempo, loki)
     });
     // Random trace ids: the exemplars lead to traces Tempo does not have (recorded 404s).

@@ -9,6 +9,18 @@ use crate::investigate_follow::{backends, investigate, planted};
 use crate::support::recorded::{Recorded, fixture};
 use serde_json::Value;
 
+/// Tempo's recorded answer to the TraceQL search for checkout's failing traces.
+pub(crate) async fn mount_error_search(tempo: &Recorded) {
+    tempo
+        .get("/api/search")
+        .query(
+            "q",
+            r#"{ status = error && resource.service.name = "checkout" }"#,
+        )
+        .json("tempo/search_traceql_error_status_checkout.json")
+        .await;
+}
+
 /// The trace ids of the recorded checkout error lines.
 fn recorded_error_trace_ids() -> BTreeSet<String> {
     let d: Value =
@@ -29,14 +41,7 @@ fn the_new_error_pattern_is_found_marked_new_and_linked_to_its_traces() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (tempo, loki) = rt.block_on(async {
         let (tempo, loki) = backends().await;
-        tempo
-            .get("/api/search")
-            .query(
-                "q",
-                r#"{ status = error && resource.service.name = "checkout" }"#,
-            )
-            .json("tempo/search_traceql_error_status_checkout.json")
-            .await;
+        mount_error_search(&tempo).await;
         // The window's error and warning logs (forward, from --since): the recorded errors.
         loki.get("/loki/api/v1/query_range")
             .query("direction", "forward")

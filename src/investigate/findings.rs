@@ -7,6 +7,7 @@
 //! new error log pattern (what the services said), then consequences (significant candidates
 //! that moved after the symptom), which are named so that they are not mistaken for causes.
 
+use super::timeline::series;
 use crate::report::findings::Finding;
 use crate::report::{ExemplarKind, Report, Verdict};
 
@@ -130,10 +131,4 @@ pub fn build(report: &Report) -> Vec<Finding> {
             evidence,
         })
         .collect()
-}
-
-fn series(metric: &str, labels: &crate::model::Labels) -> String {
-    let mut named = labels.clone();
-    named.insert("__name__".into(), metric.into());
-    crate::model::display_labels(&named)
 }

@@ -125,7 +125,7 @@ pub fn build(report: &Report) -> Vec<TimelineEntry> {
 }
 
 /// `metric{labels}`, as the candidate table names it.
-fn series(metric: &str, labels: &crate::model::Labels) -> String {
+pub(super) fn series(metric: &str, labels: &crate::model::Labels) -> String {
     let mut named = labels.clone();
     named.insert("__name__".into(), metric.into());
     crate::model::display_labels(&named)
