@@ -56,7 +56,9 @@ pub struct TraceNotFound {
 
 /// Runs one command; the returned number is the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    init_logging(cli.global.verbose, cli.global.quiet);
+    // The sink's log must never block or fail a request: lines go through a queue.
+    let queued_log = matches!(cli.command, Command::Sink(_));
+    init_logging(cli.global.verbose, cli.global.quiet, queued_log);
     match &cli.command {
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
@@ -130,7 +132,7 @@ fn print(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, queued: bool) {
     use tracing_subscriber::layer::SubscriberExt as _;
     let level = match (quiet, verbose) {
         (true, _) => tracing::Level::ERROR,
@@ -142,8 +144,13 @@ fn init_logging(verbose: u8, quiet: bool) {
     // Only obs's own events: dependencies' trace output is noise and could carry request
     // details obs does not control.
     let filter = tracing_subscriber::filter::Targets::new().with_target("obs", level);
+    let writer = if queued {
+        crate::sink::log::stderr_writer()
+    } else {
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr)
+    };
     let subscriber = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_max_level(tracing::Level::TRACE)
         .finish()
@@ -661,6 +668,20 @@ fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {
         }
         .into());
     }
+    let min_free = sink::parse_size("--min-free", &args.min_free)?;
+    let timeout = |flag: &'static str, value: &str| -> anyhow::Result<std::time::Duration> {
+        let d = timespec::parse_duration(value)?;
+        if d.is_zero() {
+            return Err(SinkUsageError::Zero { flag }.into());
+        }
+        Ok(d)
+    };
+    if args.max_connections == 0 {
+        return Err(SinkUsageError::Zero {
+            flag: "--max-connections",
+        }
+        .into());
+    }
     let options = sink::SinkOptions {
         grpc: off(&args.grpc),
         http: off(&args.http),
@@ -671,6 +692,11 @@ fn sink_command(cli: &Cli, args: &SinkArgs) -> anyhow::Result<u8> {
         },
         receiver: sink::ReceiverConfig {
             max_request_bytes: usize::try_from(max_request).unwrap_or(usize::MAX),
+            min_free_bytes: min_free,
+            max_connections: args.max_connections,
+            header_timeout: timeout("--header-timeout", &args.header_timeout)?,
+            body_timeout: timeout("--body-timeout", &args.body_timeout)?,
+            idle_timeout: timeout("--idle-timeout", &args.idle_timeout)?,
             token: args
                 .token
                 .as_deref()

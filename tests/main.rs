@@ -15,5 +15,6 @@ mod investigate_prometheus;
 mod offline;
 mod promql_parity;
 mod sink;
+mod sink_hostile;
 mod store_v1;
 mod trace_logs;
