@@ -34,7 +34,7 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 
 use crate::support::otel::{Transport, exporters};
-use crate::support::sink::{TestSink, counts, hex, trace_id, trace_request};
+use crate::support::sink::{TestSink, counts, hex, obs_command, trace_id, trace_request};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1232,18 +1232,6 @@ struct SinkProcess {
     grpc: String,
     http: String,
     stderr: Arc<Mutex<String>>,
-}
-
-fn obs_command() -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("obs"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OBS_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("XDG_CONFIG_HOME", "/nonexistent-obs-test-config")
-        .env("NO_COLOR", "1");
-    cmd
 }
 
 impl SinkProcess {

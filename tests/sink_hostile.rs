@@ -7,16 +7,19 @@
 //! the hard limit is lower.
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use obs::sink::Transport;
+use obs::store::Store;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use prost::Message as _;
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::support::sink::{TestSink, hex, trace_id, trace_request};
+use crate::support::sink::{TestSink, hex, obs_command, trace_id, trace_request};
 
 /// Floods that open thousands of sockets run one at a time.
 static FLOOD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -204,4 +207,307 @@ async fn slow_grpc_messages_by_the_thousand_do_not_delay_a_well_formed_request()
     }
     drop(slow);
     sink.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `obs sink` binary: a slow-client flood, stdout and stderr that cannot be written, a
+// full disk.
+
+/// A port that was free a moment ago (for sinks whose stdout cannot carry the addresses).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `obs sink` as a child process on fixed loopback ports, stdout and stderr as given.
+struct SinkProcess {
+    child: Child,
+    http: String,
+    grpc: String,
+}
+
+impl SinkProcess {
+    fn start(store: &Path, extra: &[&str], stdout: Stdio, stderr: Stdio) -> SinkProcess {
+        let (grpc_port, http_port) = (free_port(), free_port());
+        let child = obs_command()
+            .args(["sink", "--grpc", &format!("127.0.0.1:{grpc_port}")])
+            .args(["--http", &format!("127.0.0.1:{http_port}"), "--store"])
+            .arg(store)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        SinkProcess {
+            child,
+            http: format!("http://127.0.0.1:{http_port}"),
+            grpc: format!("http://127.0.0.1:{grpc_port}"),
+        }
+    }
+
+    /// Waits until `/healthz` answers.
+    async fn alive(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("obs sink exited at start with {status}");
+            }
+            if let Ok(r) = client.get(format!("{}/healthz", self.http)).send().await
+                && r.status() == 200
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "obs sink not serving after 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then the exit status (within 30 s).
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.http))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for SinkProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A metric's value in Prometheus text, by its exact series name with labels.
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+}
+
+/// `VmRSS` or `VmHWM` of a process, in MiB.
+fn memory_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap();
+    kib / 1024.0
+}
+
+async fn post_trace(
+    client: &reqwest::Client,
+    http: &str,
+    seed: u64,
+    spans: usize,
+) -> reqwest::Response {
+    client
+        .post(format!("{http}/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .body(trace_request(seed, spans).encode_to_vec())
+        .send()
+        .await
+        .expect("the sink answers")
+}
+
+/// The most memory the flooded sink may use: what one slow connection may cost times the
+/// flood, on top of an idle sink.
+const FLOOD_RSS_MIB: f64 = 150.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_client_flood_is_closed_after_its_timeouts_while_a_real_client_is_acknowledged() {
+    let _flood = FLOOD.lock().await;
+    // The sink inherits the raised limit.
+    raise_open_files(2 * 4000 + 512);
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = SinkProcess::start(
+        &dir.path().join("sink.db"),
+        &[
+            "--header-timeout",
+            "1s",
+            "--body-timeout",
+            "2s",
+            "--idle-timeout",
+            "3s",
+        ],
+        Stdio::null(),
+        Stdio::null(),
+    );
+    sink.alive().await;
+    let idle_rss = memory_mib(sink.pid(), "VmRSS:");
+    let http: SocketAddr = sink.http.trim_start_matches("http://").parse().unwrap();
+    let grpc: SocketAddr = sink.grpc.trim_start_matches("http://").parse().unwrap();
+
+    // 3,000 slow HTTP clients (silent, headers cut short, bodies cut short) and 1,000 slow
+    // gRPC streams.
+    let flood_started = Instant::now();
+    let mut slow = Vec::new();
+    for i in 0..3000 {
+        let mut stream = TcpStream::connect(http).await.unwrap();
+        match i % 3 {
+            0 => {}
+            1 => stream
+                .write_all(b"POST /v1/traces HTTP/1.1\r\nhost: sink\r\ncontent-")
+                .await
+                .unwrap(),
+            _ => stream.write_all(SLOW_BODY_HEAD).await.unwrap(),
+        }
+        slow.push(stream);
+    }
+    let mut slow_grpc = Vec::new();
+    slow_grpc_streams(grpc, 1000, &mut slow_grpc).await;
+    let opened = flood_started.elapsed();
+
+    // A real client during the flood, over both transports.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(post_trace(&client, &sink.http, 7, 100).await.status(), 200);
+    let http_latency = started.elapsed();
+    let started = Instant::now();
+    let channel = tonic::transport::Channel::from_shared(sink.grpc.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    TraceServiceClient::new(channel.clone())
+        .export(trace_request(8, 100))
+        .await
+        .unwrap();
+    let grpc_latency = started.elapsed();
+    let flood_rss = memory_mib(sink.pid(), "VmRSS:");
+    println!(
+        "flood of 4000 slow clients opened in {opened:?}; acknowledged during it: HTTP {http_latency:?}, gRPC {grpc_latency:?}; sink RSS {idle_rss:.0} MiB idle, {flood_rss:.0} MiB flooded"
+    );
+    assert!(http_latency < PROMPT && grpc_latency < PROMPT);
+    assert!(
+        flood_rss < FLOOD_RSS_MIB,
+        "the flooded sink uses {flood_rss:.0} MiB"
+    );
+
+    // After the timeouts (headers 1 s, bodies 2 s, then 3 s of silence) the sink has closed
+    // every slow connection: each reads end of file (or a reset).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for stream in slow.iter_mut().step_by(7) {
+        let mut buf = [0u8; 512];
+        let closed = loop {
+            match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => break true,
+                // The answer to a cut-short body (400), then the close.
+                Ok(Ok(_)) => continue,
+                Err(_) => break false,
+            }
+        };
+        assert!(
+            closed,
+            "a slow HTTP connection is still open after its timeouts"
+        );
+    }
+    let metrics = sink.metrics().await;
+    // The metrics request's own connection, and the real gRPC client's.
+    assert!(metric(&metrics, "obs_sink_connections_open{transport=\"http\"}") <= 1.0);
+    assert!(
+        metric(&metrics, "obs_sink_connections_open{transport=\"grpc\"}") <= 1.0,
+        "{metrics}"
+    );
+    assert!(
+        metric(
+            &metrics,
+            "obs_sink_connections_accepted_total{transport=\"http\"}"
+        ) >= 3000.0
+    );
+    drop(slow_grpc);
+    assert!(sink.terminate().success());
+    let store = Store::open_read_only(&dir.path().join("sink.db")).unwrap();
+    for seed in [7, 8] {
+        assert!(store.trace(&hex(&trace_id(seed))).unwrap().is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sink_serves_with_stdout_and_stderr_on_a_full_disk_a_closed_pipe_or_an_unread_pipe() {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    for case in ["full disk", "closed pipe", "unread pipe"] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("sink.db");
+        let out = || match case {
+            "full disk" => Stdio::from(std::fs::File::create("/dev/full").unwrap()),
+            _ => Stdio::piped(),
+        };
+        // Debug logging: a line per refused request.
+        let mut sink = SinkProcess::start(&store, &["-vvv"], out(), out());
+        match case {
+            "closed pipe" => {
+                drop(sink.child.stdout.take());
+                drop(sink.child.stderr.take());
+            }
+            // Held open, never read: the pipe fills after 64 KiB.
+            _ => {}
+        }
+        sink.alive().await;
+        // Bad requests, each logged, far more than a pipe holds.
+        for _ in 0..1500 {
+            let reply = client
+                .post(format!("{}/v1/traces", sink.http))
+                .header("content-type", "application/x-protobuf")
+                .body(vec![0xff; 16])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), 400);
+        }
+        let started = Instant::now();
+        assert_eq!(post_trace(&client, &sink.http, 1, 20).await.status(), 200);
+        let latency = started.elapsed();
+        println!("stdout and stderr on a {case}: acknowledged in {latency:?}");
+        assert!(latency < PROMPT, "{case}: acknowledged after {latency:?}");
+        let status = sink.terminate();
+        assert_eq!(status.code(), Some(0), "{case}: {status}");
+        assert!(
+            Store::open_read_only(&store)
+                .unwrap()
+                .trace(&hex(&trace_id(1)))
+                .unwrap()
+                .is_some()
+        );
+    }
 }

@@ -25,7 +25,8 @@ struct Shared {
     pending: AtomicU64,
 }
 
-static SHARED: OnceLock<Arc<Shared>> = OnceLock::new();
+/// The writer the log uses, once [`stderr_writer`] has started its thread.
+static QUEUE: OnceLock<QueuedStderr> = OnceLock::new();
 
 /// A tracing writer that queues each event's line for the log thread without blocking.
 #[derive(Clone)]
@@ -54,8 +55,9 @@ impl QueuedStderr {
         std::thread::Builder::new()
             .name("obs-log".into())
             .spawn(move || write_lines(&rx, &thread_shared, &mut std::io::stderr()))?;
-        let _ = SHARED.set(Arc::clone(&shared));
-        Ok(QueuedStderr { tx, shared })
+        let writer = QueuedStderr { tx, shared };
+        let _ = QUEUE.set(writer.clone());
+        Ok(writer)
     }
 }
 
@@ -82,7 +84,7 @@ fn write_lines(rx: &Receiver<Vec<u8>>, shared: &Shared, out: &mut dyn std::io::W
 /// Waits up to `timeout` for the queued lines to be written (at exit, so the last lines
 /// are not lost); returns at once when stderr does not take them.
 pub fn flush(timeout: Duration) {
-    let Some(shared) = SHARED.get() else {
+    let Some(QueuedStderr { shared, .. }) = QUEUE.get() else {
         return;
     };
     let deadline = Instant::now() + timeout;
@@ -135,12 +137,24 @@ impl<'a> MakeWriter<'a> for QueuedStderr {
     }
 }
 
-/// Writes to stderr, ignoring failure: for the few lines the sink writes outside the log.
-pub fn stderr_line(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-    let _ = err.write_all(b"\n");
-    let _ = err.flush();
+/// A line on stderr outside the log (the summary at exit): through the log's queue when it
+/// runs, waiting at most `timeout` for it to be written, so that a stderr nobody reads
+/// cannot keep the process from exiting; else written directly, ignoring failure.
+pub fn stderr_line(text: &str, timeout: Duration) {
+    let line = format!("{text}\n").into_bytes();
+    match QUEUE.get() {
+        Some(writer) => {
+            let mut queued = writer.make_writer();
+            queued.buf = line;
+            drop(queued);
+            flush(timeout);
+        }
+        None => {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&line);
+            let _ = err.flush();
+        }
+    }
 }
 
 #[cfg(test)]

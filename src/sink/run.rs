@@ -193,10 +193,13 @@ pub async fn run(options: SinkOptions) -> anyhow::Result<()> {
     writer_result.context("could not commit the last requests to the store")?;
     super::log::flush(Duration::from_millis(500));
     if !options.quiet {
-        super::log::stderr_line(&format!(
-            "obs sink: stopped; everything acknowledged is in {}",
-            options.store.display()
-        ));
+        super::log::stderr_line(
+            &format!(
+                "obs sink: stopped; everything acknowledged is in {}",
+                options.store.display()
+            ),
+            Duration::from_millis(500),
+        );
     }
     Ok(())
 }

@@ -111,6 +111,19 @@ impl TestSink {
     }
 }
 
+/// The `obs` binary with no `OBS_*` variables and no config file from the environment.
+pub fn obs_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("obs"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OBS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-obs-test-config")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
 /// The store's counts, for "nothing changed" comparisons.
 pub fn counts(info: &StoreInfo) -> [u64; 5] {
     [
