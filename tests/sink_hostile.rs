@@ -7,7 +7,7 @@
 //! the hard limit is lower.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::Trac
 use prost::Message as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+use tonic::Code;
+use tonic_types::StatusExt as _;
 
 use crate::support::sink::{TestSink, hex, obs_command, trace_id, trace_request};
 
@@ -510,4 +512,173 @@ async fn the_sink_serves_with_stdout_and_stderr_on_a_full_disk_a_closed_pipe_or_
                 .is_some()
         );
     }
+}
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs {
+    dir: PathBuf,
+    _parent: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("disk");
+        std::fs::create_dir(&dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cannot mount a tmpfs (the test needs root, as CI has): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs {
+            dir,
+            _parent: parent,
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nearly_full_disk_is_refused_before_sqlite_fails_and_the_sink_recovers_when_space_returns()
+ {
+    // 40 MiB: 12 of them taken by a file that is deleted later, a floor of 8 MiB; the store
+    // and the sink's own log (stdout and stderr, -v) on the same file system.
+    let disk = Tmpfs::mount("40m");
+    let filler = disk.dir.join("filler");
+    std::fs::write(&filler, vec![1u8; 12 << 20]).unwrap();
+    let store = disk.dir.join("sink.db");
+    let log = || {
+        Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(disk.dir.join("sink.log"))
+                .unwrap(),
+        )
+    };
+    let mut sink = SinkProcess::start(&store, &["-v", "--min-free", "8MiB"], log(), log());
+    sink.alive().await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let channel = tonic::transport::Channel::from_shared(sink.grpc.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = TraceServiceClient::new(channel);
+
+    // Send until the floor is reached.
+    let spans = 1000;
+    let mut acked = Vec::new();
+    let mut seed = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let refusal = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the floor was not reached in 120 s"
+        );
+        seed += 1;
+        let reply = post_trace(&client, &sink.http, seed, spans).await;
+        match reply.status().as_u16() {
+            200 => acked.push(seed),
+            503 => break reply,
+            other => panic!("status {other}: {}", reply.text().await.unwrap()),
+        }
+    };
+    let retry_after: u64 = refusal.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    let message = refusal.text().await.unwrap();
+    assert!(message.contains("--min-free"), "{message}");
+    let status = grpc
+        .export(trace_request(1_000_000, spans))
+        .await
+        .expect_err("refused over gRPC too");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.get_details_retry_info().is_some());
+    let ready = reqwest::get(format!("{}/readyz", sink.http)).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready["ready"], false);
+    assert_eq!(ready["reasons"][0]["check"], "disk", "{ready}");
+    // Refused before SQLite ran out of room: no commit failed.
+    let metrics = sink.metrics().await;
+    assert_eq!(metric(&metrics, "obs_sink_store_failed_commits_total"), 0.0);
+    assert_eq!(metric(&metrics, "obs_sink_ready"), 0.0);
+    assert_eq!(
+        metric(&metrics, "obs_sink_ready_check{check=\"disk\"}"),
+        0.0
+    );
+    // /healthz still says alive.
+    let health = reqwest::get(format!("{}/healthz", sink.http))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    println!(
+        "floor reached after {} acknowledged requests of {spans} spans",
+        acked.len()
+    );
+
+    // Space returns: the sink accepts again by itself, within a few seconds.
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut refused_after = 0;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "still refusing 10 s after space returned"
+        );
+        seed += 1;
+        let reply = post_trace(&client, &sink.http, seed, spans).await;
+        if reply.status() == 200 {
+            acked.push(seed);
+            break;
+        }
+        assert_eq!(reply.status(), 503);
+        refused_after += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    grpc.export(trace_request(2_000_000, spans)).await.unwrap();
+    acked.push(2_000_000);
+    let ready = reqwest::get(format!("{}/readyz", sink.http)).await.unwrap();
+    assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
+    println!("accepting again after {refused_after} more refusals");
+
+    assert_eq!(sink.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(disk.dir.join("sink.log")).unwrap();
+    assert!(log.contains("under the --min-free floor"), "{log}");
+    assert!(log.contains("accepting data"), "{log}");
+    // Acknowledged == stored, and the file is sound.
+    let read = Store::open_read_only(&store).unwrap();
+    for seed in &acked {
+        let trace = read.trace(&hex(&trace_id(*seed))).unwrap();
+        assert_eq!(trace.map(|t| t.spans.len()), Some(spans), "request {seed}");
+    }
+    assert_eq!(
+        read.info().unwrap().spans,
+        acked.len() as u64 * spans as u64
+    );
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
 }
