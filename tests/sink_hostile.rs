@@ -682,3 +682,120 @@ async fn a_nearly_full_disk_is_refused_before_sqlite_fails_and_the_sink_recovers
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+/// A protobuf varint.
+fn varint(mut n: usize, out: &mut Vec<u8>) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// An export request of `n` empty spans, built from bytes (decoded, it would take ~130 times
+/// its size).
+fn empty_spans(n: usize) -> Vec<u8> {
+    let spans: Vec<u8> = std::iter::repeat_n([0x12u8, 0x00], n).flatten().collect();
+    let mut scope = vec![0x12];
+    varint(spans.len(), &mut scope);
+    scope.extend_from_slice(&spans);
+    let mut body = vec![0x0a];
+    varint(scope.len(), &mut body);
+    body.extend_from_slice(&scope);
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_crafted_to_decode_to_gigabytes_is_refused_before_it_is_decoded() {
+    let mut sink = TestSink::start().await;
+    // 4 million empty spans in 8,000,010 bytes, under the 8 MiB request limit: decoded, over
+    // 1 GiB; the bound says ~2 GiB, over the 256 MiB decode budget.
+    let body = empty_spans(4_000_000);
+    assert!(body.len() < obs::sink::DEFAULT_MAX_REQUEST_BYTES);
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let reply = client
+        .post(sink.url("/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(reply.status(), 413);
+    let text = String::from_utf8_lossy(&reply.bytes().await.unwrap()).into_owned();
+    assert!(text.contains("would decode to about"), "{text}");
+    println!("amplification request refused over HTTP in {elapsed:?}");
+
+    let channel = tonic::transport::Channel::from_shared(sink.grpc_url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut raw = tonic::client::Grpc::new(channel).max_encoding_message_size(16 << 20);
+    raw.ready().await.unwrap();
+    let status = raw
+        .unary(
+            tonic::Request::new(Bytes::from(body)),
+            http::uri::PathAndQuery::from_static(
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            ),
+            RawBytes,
+        )
+        .await
+        .expect_err("refused over gRPC");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status.message().contains("would decode to about"),
+        "{status:?}"
+    );
+
+    // Nothing stored; the sink still serves.
+    assert_eq!(sink.info().spans, 0);
+    acknowledged_over_http(&sink, 9).await;
+    sink.stop().await;
+}
+
+/// A gRPC codec that sends bytes as they are and ignores the response's content.
+#[derive(Clone, Copy)]
+struct RawBytes;
+
+impl tonic::codec::Codec for RawBytes {
+    type Encode = Bytes;
+    type Decode = ();
+    type Encoder = RawBytes;
+    type Decoder = RawBytes;
+    fn encoder(&mut self) -> RawBytes {
+        RawBytes
+    }
+    fn decoder(&mut self) -> RawBytes {
+        RawBytes
+    }
+}
+
+impl tonic::codec::Encoder for RawBytes {
+    type Item = Bytes;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: Bytes,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        use bytes::BufMut as _;
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawBytes {
+    type Item = ();
+    type Error = tonic::Status;
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<()>, tonic::Status> {
+        use bytes::Buf as _;
+        src.advance(src.remaining());
+        Ok(Some(()))
+    }
+}

@@ -325,7 +325,9 @@ pub fn status_of(rejection: &Rejection) -> Status {
     let message = rejection.to_string();
     match rejection {
         Rejection::Unauthenticated => Status::unauthenticated(message),
-        Rejection::TooLarge { .. } => Status::resource_exhausted(message),
+        Rejection::TooLarge { .. } | Rejection::DecodesTooLarge { .. } => {
+            Status::resource_exhausted(message)
+        }
         Rejection::BadData(e) => Status::with_error_details(
             Code::InvalidArgument,
             message.clone(),

@@ -428,7 +428,7 @@ fn rejection_response(encoding: Encoding, rejection: &Rejection) -> Response {
             Code::InvalidArgument,
             ErrorDetails::with_bad_request_violation("Content-Encoding", message.clone()),
         ),
-        Rejection::TooLarge { .. } => (
+        Rejection::TooLarge { .. } | Rejection::DecodesTooLarge { .. } => (
             StatusCode::PAYLOAD_TOO_LARGE,
             Code::ResourceExhausted,
             ErrorDetails::new(),

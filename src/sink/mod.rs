@@ -161,6 +161,8 @@ struct Inner {
     decode_slots: Arc<Semaphore>,
     /// Bytes of bodies being received or waiting for a decode slot.
     body_budget: Arc<Semaphore>,
+    /// KiB of memory that requests being decoded may decode to ([`decode::bound`]).
+    decode_memory: Arc<Semaphore>,
     stats: SinkStats,
     connections: [Arc<ConnectionStats>; 2],
     health: Health,
@@ -199,6 +201,12 @@ pub enum Rejection {
         /// compresses very well), not by the bytes on the wire.
         inflated: bool,
     },
+    #[error(
+        "the request would decode to about {} in memory, more than the {} the sink decodes at once (it holds very many small or empty messages); send smaller batches",
+        health::human_bytes(*.bound),
+        health::human_bytes(*.limit)
+    )]
+    DecodesTooLarge { bound: u64, limit: u64 },
     #[error("{0}")]
     BadGzip(String),
     #[error("could not read the request body: {0}")]
@@ -222,7 +230,7 @@ impl Rejection {
             Rejection::UnsupportedContentType(_) | Rejection::UnsupportedContentEncoding(_) => {
                 Outcome::UnsupportedMediaType
             }
-            Rejection::TooLarge { .. } => Outcome::TooLarge,
+            Rejection::TooLarge { .. } | Rejection::DecodesTooLarge { .. } => Outcome::TooLarge,
             Rejection::BadGzip(_) | Rejection::BodyRead(_) | Rejection::BadData(_) => {
                 Outcome::BadData
             }
@@ -284,6 +292,7 @@ impl Receiver {
                 writer,
                 decode_slots: Arc::new(Semaphore::new(slots)),
                 body_budget: Arc::new(Semaphore::new(config.body_budget_bytes())),
+                decode_memory: Arc::new(Semaphore::new(config.body_budget_bytes().div_ceil(1024))),
                 config,
                 stats: SinkStats::default(),
                 connections: Default::default(),
@@ -403,6 +412,25 @@ impl Receiver {
             // Refused before decoding: nothing of it could be committed anyway.
             return Err(Rejection::LowDisk(low));
         }
+        // Decoding can take ~100× a body's size in memory (many empty messages): the bound,
+        // computed without allocating, is taken from a budget shared by all decodes, and a
+        // request bound to exceed the whole budget is refused.
+        let bound = match encoding {
+            Encoding::Protobuf => decode::bound::protobuf(signal, &body),
+            Encoding::Json => decode::bound::json(&body),
+        };
+        let budget_kib = self.inner.config.body_budget_bytes().div_ceil(1024);
+        let kib = bound.div_ceil(1024);
+        if kib > budget_kib as u64 {
+            return Err(Rejection::DecodesTooLarge {
+                bound,
+                limit: budget_kib as u64 * 1024,
+            });
+        }
+        let memory = Arc::clone(&self.inner.decode_memory)
+            .acquire_many_owned(u32::try_from(kib).unwrap_or(u32::MAX))
+            .await
+            .ok();
         let payload = if body.len() > INLINE_DECODE_BYTES {
             // A big body takes tens of milliseconds to decode: not on an async worker, where it
             // would stall every other connection on that thread.
@@ -416,6 +444,7 @@ impl Receiver {
         } else {
             prepare(signal, encoding, &body)?
         };
+        drop(memory);
         let items = payload.item_count();
         stats.received(signal, items);
         if items == 0 {
