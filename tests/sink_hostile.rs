@@ -477,13 +477,10 @@ async fn the_sink_serves_with_stdout_and_stderr_on_a_full_disk_a_closed_pipe_or_
         };
         // Debug logging: a line per refused request.
         let mut sink = SinkProcess::start(&store, &["-vvv"], out(), out());
-        match case {
-            "closed pipe" => {
-                drop(sink.child.stdout.take());
-                drop(sink.child.stderr.take());
-            }
-            // Held open, never read: the pipe fills after 64 KiB.
-            _ => {}
+        // An unread pipe is held open and never read: it fills after 64 KiB.
+        if case == "closed pipe" {
+            drop(sink.child.stdout.take());
+            drop(sink.child.stderr.take());
         }
         sink.alive().await;
         // Bad requests, each logged, far more than a pipe holds.

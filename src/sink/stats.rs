@@ -242,10 +242,18 @@ impl SinkStats {
     }
 }
 
+/// A connection series: name, type, help and the counter it shows.
+type ConnectionSeries = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&ConnectionStats) -> &AtomicU64,
+);
+
 /// `obs_sink_connections_*{transport}`: open connections, the cap, accepted, closed as idle,
 /// and waits at the cap.
 pub fn render_connections(connections: &[Arc<ConnectionStats>; 2], out: &mut String) {
-    let series: [(&str, &str, &str, fn(&ConnectionStats) -> &AtomicU64); 5] = [
+    let series: [ConnectionSeries; 5] = [
         (
             "obs_sink_connections_open",
             "gauge",
