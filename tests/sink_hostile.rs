@@ -551,11 +551,11 @@ impl Drop for Tmpfs {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nearly_full_disk_is_refused_before_sqlite_fails_and_the_sink_recovers_when_space_returns()
  {
-    // 40 MiB: 12 of them taken by a file that is deleted later, a floor of 8 MiB; the store
+    // 40 MiB: 24 of them taken by a file that is deleted later, a floor of 8 MiB; the store
     // and the sink's own log (stdout and stderr, -v) on the same file system.
     let disk = Tmpfs::mount("40m");
     let filler = disk.dir.join("filler");
-    std::fs::write(&filler, vec![1u8; 12 << 20]).unwrap();
+    std::fs::write(&filler, vec![1u8; 24 << 20]).unwrap();
     let store = disk.dir.join("sink.db");
     let log = || {
         Stdio::from(
