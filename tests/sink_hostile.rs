@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 use tonic::Code;
 use tonic_types::StatusExt as _;
 
-use crate::support::sink::{TestSink, hex, obs_command, trace_id, trace_request};
+use crate::support::sink::{TestSink, hex, obs_command, terminate, trace_id, trace_request};
 
 /// Floods that open thousands of sockets run one at a time.
 static FLOOD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -144,6 +144,19 @@ async fn acknowledged_over_grpc(sink: &TestSink, seed: u64) -> Duration {
     started.elapsed()
 }
 
+/// Waits (up to 10 s) until the sink holds `total` connections open on `transport`.
+async fn all_open(sink: &TestSink, transport: Transport, total: usize) {
+    let stats = sink.receiver.connection_stats(transport);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stats.open.load(std::sync::atomic::Ordering::Relaxed) < total as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "{total} connections not accepted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// What the slow-client tests promise: a well-formed request is acknowledged within this,
 /// whatever number of slow clients hold connections.
 const PROMPT: Duration = Duration::from_secs(2);
@@ -158,15 +171,7 @@ async fn slow_http_bodies_by_the_thousand_do_not_delay_a_well_formed_request() {
     for total in [40, 400, 4000] {
         slow_http_bodies(sink.http, total - slow.len(), &mut slow).await;
         // Every slow connection has been accepted and is waiting for its body.
-        let stats = sink.receiver.connection_stats(Transport::Http);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while stats.open.load(std::sync::atomic::Ordering::Relaxed) < total as u64 {
-            assert!(
-                Instant::now() < deadline,
-                "{total} connections not accepted"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        all_open(&sink, Transport::Http, total).await;
         seed += 1;
         let latency = acknowledged_over_http(&sink, seed).await;
         println!("{total} slow HTTP bodies: a well-formed request acknowledged in {latency:?}");
@@ -189,15 +194,7 @@ async fn slow_grpc_messages_by_the_thousand_do_not_delay_a_well_formed_request()
     let mut seed = 100;
     for total in [40, 400, 4000] {
         slow_grpc_streams(sink.grpc, total - slow.len(), &mut slow).await;
-        let stats = sink.receiver.connection_stats(Transport::Grpc);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while stats.open.load(std::sync::atomic::Ordering::Relaxed) < total as u64 {
-            assert!(
-                Instant::now() < deadline,
-                "{total} connections not accepted"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        all_open(&sink, Transport::Grpc, total).await;
         seed += 1;
         let latency = acknowledged_over_grpc(&sink, seed).await;
         println!("{total} slow gRPC messages: a well-formed request acknowledged in {latency:?}");
@@ -275,19 +272,7 @@ impl SinkProcess {
 
     /// SIGTERM, then the exit status (within 30 s).
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        terminate(&mut self.child)
     }
 
     async fn metrics(&self) -> String {
@@ -729,16 +714,7 @@ async fn a_request_crafted_to_decode_to_gigabytes_is_refused_before_it_is_decode
         .connect()
         .await
         .unwrap();
-    let mut raw = tonic::client::Grpc::new(channel).max_encoding_message_size(16 << 20);
-    raw.ready().await.unwrap();
-    let status = raw
-        .unary(
-            tonic::Request::new(Bytes::from(body)),
-            http::uri::PathAndQuery::from_static(
-                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-            ),
-            RawBytes,
-        )
+    let status = crate::sink::grpc_raw(&channel, crate::sink::TRACE_EXPORT, body, None)
         .await
         .expect_err("refused over gRPC");
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
@@ -751,48 +727,4 @@ async fn a_request_crafted_to_decode_to_gigabytes_is_refused_before_it_is_decode
     assert_eq!(sink.info().spans, 0);
     acknowledged_over_http(&sink, 9).await;
     sink.stop().await;
-}
-
-/// A gRPC codec that sends bytes as they are and ignores the response's content.
-#[derive(Clone, Copy)]
-struct RawBytes;
-
-impl tonic::codec::Codec for RawBytes {
-    type Encode = Bytes;
-    type Decode = ();
-    type Encoder = RawBytes;
-    type Decoder = RawBytes;
-    fn encoder(&mut self) -> RawBytes {
-        RawBytes
-    }
-    fn decoder(&mut self) -> RawBytes {
-        RawBytes
-    }
-}
-
-impl tonic::codec::Encoder for RawBytes {
-    type Item = Bytes;
-    type Error = tonic::Status;
-    fn encode(
-        &mut self,
-        item: Bytes,
-        dst: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), tonic::Status> {
-        use bytes::BufMut as _;
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl tonic::codec::Decoder for RawBytes {
-    type Item = ();
-    type Error = tonic::Status;
-    fn decode(
-        &mut self,
-        src: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> Result<Option<()>, tonic::Status> {
-        use bytes::Buf as _;
-        src.advance(src.remaining());
-        Ok(Some(()))
-    }
 }

@@ -124,6 +124,26 @@ pub fn obs_command() -> std::process::Command {
     cmd
 }
 
+/// Sends SIGTERM to `child` and returns its exit status (within 30 s).
+pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit within 30 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The store's counts, for "nothing changed" comparisons.
 pub fn counts(info: &StoreInfo) -> [u64; 5] {
     [
