@@ -95,8 +95,8 @@ pub struct ReceiverConfig {
     /// message): a whole-request deadline, so a slow client cannot hold memory or a
     /// connection for long.
     pub body_timeout: Duration,
-    /// Longest time for an HTTP/1.1 request's headers to arrive (from the first byte read
-    /// for it, or from the previous response on a kept-alive connection).
+    /// Longest time for an HTTP/1.1 request's headers to arrive, counted from the connection's
+    /// start or the previous response (so it is also the idle keep-alive time over HTTP/1.1).
     pub header_timeout: Duration,
     /// A connection on which the peer sends nothing for this long is closed (idle
     /// keep-alive connections, and connections that never send a request).
