@@ -728,3 +728,47 @@ async fn a_request_crafted_to_decode_to_gigabytes_is_refused_before_it_is_decode
     acknowledged_over_http(&sink, 9).await;
     sink.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_cap_new_connections_wait_and_the_log_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sink.log");
+    let mut sink = SinkProcess::start(
+        &dir.path().join("sink.db"),
+        &["--max-connections", "4"],
+        Stdio::null(),
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    sink.alive().await;
+    let http: SocketAddr = sink.http.trim_start_matches("http://").parse().unwrap();
+    // The probe's connection closes; then four that send nothing hold the four slots.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut holders = Vec::new();
+    for _ in 0..4 {
+        holders.push(TcpStream::connect(http).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A fifth connects (the kernel's backlog takes it) but is not served while they stay.
+    let mut fifth = TcpStream::connect(http).await.unwrap();
+    fifth
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: sink\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 1024];
+    let waited = tokio::time::timeout(Duration::from_millis(800), fifth.read(&mut buf)).await;
+    assert!(waited.is_err(), "served past the cap");
+    // One closes: the fifth is served.
+    drop(holders.pop());
+    let n = tokio::time::timeout(Duration::from_secs(5), fifth.read(&mut buf))
+        .await
+        .expect("served once a slot is free")
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    drop(holders);
+    assert_eq!(sink.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("4 connections are open, the cap (--max-connections): new connections wait until one closes"),
+        "{log}"
+    );
+}
