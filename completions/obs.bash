@@ -753,7 +753,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__sink)
-            opts="-o -v -q -h -V --grpc --http --store --max-age --max-size --max-request-size --token --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --grpc --http --store --max-age --max-size --max-request-size --min-free --max-connections --header-timeout --body-timeout --idle-timeout --token --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -780,6 +780,26 @@ _obs() {
                     return 0
                     ;;
                 --max-request-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-free)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --body-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

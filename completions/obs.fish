@@ -184,6 +184,11 @@ complete -c obs -n "__fish_obs_using_subcommand sink" -l store -d 'The store fil
 complete -c obs -n "__fish_obs_using_subcommand sink" -l max-age -d 'Delete data older than this, by its own timestamps, e.g. 7d or 12h [default: keep all]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l max-size -d 'Keep the store\'s data under this size by deleting the oldest first, e.g. 2GiB or 500MB [default: no limit]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l max-request-size -d 'Largest request accepted (HTTP body after decompression, gRPC message)' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l min-free -d 'Free space the store\'s file system must keep: below it the sink refuses data (503, UNAVAILABLE, Retry-After) until space returns; 0 turns the check off' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l max-connections -d 'Connections each receiver keeps open; more wait until one closes' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l header-timeout -d 'Time for an HTTP request\'s headers to arrive' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l body-timeout -d 'Time for a request\'s body (HTTP) or message (gRPC) to arrive after its headers' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l idle-timeout -d 'Close a connection on which the client sends nothing for this long' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l token -d 'Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F

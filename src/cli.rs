@@ -344,6 +344,21 @@ pub struct SinkArgs {
     /// Largest request accepted (HTTP body after decompression, gRPC message)
     #[arg(long, value_name = "SIZE", default_value = "8MiB")]
     pub max_request_size: String,
+    /// Free space the store's file system must keep: below it the sink refuses data (503, UNAVAILABLE, Retry-After) until space returns; 0 turns the check off
+    #[arg(long, value_name = "SIZE", default_value = "256MiB")]
+    pub min_free: String,
+    /// Connections each receiver keeps open; more wait until one closes
+    #[arg(long, value_name = "N", default_value_t = crate::sink::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Time for an HTTP request's headers to arrive
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub header_timeout: String,
+    /// Time for a request's body (HTTP) or message (gRPC) to arrive after its headers
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub body_timeout: String,
+    /// Close a connection on which the client sends nothing for this long
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub idle_timeout: String,
     /// Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list
     #[arg(
         long,

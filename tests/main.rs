@@ -19,5 +19,6 @@ mod offline;
 mod patterns;
 mod promql_parity;
 mod sink;
+mod sink_hostile;
 mod store_v1;
 mod trace_logs;
