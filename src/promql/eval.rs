@@ -80,6 +80,9 @@ fn is_stale(v: f64) -> bool {
 struct Evaluator {
     /// Loaded series per selector, keyed by the selector's text (offset included).
     data: HashMap<String, Vec<Loaded>>,
+    /// Selectors (keys of `data`) with two series whose labels are equal without `__name__`:
+    /// only functions over those can produce a vector with a repeated label set.
+    colliding: std::collections::HashSet<String>,
     /// Query start and end, for `@ start()` / `@ end()` checks and `time()`.
     start: i64,
     end: i64,
@@ -161,7 +164,18 @@ pub(super) fn instant(
     Ok(v)
 }
 
+/// `samples`, unless two have the same label set: Prometheus's "vector cannot contain metrics
+/// with the same labelset", raised where its engine raises it (a function's or unary minus's
+/// result, a vector–scalar operation that dropped `__name__`, the query's result).
+fn unique(samples: Vec<Sample>) -> Result<Vec<Sample>, PromqlError> {
+    check_unique(&samples)?;
+    Ok(samples)
+}
+
 fn check_unique(samples: &[Sample]) -> Result<(), PromqlError> {
+    if samples.len() < 2 {
+        return Ok(());
+    }
     let mut seen = std::collections::BTreeSet::new();
     for s in samples {
         if !seen.insert(&s.labels) {
@@ -288,6 +302,7 @@ impl Evaluator {
         end: i64,
     ) -> Result<Evaluator, PromqlError> {
         let mut data = HashMap::new();
+        let mut colliding = std::collections::HashSet::new();
         let mut wanted: Vec<Wanted> = Vec::new();
         collect(expr, &mut wanted);
         // One load per selector, over the widest window any of its uses needs.
@@ -308,7 +323,7 @@ impl Evaluator {
                 // Store timestamps are nanoseconds; a sample at t ms + 0.5 ms is still at t ms.
                 to.saturating_mul(1_000_000) + 999_999,
             )?;
-            let loaded = raw
+            let loaded: Vec<Loaded> = raw
                 .into_iter()
                 .map(|s| {
                     let pts: Vec<(i64, f64)> = s
@@ -324,9 +339,18 @@ impl Evaluator {
                     }
                 })
                 .collect();
+            let mut unnamed = std::collections::HashSet::new();
+            if !loaded.iter().all(|s| unnamed.insert(&s.unnamed)) {
+                colliding.insert(key.clone());
+            }
             data.insert(key, loaded);
         }
-        Ok(Evaluator { data, start, end })
+        Ok(Evaluator {
+            data,
+            colliding,
+            start,
+            end,
+        })
     }
 
     fn series(&self, vs: &VectorSelector) -> &[Loaded] {
@@ -347,7 +371,7 @@ impl Evaluator {
             )),
             Expr::Unary(u) => Ok(match self.eval(&u.expr, t)? {
                 Value::Scalar(v) => Value::Scalar(-v),
-                Value::Vector(samples) => Value::Vector(
+                Value::Vector(samples) => Value::Vector(unique(
                     samples
                         .into_iter()
                         .map(|s| Sample {
@@ -355,17 +379,43 @@ impl Evaluator {
                             value: -s.value,
                         })
                         .collect(),
-                ),
+                )?),
                 Value::String(s) => Value::String(s),
             }),
             Expr::Aggregate(a) => self.aggregate(a, t),
             Expr::Binary(b) => self.binary(b, t),
-            Expr::Call(c) => self.call(c, t),
+            Expr::Call(c) => match self.call(c, t)? {
+                Value::Vector(v) if self.may_repeat_labels(c) => Ok(Value::Vector(unique(v)?)),
+                other => Ok(other),
+            },
             Expr::Subquery(_) => Err(PromqlError::Execution(format!(
                 "a subquery ({expr}) can only be a function argument, e.g. max_over_time({expr})"
             ))),
             Expr::Extension(_) => Err(PromqlError::Unsupported(format!("{expr}"))),
         }
+    }
+
+    /// Whether a call's result can hold one label set twice: a function that drops `__name__`
+    /// from series that differ only in it. Prometheus checks every function's result (its
+    /// `rangeEval`); for range functions over a selector the loaded series tell in advance.
+    fn may_repeat_labels(&self, c: &Call) -> bool {
+        if c.func.name == "last_over_time" || c.func.name == "label_replace" {
+            // Keeps `__name__`; label_replace can still merge series, so it is checked.
+            return c.func.name == "label_replace";
+        }
+        let mut selector = None;
+        for a in &c.args.args {
+            let mut e: &Expr = a;
+            while let Expr::Paren(p) = e {
+                e = &p.expr;
+            }
+            match e {
+                Expr::MatrixSelector(ms) => selector = Some(&ms.vs),
+                Expr::NumberLiteral(_) | Expr::StringLiteral(_) => {}
+                _ => return true,
+            }
+        }
+        selector.is_none_or(|vs| self.colliding.contains(&vs.to_string()))
     }
 
     fn instant_selector(&self, vs: &VectorSelector, t: i64) -> Vec<Sample> {
@@ -1119,7 +1169,7 @@ fn vector_scalar(
             value,
         });
     }
-    Ok(out)
+    if drop { unique(out) } else { Ok(out) }
 }
 
 /// `(value, keep)` of `l op r`, as Prometheus's `vectorElemBinop`.
