@@ -16,4 +16,5 @@ mod offline;
 mod promql_parity;
 mod sink;
 mod store_v1;
+mod store_v2;
 mod trace_logs;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::chunks::{self, TraceBatch};
 use super::convert::{self, Fnv128, any_to_label, attributes, float_text, nanos};
 use super::promname::{FamilyKind, family_name, label_name};
+use super::samples::{Heads, stored_bits};
 use super::{ExportLogsServiceRequest, ExportMetricsServiceRequest};
 use crate::model::Labels;
 
@@ -37,6 +38,7 @@ pub(crate) struct Caches {
     scopes: HashMap<[u8; 16], i64>,
     series: HashMap<(String, String), i64>,
     families: HashSet<String>,
+    heads: Heads,
 }
 
 impl Caches {
@@ -48,7 +50,8 @@ impl Caches {
 /// Per-transaction aggregates, written once per group just before COMMIT.
 #[derive(Default)]
 pub(crate) struct Group {
-    series_times: HashMap<i64, (i64, i64)>,
+    /// Per series touched: first and last new sample time, and how many samples are new.
+    series_times: HashMap<i64, (i64, i64, i64)>,
 }
 
 /// The result of one request: OTLP partial success.
@@ -828,16 +831,15 @@ impl Ingest<'_> {
         for row in rows {
             let id = self.series_id(family, row, ts)?;
             ids.push(id);
-            let value = if stale { None } else { real(row.value) };
-            inserted += self
-                .conn
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO points (series_id, ts, value, stale) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![id, ts, value, stale])?;
-            let span = self.group.series_times.entry(id).or_insert((ts, ts));
+            let bits = stored_bits(row.value, stale);
+            if !self.caches.heads.add(self.conn, id, ts, bits)? {
+                continue;
+            }
+            inserted += 1;
+            let span = self.group.series_times.entry(id).or_insert((ts, ts, 0));
             span.0 = span.0.min(ts);
             span.1 = span.1.max(ts);
+            span.2 += 1;
         }
         Ok((inserted, ids))
     }
@@ -891,13 +893,16 @@ impl Ingest<'_> {
         Ok(())
     }
 
-    /// Writes the per-group aggregates (series time spans). Call before COMMIT.
+    /// Writes the per-group aggregates (the series' open chunks, time spans and sample
+    /// counts). Call before COMMIT.
     pub(crate) fn finish_group(&mut self) -> rusqlite::Result<()> {
+        self.caches.heads.flush(self.conn)?;
         let mut update = self.conn.prepare_cached(
-            "UPDATE series SET first_ts = min(first_ts, ?2), last_ts = max(last_ts, ?3) WHERE id = ?1",
+            "UPDATE series SET first_ts = min(first_ts, ?2), last_ts = max(last_ts, ?3),
+                samples = samples + ?4 WHERE id = ?1",
         )?;
-        for (id, (first, last)) in self.group.series_times.drain() {
-            update.execute(params![id, first, last])?;
+        for (id, (first, last, new)) in self.group.series_times.drain() {
+            update.execute(params![id, first, last, new])?;
         }
         Ok(())
     }

@@ -10,10 +10,12 @@ mod chunks;
 #[doc(hidden)]
 pub use chunks::copied_chunks_match_encoded;
 mod convert;
+mod gorilla;
 mod ingest;
 mod promname;
 mod read;
 mod retention;
+mod samples;
 mod schema;
 mod v1;
 mod writer;
