@@ -576,6 +576,7 @@ fn query_command(cli: &Cli, args: &crate::cli::QueryArgs) -> anyhow::Result<u8> 
     };
     let runtime = runtime()?;
     let json = cli.global.output == Output::Json;
+    let pretty = args.pretty || std::io::stdout().is_terminal();
     let text = match &args.since {
         Some(since) => {
             let start = unix(timespec::parse_instant(since, &now)?);
@@ -597,7 +598,7 @@ fn query_command(cli: &Cli, args: &crate::cli::QueryArgs) -> anyhow::Result<u8> 
                 step.as_secs_f64(),
             ))?;
             if json {
-                serde_json::to_string_pretty(&render::range_json(&series))? + "\n"
+                render::range_json_text(&series, pretty)?
             } else {
                 render::range_text(&series)
             }
@@ -625,7 +626,7 @@ fn query_command(cli: &Cli, args: &crate::cli::QueryArgs) -> anyhow::Result<u8> 
                 ),
             };
             if json {
-                serde_json::to_string_pretty(&render::instant_json(&value, time))? + "\n"
+                render::json_text(&render::instant_json(&value, time), pretty)?
             } else {
                 render::instant_text(&value)
             }

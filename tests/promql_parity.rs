@@ -436,7 +436,11 @@ const DISTINCT_LABELSETS: &[&str] = &[
 ];
 
 /// Prometheus's error for `endpoint` (`query` or `query_range`), or `None` when it answered.
-fn prometheus_error(prom: &TestPrometheus, endpoint: &str, params: &[(&str, String)]) -> Option<String> {
+fn prometheus_error(
+    prom: &TestPrometheus,
+    endpoint: &str,
+    params: &[(&str, String)],
+) -> Option<String> {
     let path = format!(
         "/api/v1/{endpoint}?{}",
         crate::support::prometheus::query_string(params)
@@ -471,7 +475,9 @@ fn duplicate_labelsets_fail_as_in_prometheus(
                 ("step", step.to_string()),
             ],
         );
-        let ours_instant = promql::query_instant(store, q, at as f64).err().map(|e| e.to_string());
+        let ours_instant = promql::query_instant(store, q, at as f64)
+            .err()
+            .map(|e| e.to_string());
         let ours_range = promql::query_range(store, q, start as f64, end as f64, step as f64)
             .err()
             .map(|e| e.to_string());
@@ -479,11 +485,25 @@ fn duplicate_labelsets_fail_as_in_prometheus(
             ("instant", theirs_instant, ours_instant),
             ("range", theirs_range, ours_range),
         ] {
-            assert_eq!(theirs.is_some(), expect_error, "{q} ({what}): prometheus said {theirs:?}");
-            assert_eq!(ours.is_some(), expect_error, "{q} ({what}): obs said {ours:?}");
+            assert_eq!(
+                theirs.is_some(),
+                expect_error,
+                "{q} ({what}): prometheus said {theirs:?}"
+            );
+            assert_eq!(
+                ours.is_some(),
+                expect_error,
+                "{q} ({what}): obs said {ours:?}"
+            );
             if let (Some(t), Some(o)) = (theirs, ours) {
-                assert!(t.contains("vector cannot contain metrics with the same labelset"), "{q}: {t}");
-                assert!(o.contains("vector cannot contain metrics with the same labelset"), "{q}: {o}");
+                assert!(
+                    t.contains("vector cannot contain metrics with the same labelset"),
+                    "{q}: {t}"
+                );
+                assert!(
+                    o.contains("vector cannot contain metrics with the same labelset"),
+                    "{q}: {o}"
+                );
             }
         }
     }
@@ -495,7 +515,12 @@ fn duplicate_labelsets_fail_as_in_prometheus(
         for s in &ours {
             let tp = &theirs[&s.labels];
             assert_eq!(tp.len(), s.points.len(), "{q}");
-            assert!(tp.iter().zip(&s.points).all(|(a, b)| a.0 == b.0 && same(a.1, b.1)), "{q}");
+            assert!(
+                tp.iter()
+                    .zip(&s.points)
+                    .all(|(a, b)| a.0 == b.0 && same(a.1, b.1)),
+                "{q}"
+            );
         }
     }
 }
@@ -735,7 +760,27 @@ fn obs_query_prints_tables_and_prometheus_like_json_from_a_store() {
         .collect();
     assert_eq!(routes, ["/a", "/b", "/c"]);
 
+    // Piped, `-o json` is one compact line (scripts and jq read it as fast as it is written);
+    // `--pretty` indents it, for people. A range answer is the same document either way.
     let until = (t0_ms / 1000 + 1500).to_string();
+    let range_json = |pretty: bool| {
+        let out = crate::cli::obs()
+            .args(["query", "--store", store, "--since", &t, "--until", &until])
+            .args(["--step", "1m", "-o", "json", "rate(http_requests_total[1m])"])
+            .args(pretty.then_some("--pretty"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (compact, pretty) = (range_json(false), range_json(true));
+    assert_eq!(compact.lines().count(), 1, "{compact}");
+    assert!(compact.starts_with(r#"{"resultType":"matrix","result":[{"metric":{"#), "{compact}");
+    assert!(pretty.lines().count() > 100 && pretty.contains("\n  \"result\": ["), "{pretty}");
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+    assert_eq!(parse(&compact), parse(&pretty));
+    assert_eq!(parse(&compact)["result"].as_array().unwrap().len(), 5);
+
     let out = crate::cli::obs()
         .args([
             "query", "--store", store, "--since", &t, "--until", &until, "--step", "1m",
