@@ -618,7 +618,7 @@ fn query_command(cli: &Cli, args: &crate::cli::QueryArgs) -> anyhow::Result<u8> 
                         .filter_map(|s| {
                             let value = s.points.first()?.1;
                             Some(crate::promql::Sample {
-                                labels: s.labels,
+                                labels: s.labels.into(),
                                 value,
                             })
                         })

@@ -7,6 +7,7 @@ mod functions;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::{
@@ -42,7 +43,9 @@ type RangeFn = dyn Fn(&[(i64, f64)]) -> f64;
 /// One element of an instant vector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub labels: Labels,
+    /// Shared with the other steps' samples of the same series: a copy is a reference count,
+    /// not a new map (a range query over hundreds of series copies them at every step).
+    pub labels: Arc<Labels>,
     pub value: f64,
 }
 
@@ -57,9 +60,9 @@ pub enum Value {
 /// A loaded series: millisecond timestamps and values, staleness markers kept.
 #[derive(Clone)]
 struct Loaded {
-    labels: Labels,
+    labels: Arc<Labels>,
     /// `labels` without `__name__`, computed once: most functions return it at every step.
-    unnamed: Labels,
+    unnamed: Arc<Labels>,
     pts: Vec<(i64, f64)>,
     /// Whether any sample is a staleness marker (else windows are borrowed, not filtered).
     has_stale: bool,
@@ -113,20 +116,16 @@ pub(super) fn range(
 ) -> Result<Vec<Series>, PromqlError> {
     check_supported(expr)?;
     let ev = Evaluator::load(source, expr, start, end)?;
-    let mut out: HashMap<Labels, Vec<(f64, f64)>> = HashMap::new();
+    let mut out = Collected::default();
     let mut t = start;
     while t <= end {
         match ev.eval(expr, t)? {
-            Value::Scalar(v) => out
-                .entry(Labels::new())
-                .or_default()
-                .push((t as f64 / 1e3, v)),
+            Value::Scalar(v) => out.push(Arc::new(Labels::new()), (t as f64 / 1e3, v)),
             Value::Vector(samples) => {
-                check_unique(&samples)?;
+                // Every operation that can repeat a label set checks its own result (see
+                // `unique`), so a step's vector is known to hold each label set once.
                 for s in samples {
-                    out.entry(s.labels)
-                        .or_default()
-                        .push((t as f64 / 1e3, s.value));
+                    out.push(s.labels, (t as f64 / 1e3, s.value));
                 }
             }
             Value::String(_) => {
@@ -138,11 +137,52 @@ pub(super) fn range(
         t += step;
     }
     let mut series: Vec<Series> = out
+        .series
         .into_iter()
-        .map(|(labels, points)| Series { labels, points })
+        .map(|(labels, points)| Series {
+            labels: Arc::unwrap_or_clone(labels),
+            points,
+        })
         .collect();
     series.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(series)
+}
+
+/// A range query's points per output series. Most steps return the same shared label sets
+/// as the step before, so a series is found by the address of its labels first, and by their
+/// contents only for a label set not seen before (an aggregation's new map, say).
+#[derive(Default)]
+struct Collected {
+    series: Vec<(Arc<Labels>, Vec<(f64, f64)>)>,
+    by_address: HashMap<usize, usize>,
+    by_labels: HashMap<Arc<Labels>, usize>,
+    /// Every label set whose address is in `by_address`, kept alive so that no other label
+    /// set can ever be allocated at that address.
+    addressed: Vec<Arc<Labels>>,
+}
+
+impl Collected {
+    fn push(&mut self, labels: Arc<Labels>, point: (f64, f64)) {
+        let address = Arc::as_ptr(&labels) as usize;
+        let slot = match self.by_address.get(&address) {
+            Some(&slot) => slot,
+            None => {
+                let slot = match self.by_labels.get(&labels) {
+                    Some(&slot) => slot,
+                    None => {
+                        self.series.push((Arc::clone(&labels), Vec::new()));
+                        self.by_labels
+                            .insert(Arc::clone(&labels), self.series.len() - 1);
+                        self.series.len() - 1
+                    }
+                };
+                self.by_address.insert(address, slot);
+                self.addressed.push(labels);
+                slot
+            }
+        };
+        self.series[slot].1.push(point);
+    }
 }
 
 pub(super) fn instant(
@@ -333,8 +373,8 @@ impl Evaluator {
                         .map(|(t, v)| (t.div_euclid(1_000_000), *v))
                         .collect();
                     Loaded {
-                        unnamed: drop_name(s.labels.clone()),
-                        labels: s.labels,
+                        unnamed: drop_name(Arc::new(s.labels.clone())),
+                        labels: Arc::new(s.labels),
                         has_stale: pts.iter().any(|p| is_stale(p.1)),
                         pts,
                     }
@@ -479,7 +519,7 @@ impl Evaluator {
         if ti < start {
             ti += step;
         }
-        let mut out: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+        let mut out: HashMap<Arc<Labels>, Vec<(i64, f64)>> = HashMap::new();
         while ti <= end {
             match self.eval(&sq.expr, ti)? {
                 Value::Vector(v) => {
@@ -487,7 +527,10 @@ impl Evaluator {
                         out.entry(s.labels).or_default().push((ti, s.value));
                     }
                 }
-                Value::Scalar(v) => out.entry(Labels::new()).or_default().push((ti, v)),
+                Value::Scalar(v) => out
+                    .entry(Arc::new(Labels::new()))
+                    .or_default()
+                    .push((ti, v)),
                 Value::String(_) => {
                     return Err(PromqlError::Execution(
                         "a subquery needs a vector or scalar expression".into(),
@@ -632,7 +675,7 @@ impl Evaluator {
             groups
                 .into_iter()
                 .map(|(labels, acc)| Sample {
-                    labels,
+                    labels: Arc::new(labels),
                     value: match op {
                         x if x == T_SUM => acc.sum + acc.c,
                         x if x == T_AVG => acc.mean,
@@ -650,9 +693,14 @@ impl Evaluator {
     }
 }
 
-fn drop_name(mut l: Labels) -> Labels {
+/// `l` without `__name__` (the same map when it has none).
+fn drop_name(l: Arc<Labels>) -> Arc<Labels> {
+    if !l.contains_key(NAME) {
+        return l;
+    }
+    let mut l = Arc::unwrap_or_clone(l);
     l.remove(NAME);
-    l
+    Arc::new(l)
 }
 
 fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {

@@ -82,7 +82,7 @@ pub fn instant_json(value: &Value, time: f64) -> Json {
         Value::Vector(samples) => json!({
             "resultType": "vector",
             "result": samples.iter().map(|Sample { labels, value }| json!({
-                "metric": labels,
+                "metric": &**labels,
                 "value": [time, format_value(*value)],
             })).collect::<Vec<_>>(),
         }),

@@ -95,10 +95,10 @@ impl Evaluator {
                     let mut labels = if drop { drop_name(s.labels) } else { s.labels };
                     match (&card, &matching) {
                         (VectorMatchCardinality::OneToOne, Some(LabelModifier::Include(on))) => {
-                            labels.retain(|k, _| on.labels.contains(k));
+                            Arc::make_mut(&mut labels).retain(|k, _| on.labels.contains(k));
                         }
                         (VectorMatchCardinality::OneToOne, Some(LabelModifier::Exclude(ign))) => {
-                            labels.retain(|k, _| !ign.labels.contains(k));
+                            Arc::make_mut(&mut labels).retain(|k, _| !ign.labels.contains(k));
                         }
                         (
                             VectorMatchCardinality::ManyToOne(include)
@@ -108,15 +108,17 @@ impl Evaluator {
                             // group_left(x): x comes from the "one" side.
                             for name in &include.labels {
                                 match other.labels.get(name).filter(|v| !v.is_empty()) {
-                                    Some(v) => labels.insert(name.clone(), v.clone()),
-                                    None => labels.remove(name),
+                                    Some(v) => {
+                                        Arc::make_mut(&mut labels).insert(name.clone(), v.clone())
+                                    }
+                                    None => Arc::make_mut(&mut labels).remove(name),
                                 };
                             }
                         }
                         _ => {}
                     }
                     if !matches!(card, VectorMatchCardinality::OneToOne)
-                        && !seen.insert(labels.clone().into_iter().collect())
+                        && !seen.insert((*labels).clone().into_iter().collect())
                     {
                         return Err(PromqlError::Execution(format!(
                             "multiple matches for labels {}: grouping labels must ensure unique matches",

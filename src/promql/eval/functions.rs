@@ -194,7 +194,10 @@ impl Evaluator {
                         }
                     }
                 }
-                Ok(Value::Vector(vec![Sample { labels, value: 1.0 }]))
+                Ok(Value::Vector(vec![Sample {
+                    labels: Arc::new(labels),
+                    value: 1.0,
+                }]))
             }
             "stddev_over_time" => over_time(&|p| welford_var(p).sqrt(), false),
             "stdvar_over_time" => over_time(&welford_var, false),
@@ -280,7 +283,7 @@ impl Evaluator {
                 }))
             }
             "vector" => Ok(Value::Vector(vec![Sample {
-                labels: Labels::new(),
+                labels: Arc::new(Labels::new()),
                 value: self.scalar_arg(arg(0)?, t, "vector's argument")?,
             }])),
             "time" => Ok(Value::Scalar(t as f64 / 1e3)),
@@ -300,10 +303,11 @@ impl Evaluator {
                             if let Some(caps) = re.captures(&val) {
                                 let mut out = String::new();
                                 caps.expand(&repl, &mut out);
+                                let labels = Arc::make_mut(&mut s.labels);
                                 if out.is_empty() {
-                                    s.labels.remove(&dst);
+                                    labels.remove(&dst);
                                 } else {
-                                    s.labels.insert(dst.clone(), out);
+                                    labels.insert(dst.clone(), out);
                                 }
                             }
                             s
@@ -322,7 +326,8 @@ impl Evaluator {
                     let Ok(upper) = parse_le(le) else {
                         continue;
                     };
-                    let mut labels = drop_name(s.labels);
+                    let mut labels = Arc::unwrap_or_clone(s.labels);
+                    labels.remove(NAME);
                     labels.remove("le");
                     groups.entry(labels).or_default().push((upper, s.value));
                 }
@@ -330,7 +335,7 @@ impl Evaluator {
                     groups
                         .into_iter()
                         .map(|(labels, buckets)| Sample {
-                            labels,
+                            labels: Arc::new(labels),
                             value: bucket_quantile(q, buckets),
                         })
                         .collect(),
