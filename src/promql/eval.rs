@@ -148,12 +148,15 @@ pub(super) fn range(
     Ok(series)
 }
 
+/// One output series' points: (unix seconds, value).
+type Points = Vec<(f64, f64)>;
+
 /// A range query's points per output series. Most steps return the same shared label sets
 /// as the step before, so a series is found by the address of its labels first, and by their
 /// contents only for a label set not seen before (an aggregation's new map, say).
 #[derive(Default)]
 struct Collected {
-    series: Vec<(Arc<Labels>, Vec<(f64, f64)>)>,
+    series: Vec<(Arc<Labels>, Points)>,
     by_address: HashMap<usize, usize>,
     by_labels: HashMap<Arc<Labels>, usize>,
     /// Every label set whose address is in `by_address`, kept alive so that no other label
