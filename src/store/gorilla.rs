@@ -22,30 +22,74 @@ const FORMAT: u8 = 1;
 /// Encodes `samples` (timestamp in unix nanoseconds, value bits), which must be in strictly
 /// increasing time order.
 pub(crate) fn encode(samples: &[(i64, u64)]) -> Vec<u8> {
-    let exponent = [6u32, 3]
-        .into_iter()
-        .find(|e| {
-            let unit = 10i64.pow(*e);
-            samples.iter().all(|(t, _)| t % unit == 0)
-        })
-        .unwrap_or(0);
-    let unit = 10i64.pow(exponent);
-    let mut out = Vec::with_capacity(16 + samples.len() * 2);
-    out.push(FORMAT);
-    leb128(&mut out, samples.len() as u64);
-    out.push(exponent as u8);
-    let Some(&(t0, v0)) = samples.first() else {
-        return out;
-    };
-    leb128(&mut out, zigzag(t0 / unit));
-    out.extend_from_slice(&v0.to_le_bytes());
-    let mut w = BitWriter { out, free: 0 };
-    let (mut prev_t, mut prev_delta, mut prev_v) = (t0 / unit, 0i64, v0);
-    let (mut leading, mut trailing) = (u32::MAX, 0u32);
-    for &(t, v) in &samples[1..] {
-        let t = t / unit;
-        let delta = t.wrapping_sub(prev_t);
-        let dod = delta.wrapping_sub(prev_delta);
+    Appender::new(samples).bytes()
+}
+
+/// A chunk being built: samples can be appended one by one at O(1) each, so that the writer's
+/// open chunk is not encoded again from its first sample at every commit.
+#[derive(Debug, Clone)]
+pub(crate) struct Appender {
+    exponent: u32,
+    count: u64,
+    first: Option<(i64, u64)>,
+    body: BitWriter,
+    prev_t: i64,
+    prev_delta: i64,
+    prev_v: u64,
+    leading: u32,
+    trailing: u32,
+}
+
+impl Appender {
+    /// An appender holding `samples` (strictly increasing times), in the coarsest unit that
+    /// divides all of their timestamps.
+    pub(crate) fn new(samples: &[(i64, u64)]) -> Appender {
+        let exponent = [6u32, 3]
+            .into_iter()
+            .find(|e| samples.iter().all(|(t, _)| t % 10i64.pow(*e) == 0))
+            .unwrap_or(0);
+        let mut a = Appender {
+            exponent,
+            count: 0,
+            first: None,
+            body: BitWriter {
+                out: Vec::with_capacity(samples.len() * 2),
+                free: 0,
+            },
+            prev_t: 0,
+            prev_delta: 0,
+            prev_v: 0,
+            leading: u32::MAX,
+            trailing: 0,
+        };
+        for &(t, v) in samples {
+            a.push_unchecked(t, v);
+        }
+        a
+    }
+
+    /// Appends a sample later than every sample held; `false` (and nothing appended) when its
+    /// timestamp is not a multiple of the chunk's unit: the chunk must then be built again.
+    pub(crate) fn push(&mut self, t: i64, v: u64) -> bool {
+        if t % 10i64.pow(self.exponent) != 0 {
+            return false;
+        }
+        self.push_unchecked(t, v);
+        true
+    }
+
+    fn push_unchecked(&mut self, t: i64, v: u64) {
+        let t = t / 10i64.pow(self.exponent);
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some((t, v));
+            self.prev_t = t;
+            self.prev_v = v;
+            return;
+        }
+        let w = &mut self.body;
+        let delta = t.wrapping_sub(self.prev_t);
+        let dod = delta.wrapping_sub(self.prev_delta);
         match dod {
             0 => w.bits(0, 1),
             d if fits(d, 14) => {
@@ -65,18 +109,18 @@ pub(crate) fn encode(samples: &[(i64, u64)]) -> Vec<u8> {
                 w.bits(d as u64, 64);
             }
         }
-        let x = v ^ prev_v;
+        let x = v ^ self.prev_v;
         if x == 0 {
             w.bits(0, 1);
         } else {
             let lz = x.leading_zeros().min(31);
             let tz = x.trailing_zeros();
-            if leading != u32::MAX && lz >= leading && tz >= trailing {
+            if self.leading != u32::MAX && lz >= self.leading && tz >= self.trailing {
                 w.bits(0b10, 2);
-                w.bits(x >> trailing, 64 - leading - trailing);
+                w.bits(x >> self.trailing, 64 - self.leading - self.trailing);
             } else {
-                leading = lz;
-                trailing = tz;
+                self.leading = lz;
+                self.trailing = tz;
                 let sig = 64 - lz - tz;
                 w.bits(0b11, 2);
                 w.bits(u64::from(lz), 5);
@@ -85,11 +129,24 @@ pub(crate) fn encode(samples: &[(i64, u64)]) -> Vec<u8> {
                 w.bits(x >> tz, sig);
             }
         }
-        prev_delta = delta;
-        prev_t = t;
-        prev_v = v;
+        self.prev_delta = delta;
+        self.prev_t = t;
+        self.prev_v = v;
     }
-    w.out
+
+    /// The chunk's bytes as [`decode`] reads them.
+    pub(crate) fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24 + self.body.out.len());
+        out.push(FORMAT);
+        leb128(&mut out, self.count);
+        out.push(self.exponent as u8);
+        if let Some((t0, v0)) = self.first {
+            leb128(&mut out, zigzag(t0));
+            out.extend_from_slice(&v0.to_le_bytes());
+            out.extend_from_slice(&self.body.out);
+        }
+        out
+    }
 }
 
 /// Decodes a chunk written by [`encode`]: `(unix nanoseconds, value bits)` in time order.
@@ -204,6 +261,7 @@ fn leb128(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+#[derive(Debug, Clone)]
 struct BitWriter {
     out: Vec<u8>,
     /// Unused low bits of the last byte.
@@ -351,6 +409,14 @@ mod tests {
             .collect();
         let bytes = round_trip(&s);
         assert!(bytes < 120 * 3, "{bytes} bytes for 120 samples");
+        // Built one sample at a time, the chunk is the same bytes.
+        let mut a = Appender::new(&s[..1]);
+        for &(t, v) in &s[1..] {
+            assert!(a.push(t, v));
+        }
+        assert_eq!(a.bytes(), encode(&s));
+        // A sample off the chunk's millisecond grid is refused: the chunk is built again.
+        assert!(!a.push(s[119].0 + 15_000_000_001, 0));
     }
 
     #[test]

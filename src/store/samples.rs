@@ -45,6 +45,9 @@ struct Head {
     /// Samples at or before this time belong to older chunks.
     floor: i64,
     samples: Vec<(i64, u64)>,
+    /// `samples` encoded, kept up to date while samples are appended in order (`None` after an
+    /// out-of-order insert: built again at the next flush).
+    encoded: Option<gorilla::Appender>,
     /// Holds samples not yet written to its row.
     dirty: bool,
 }
@@ -76,8 +79,16 @@ impl Heads {
                         Ok(_) => return Ok(false),
                         Err(i) => head.samples.insert(i, (ts, bits)),
                     }
+                    head.encoded = None;
                 }
-                _ => head.samples.push((ts, bits)),
+                _ => {
+                    head.samples.push((ts, bits));
+                    if let Some(a) = &mut head.encoded {
+                        if !a.push(ts, bits) {
+                            head.encoded = None;
+                        }
+                    }
+                }
             }
             head.dirty = true;
             return Ok(true);
@@ -101,7 +112,11 @@ impl Heads {
                 continue;
             };
             let (start, end, count) = (first.0, last.0, head.samples.len() as i64);
-            let data = gorilla::encode(&head.samples);
+            let samples = &head.samples;
+            let data = head
+                .encoded
+                .get_or_insert_with(|| gorilla::Appender::new(samples))
+                .bytes();
             match head.id {
                 Some(id) => {
                     update.execute(params![id, start, end, count, data])?;
@@ -117,6 +132,7 @@ impl Heads {
                     id: None,
                     floor: end,
                     samples: Vec::new(),
+                    encoded: Some(gorilla::Appender::new(&[])),
                     dirty: false,
                 };
             }
@@ -160,6 +176,7 @@ fn load_head(conn: &Connection, series: i64) -> rusqlite::Result<Head> {
     Ok(Head {
         id: Some(id),
         floor: floor.unwrap_or(i64::MIN),
+        encoded: Some(gorilla::Appender::new(&samples)),
         samples,
         dirty: false,
     })
