@@ -766,7 +766,13 @@ fn obs_query_prints_tables_and_prometheus_like_json_from_a_store() {
     let range_json = |pretty: bool| {
         let out = crate::cli::obs()
             .args(["query", "--store", store, "--since", &t, "--until", &until])
-            .args(["--step", "1m", "-o", "json", "rate(http_requests_total[1m])"])
+            .args([
+                "--step",
+                "1m",
+                "-o",
+                "json",
+                "rate(http_requests_total[1m])",
+            ])
             .args(pretty.then_some("--pretty"))
             .output()
             .unwrap();
@@ -775,8 +781,14 @@ fn obs_query_prints_tables_and_prometheus_like_json_from_a_store() {
     };
     let (compact, pretty) = (range_json(false), range_json(true));
     assert_eq!(compact.lines().count(), 1, "{compact}");
-    assert!(compact.starts_with(r#"{"resultType":"matrix","result":[{"metric":{"#), "{compact}");
-    assert!(pretty.lines().count() > 100 && pretty.contains("\n  \"result\": ["), "{pretty}");
+    assert!(
+        compact.starts_with(r#"{"resultType":"matrix","result":[{"metric":{"#),
+        "{compact}"
+    );
+    assert!(
+        pretty.lines().count() > 100 && pretty.contains("\n  \"result\": ["),
+        "{pretty}"
+    );
     let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
     assert_eq!(parse(&compact), parse(&pretty));
     assert_eq!(parse(&compact)["result"].as_array().unwrap().len(), 5);
