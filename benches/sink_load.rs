@@ -3,7 +3,10 @@
 //! then over OTLP/gRPC to an in-process sink writing a temporary store, each client sending
 //! its next batch as soon as the previous one is acknowledged (after commit). Reports
 //! acknowledged spans/s, acknowledgement latency (p50, p99), the process's peak RSS per phase,
-//! and a decode-only baseline of the same payloads on every core.
+//! and a decode-only baseline of the same payloads on every core. Then the same for metrics:
+//! each client is one service instance exporting 500 counters and 50 histograms of 10 buckets
+//! (1,150 stored samples per request, 15 s later each time), over both transports; it reports
+//! acknowledged data points/s and stored samples/s and the file's bytes per sample.
 //!
 //! `cargo bench --bench sink_load` (release). Environment: `OBS_BENCH_SECONDS` per phase
 //! (default 10), `OBS_BENCH_CLIENTS` (default 8), `OBS_BENCH_GROUP_ITEMS` (the writer's
@@ -103,7 +106,249 @@ fn main() -> anyhow::Result<()> {
             baseline.spans_per_sec / result.spans_per_sec,
         );
     }
+
+    println!(
+        "metrics payload: {} data points per request ({METRIC_SAMPLES_PER_REQUEST} stored samples: {COUNTERS} counters, {HISTOGRAMS} histograms x {} buckets + sum + count)",
+        COUNTERS + HISTOGRAMS,
+        METRIC_BOUNDS.len() + 1
+    );
+    for transport in [Transport::Http, Transport::Grpc] {
+        clear_peak_rss();
+        let result = run_metrics_load(
+            transport,
+            clients,
+            Duration::from_secs(seconds),
+            &writer_config,
+        )?;
+        println!(
+            "{:<5} {clients} clients: {:.0} acknowledged samples/s ({:.0} data points/s, {} requests, {} refused as overloaded), ack latency p50 {:.1} ms, p99 {:.1} ms, {:.2} bytes of file per sample, peak RSS {} MiB",
+            transport.name(),
+            result.samples_per_sec,
+            result.points_per_sec,
+            result.requests,
+            result.overloaded,
+            result.p50.as_secs_f64() * 1e3,
+            result.p99.as_secs_f64() * 1e3,
+            result.bytes_per_sample,
+            peak_rss_kib().unwrap_or(0) / 1024,
+        );
+    }
     Ok(())
+}
+
+const COUNTERS: usize = 500;
+const HISTOGRAMS: usize = 50;
+const METRIC_BOUNDS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+/// Stored samples per metrics request: a counter is one, a histogram its buckets + sum + count.
+const METRIC_SAMPLES_PER_REQUEST: usize = COUNTERS + HISTOGRAMS * (METRIC_BOUNDS.len() + 3);
+
+/// One export of client `client`'s service at its `n`-th interval (15 s apart), protobuf.
+fn metrics_body(client: usize, n: u64) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::metrics::v1::{
+        AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+        ResourceMetrics, ScopeMetrics, Sum, metric::Data, number_data_point,
+    };
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() - 86_400)
+        / 60
+        * 60;
+    let time = (t0 + n * 15) * 1_000_000_000 + (n * 37 % 250) * 1_000_000;
+    let counters = (0..COUNTERS)
+        .map(|s| NumberDataPoint {
+            attributes: vec![
+                kv("http.route", format!("/route/{}", s % 25)),
+                kv("http.response.status_code", format!("{}", 200 + s / 25)),
+            ],
+            start_time_unix_nano: t0 * 1_000_000_000,
+            time_unix_nano: time,
+            value: Some(number_data_point::Value::AsInt(
+                (n * (s as u64 % 13 + 1) + n * n % 7) as i64,
+            )),
+            ..Default::default()
+        })
+        .collect();
+    let histograms = (0..HISTOGRAMS)
+        .map(|h| {
+            let counts: Vec<u64> = (0..=METRIC_BOUNDS.len() as u64)
+                .map(|b| n * ((b + h as u64) % 5 + 1))
+                .collect();
+            HistogramDataPoint {
+                attributes: vec![kv("http.route", format!("/route/{h}"))],
+                start_time_unix_nano: t0 * 1_000_000_000,
+                time_unix_nano: time,
+                count: counts.iter().sum(),
+                sum: Some(n as f64 * 1.37 + h as f64),
+                bucket_counts: counts,
+                explicit_bounds: METRIC_BOUNDS.to_vec(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![
+                    kv("service.name", "checkout".into()),
+                    kv("service.instance.id", format!("checkout-{client}")),
+                ],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                scope: Some(InstrumentationScope {
+                    name: "load".into(),
+                    ..Default::default()
+                }),
+                metrics: vec![
+                    Metric {
+                        name: "http.server.requests".into(),
+                        data: Some(Data::Sum(Sum {
+                            data_points: counters,
+                            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                            is_monotonic: true,
+                        })),
+                        ..Default::default()
+                    },
+                    Metric {
+                        name: "http.server.request.duration".into(),
+                        unit: "s".into(),
+                        data: Some(Data::Histogram(Histogram {
+                            data_points: histograms,
+                            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                        })),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+struct MetricsResult {
+    samples_per_sec: f64,
+    points_per_sec: f64,
+    requests: u64,
+    overloaded: u64,
+    p50: Duration,
+    p99: Duration,
+    bytes_per_sample: f64,
+}
+
+/// `clients` services export metrics as fast as they are acknowledged, for `duration`.
+fn run_metrics_load(
+    transport: Transport,
+    clients: usize,
+    duration: Duration,
+    writer_config: &WriterConfig,
+) -> anyhow::Result<MetricsResult> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("metrics.db");
+    let (writer_handle, writer) = obs::store::spawn_writer(&path, writer_config.clone())?;
+    let receiver = Receiver::new(writer_handle, ReceiverConfig::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (requests, overloaded, elapsed, mut latencies) = runtime.block_on(async move {
+        let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let (grpc_addr, http_addr) = (grpc.local_addr()?, http.local_addr()?);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let servers = [
+            tokio::spawn({
+                let (receiver, shutdown) = (receiver.clone(), stopped(stop_rx.clone()));
+                async move {
+                    let _ = obs::sink::grpc::serve(grpc, receiver, shutdown).await;
+                }
+            }),
+            tokio::spawn({
+                let (receiver, shutdown) = (receiver.clone(), stopped(stop_rx));
+                async move {
+                    let _ = obs::sink::http::serve(http, receiver, shutdown).await;
+                }
+            }),
+        ];
+        let overloaded = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for c in 0..clients {
+            let (overloaded, done) = (Arc::clone(&overloaded), Arc::clone(&done));
+            tasks.spawn(async move {
+                let mut client =
+                    Client::new_for(transport, http_addr, grpc_addr, Signal::Metrics).await?;
+                let mut latencies = Vec::new();
+                let mut n = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let body = metrics_body(c, n);
+                    n += 1;
+                    loop {
+                        let sent = Instant::now();
+                        match client.send(body.clone()).await? {
+                            Ack::Ok => {
+                                latencies.push(sent.elapsed());
+                                break;
+                            }
+                            Ack::Overloaded(wait) => {
+                                overloaded.fetch_add(1, Ordering::Relaxed);
+                                tokio::time::sleep(wait).await;
+                            }
+                        }
+                    }
+                }
+                anyhow::Ok(latencies)
+            });
+        }
+        tokio::time::sleep(duration).await;
+        done.store(true, Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            latencies.extend(joined??);
+        }
+        let elapsed = started.elapsed();
+        let _ = stop_tx.send(true);
+        for server in servers {
+            let _ = server.await;
+        }
+        anyhow::Ok((
+            latencies.len() as u64,
+            overloaded.load(Ordering::Relaxed),
+            elapsed,
+            latencies,
+        ))
+    })?;
+    writer
+        .shutdown()
+        .context("the store writer failed at shutdown")?;
+    let stored = obs::store::Store::open_read_only(&path)?.info()?;
+    anyhow::ensure!(
+        stored.metric_points == requests * METRIC_SAMPLES_PER_REQUEST as u64,
+        "{} samples stored for {requests} acknowledged requests",
+        stored.metric_points
+    );
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    let secs = elapsed.as_secs_f64();
+    Ok(MetricsResult {
+        samples_per_sec: (requests * METRIC_SAMPLES_PER_REQUEST as u64) as f64 / secs,
+        points_per_sec: (requests * (COUNTERS + HISTOGRAMS) as u64) as f64 / secs,
+        requests,
+        overloaded,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        bytes_per_sample: stored.size_bytes as f64 / stored.metric_points.max(1) as f64,
+    })
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
@@ -542,6 +787,7 @@ enum Client {
     },
     Grpc {
         grpc: tonic::client::Grpc<tonic::transport::Channel>,
+        path: &'static str,
     },
 }
 
@@ -551,12 +797,32 @@ impl Client {
         http: std::net::SocketAddr,
         grpc: std::net::SocketAddr,
     ) -> anyhow::Result<Client> {
+        Client::new_for(transport, http, grpc, Signal::Traces).await
+    }
+
+    async fn new_for(
+        transport: Transport,
+        http: std::net::SocketAddr,
+        grpc: std::net::SocketAddr,
+        signal: Signal,
+    ) -> anyhow::Result<Client> {
+        let (http_path, grpc_path) = match signal {
+            Signal::Metrics => (
+                "v1/metrics",
+                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            ),
+            _ => (
+                "v1/traces",
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            ),
+        };
         Ok(match transport {
             Transport::Http => Client::Http {
                 client: reqwest::Client::new(),
-                url: format!("http://{http}/v1/traces"),
+                url: format!("http://{http}/{http_path}"),
             },
             Transport::Grpc => Client::Grpc {
+                path: grpc_path,
                 grpc: tonic::client::Grpc::new(
                     tonic::transport::Channel::from_shared(format!("http://{grpc}"))?
                         .connect()
@@ -584,11 +850,9 @@ impl Client {
                     other => anyhow::bail!("HTTP {other}: {}", response.text().await?),
                 }
             }
-            Client::Grpc { grpc } => {
+            Client::Grpc { grpc, path } => {
                 grpc.ready().await?;
-                let path = tonic::codegen::http::uri::PathAndQuery::from_static(
-                    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                );
+                let path = tonic::codegen::http::uri::PathAndQuery::from_static(path);
                 match grpc.unary(tonic::Request::new(body), path, Raw).await {
                     Ok(_) => Ok(Ack::Ok),
                     Err(s) if s.code() == tonic::Code::Unavailable => {
@@ -668,4 +932,14 @@ fn written_bytes() -> u64 {
                 .and_then(|v| v.trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+fn kv(key: &str, value: String) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(value)),
+        }),
+        ..Default::default()
+    }
 }

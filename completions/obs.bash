@@ -691,7 +691,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__query)
-            opts="-o -v -q -h -V --store --prometheus-url --tenant --time --since --until --step --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --store --prometheus-url --tenant --time --since --until --step --pretty --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -265,6 +265,7 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand query" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c obs -n "__fish_obs_using_subcommand query" -l pretty -d 'With -o json, indent the JSON (it is compact unless stdout is a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand query" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help'

@@ -314,6 +314,9 @@ pub struct QueryArgs {
     /// Resolution of the range, e.g. 15s or 1m [default: 200–400 points over the range]
     #[arg(long, value_name = "DURATION", requires = "since")]
     pub step: Option<String>,
+    /// With -o json, indent the JSON (it is compact unless stdout is a terminal)
+    #[arg(long)]
+    pub pretty: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,4 +21,5 @@ mod promql_parity;
 mod sink;
 mod sink_hostile;
 mod store_v1;
+mod store_v2;
 mod trace_logs;

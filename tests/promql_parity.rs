@@ -380,6 +380,8 @@ fn offline_promql_matches_prometheus() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
+    duplicate_labelsets_fail_as_in_prometheus(&prom, &mut store, start, end, step);
+
     // `obs query` answers the same from either side.
     let q = "sum by (route) (rate(http_requests_total[2m]))";
     let at = (start + 600).to_string();
@@ -413,6 +415,113 @@ fn offline_promql_matches_prometheus() {
         assert_eq!(a["metric"], b["metric"]);
         let v = |x: &serde_json::Value| x["value"][1].as_str().unwrap().parse::<f64>().unwrap();
         assert!(same(v(a), v(b)), "{a} vs {b}");
+    }
+}
+
+/// Queries whose functions drop `__name__` from `_sum` and `_count`, which share every other
+/// label: Prometheus refuses them (instant and range) with "vector cannot contain metrics with
+/// the same labelset", even when an aggregation would merge the duplicates — so must obs.
+const DUPLICATE_LABELSETS: &[&str] = &[
+    r#"sum(rate({__name__=~"request_duration_seconds_(sum|count)"}[5m]))"#,
+    r#"sum(abs({__name__=~"request_duration_seconds_(sum|count)"}))"#,
+    r#"max(-{__name__=~"request_duration_seconds_(sum|count)"})"#,
+    r#"count({__name__=~"request_duration_seconds_(sum|count)"} * 2)"#,
+    r#"rate({__name__=~"request_duration_seconds_(sum|count)"}[5m])"#,
+];
+
+/// The same kind of queries over metrics whose other labels differ: answered, by both.
+const DISTINCT_LABELSETS: &[&str] = &[
+    r#"sum(rate({__name__=~"http_requests_total|request_duration_seconds_count"}[5m]))"#,
+    r#"sum(abs({__name__=~"queue_depth|request_duration_seconds_sum"}))"#,
+];
+
+/// Prometheus's error for `endpoint` (`query` or `query_range`), or `None` when it answered.
+fn prometheus_error(
+    prom: &TestPrometheus,
+    endpoint: &str,
+    params: &[(&str, String)],
+) -> Option<String> {
+    let path = format!(
+        "/api/v1/{endpoint}?{}",
+        crate::support::prometheus::query_string(params)
+    );
+    let (_, body) = prom.get(&path);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    (json["status"] != "success").then(|| json["error"].as_str().unwrap_or_default().to_string())
+}
+
+fn duplicate_labelsets_fail_as_in_prometheus(
+    prom: &TestPrometheus,
+    store: &mut Store,
+    start: u64,
+    end: u64,
+    step: u64,
+) {
+    let at = start + 900;
+    for q in DUPLICATE_LABELSETS.iter().chain(DISTINCT_LABELSETS) {
+        let expect_error = DUPLICATE_LABELSETS.contains(q);
+        let theirs_instant = prometheus_error(
+            prom,
+            "query",
+            &[("query", q.to_string()), ("time", at.to_string())],
+        );
+        let theirs_range = prometheus_error(
+            prom,
+            "query_range",
+            &[
+                ("query", q.to_string()),
+                ("start", start.to_string()),
+                ("end", end.to_string()),
+                ("step", step.to_string()),
+            ],
+        );
+        let ours_instant = promql::query_instant(store, q, at as f64)
+            .err()
+            .map(|e| e.to_string());
+        let ours_range = promql::query_range(store, q, start as f64, end as f64, step as f64)
+            .err()
+            .map(|e| e.to_string());
+        for (what, theirs, ours) in [
+            ("instant", theirs_instant, ours_instant),
+            ("range", theirs_range, ours_range),
+        ] {
+            assert_eq!(
+                theirs.is_some(),
+                expect_error,
+                "{q} ({what}): prometheus said {theirs:?}"
+            );
+            assert_eq!(
+                ours.is_some(),
+                expect_error,
+                "{q} ({what}): obs said {ours:?}"
+            );
+            if let (Some(t), Some(o)) = (theirs, ours) {
+                assert!(
+                    t.contains("vector cannot contain metrics with the same labelset"),
+                    "{q}: {t}"
+                );
+                assert!(
+                    o.contains("vector cannot contain metrics with the same labelset"),
+                    "{q}: {o}"
+                );
+            }
+        }
+    }
+    // The answered ones agree.
+    for q in DISTINCT_LABELSETS {
+        let theirs = prometheus_matrix(&prom.query_range(q, start, end, step));
+        let ours = promql::query_range(store, q, start as f64, end as f64, step as f64).unwrap();
+        assert_eq!(theirs.len(), ours.len(), "{q}");
+        for s in &ours {
+            let tp = &theirs[&s.labels];
+            assert_eq!(tp.len(), s.points.len(), "{q}");
+            assert!(
+                tp.iter()
+                    .zip(&s.points)
+                    .all(|(a, b)| a.0 == b.0 && same(a.1, b.1)),
+                "{q}"
+            );
+        }
     }
 }
 
@@ -651,7 +760,39 @@ fn obs_query_prints_tables_and_prometheus_like_json_from_a_store() {
         .collect();
     assert_eq!(routes, ["/a", "/b", "/c"]);
 
+    // Piped, `-o json` is one compact line (scripts and jq read it as fast as it is written);
+    // `--pretty` indents it, for people. A range answer is the same document either way.
     let until = (t0_ms / 1000 + 1500).to_string();
+    let range_json = |pretty: bool| {
+        let out = crate::cli::obs()
+            .args(["query", "--store", store, "--since", &t, "--until", &until])
+            .args([
+                "--step",
+                "1m",
+                "-o",
+                "json",
+                "rate(http_requests_total[1m])",
+            ])
+            .args(pretty.then_some("--pretty"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (compact, pretty) = (range_json(false), range_json(true));
+    assert_eq!(compact.lines().count(), 1, "{compact}");
+    assert!(
+        compact.starts_with(r#"{"resultType":"matrix","result":[{"metric":{"#),
+        "{compact}"
+    );
+    assert!(
+        pretty.lines().count() > 100 && pretty.contains("\n  \"result\": ["),
+        "{pretty}"
+    );
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+    assert_eq!(parse(&compact), parse(&pretty));
+    assert_eq!(parse(&compact)["result"].as_array().unwrap().len(), 5);
+
     let out = crate::cli::obs()
         .args([
             "query", "--store", store, "--since", &t, "--until", &until, "--step", "1m",

@@ -2,6 +2,8 @@
 //! Prometheus or a store (evaluated by `crate::promql`), printed as a table or as
 //! Prometheus-API-like JSON by `promql::render`.
 
+use std::io::IsTerminal;
+
 use crate::cli::{Cli, Output, QueryArgs};
 use crate::config::Overrides;
 use crate::promql::{Sample, Value, render};
@@ -20,9 +22,10 @@ pub fn run(cli: &Cli, args: &QueryArgs) -> anyhow::Result<u8> {
     let metrics = resolve(cli, args)?;
     let now = jiff::Zoned::now();
     let json = cli.global.output == Output::Json;
+    let pretty = args.pretty || std::io::stdout().is_terminal();
     let text = match &args.since {
-        Some(since) => range(args, &metrics, since, &now, json)?,
-        None => instant(args, &metrics, &now, json)?,
+        Some(since) => range(args, &metrics, since, &now, json, pretty)?,
+        None => instant(args, &metrics, &now, json, pretty)?,
     };
     print(&text)?;
     Ok(0)
@@ -55,6 +58,7 @@ fn range(
     since: &str,
     now: &jiff::Zoned,
     json: bool,
+    pretty: bool,
 ) -> anyhow::Result<String> {
     let start = unix(timespec::parse_instant(since, now)?);
     let end = match &args.until {
@@ -71,7 +75,7 @@ fn range(
     let series =
         runtime()?.block_on(metrics.query_range(&args.promql, start, end, step.as_secs_f64()))?;
     Ok(if json {
-        serde_json::to_string_pretty(&render::range_json(&series))? + "\n"
+        render::range_json_text(&series, pretty)?
     } else {
         render::range_text(&series)
     })
@@ -83,6 +87,7 @@ fn instant(
     metrics: &Metrics,
     now: &jiff::Zoned,
     json: bool,
+    pretty: bool,
 ) -> anyhow::Result<String> {
     let time = match &args.time {
         Some(t) => unix(timespec::parse_instant(t, now)?),
@@ -99,7 +104,7 @@ fn instant(
                 .filter_map(|s| {
                     let value = s.points.first()?.1;
                     Some(Sample {
-                        labels: s.labels,
+                        labels: s.labels.into(),
                         value,
                     })
                 })
@@ -107,7 +112,7 @@ fn instant(
         ),
     };
     Ok(if json {
-        serde_json::to_string_pretty(&render::instant_json(&value, time))? + "\n"
+        render::json_text(&render::instant_json(&value, time), pretty)?
     } else {
         render::instant_text(&value)
     })

@@ -1,7 +1,10 @@
 //! How `obs query` shows a result: a table for an instant vector, one line per series for a
-//! range, or Prometheus-API-like JSON (`{"resultType": …, "result": …}`). Pure: no I/O.
+//! range, or Prometheus-API-like JSON (`{"resultType": …, "result": …}`), compact unless asked
+//! to be pretty (a range over hundreds of series is megabytes; indenting it doubles that and
+//! costs more than evaluating it). Pure: no I/O.
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use super::{Sample, Value, eval::fmt_labels};
@@ -79,10 +82,66 @@ pub fn instant_json(value: &Value, time: f64) -> Json {
         Value::Vector(samples) => json!({
             "resultType": "vector",
             "result": samples.iter().map(|Sample { labels, value }| json!({
-                "metric": labels,
+                "metric": &**labels,
                 "value": [time, format_value(*value)],
             })).collect::<Vec<_>>(),
         }),
+    }
+}
+
+/// A range query's result as the `data` of Prometheus's `/api/v1/query_range`, serialised
+/// straight from the series (no intermediate JSON tree).
+pub fn range_json_text(series: &[Series], pretty: bool) -> serde_json::Result<String> {
+    json_text(
+        &Matrix {
+            result_type: "matrix",
+            result: series
+                .iter()
+                .map(|s| MatrixSeries {
+                    metric: &s.labels,
+                    values: Points(&s.points),
+                })
+                .collect(),
+        },
+        pretty,
+    )
+}
+
+/// `value` as one line of compact JSON, or indented when `pretty`; ends with a newline.
+pub fn json_text(value: &impl Serialize, pretty: bool) -> serde_json::Result<String> {
+    let mut out = if pretty {
+        serde_json::to_string_pretty(value)?
+    } else {
+        serde_json::to_string(value)?
+    };
+    out.push('\n');
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct Matrix<'a> {
+    #[serde(rename = "resultType")]
+    result_type: &'static str,
+    result: Vec<MatrixSeries<'a>>,
+}
+
+#[derive(Serialize)]
+struct MatrixSeries<'a> {
+    metric: &'a crate::model::Labels,
+    values: Points<'a>,
+}
+
+/// Points as Prometheus writes them: `[unix seconds, "value"]`.
+struct Points<'a>(&'a [(f64, f64)]);
+
+impl Serialize for Points<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (t, v) in self.0 {
+            seq.serialize_element(&(t, format_value(*v)))?;
+        }
+        seq.end()
     }
 }
 

@@ -168,10 +168,10 @@ fn aggregations_group_by_and_without() {
     ]);
     let v = instant(&mut src, "sum by (a) (g)", 0.0);
     assert_eq!(v.len(), 2);
-    assert_eq!(v[0].labels, labels(&[("a", "x")]));
+    assert_eq!(*v[0].labels, labels(&[("a", "x")]));
     assert_eq!(v[0].value, 4.0);
     let v = instant(&mut src, "avg without (b) (g)", 0.0);
-    assert_eq!(v[0].labels, labels(&[("a", "x")]));
+    assert_eq!(*v[0].labels, labels(&[("a", "x")]));
     assert_eq!(v[0].value, 2.0);
     assert_eq!(one(&mut src, "count(g)", 0.0), 3.0);
     assert_eq!(one(&mut src, "min(g)", 0.0), 1.0);
@@ -197,10 +197,10 @@ fn binary_operators_match_one_to_one_with_on_and_ignoring() {
     ]);
     let v = instant(&mut src, "err / on(svc) req", 0.0);
     assert_eq!(v.len(), 1);
-    assert_eq!(v[0].labels, labels(&[("svc", "a")]));
+    assert_eq!(*v[0].labels, labels(&[("svc", "a")]));
     assert_eq!(v[0].value, 0.25);
     let v = instant(&mut src, "err / ignoring(code) req", 0.0);
-    assert_eq!(v[0].labels, labels(&[("svc", "a")]));
+    assert_eq!(*v[0].labels, labels(&[("svc", "a")]));
     // No modifier: label sets differ (code), nothing matches.
     assert!(instant(&mut src, "err / req", 0.0).is_empty());
     // Comparison filters and keeps the name; bool gives 0/1 and drops it.
@@ -250,12 +250,12 @@ fn group_left_and_group_right_copy_labels_from_the_one_side() {
     let v = instant(&mut src, "req / on(svc) group_left(team) owner", 0.0);
     assert_eq!(v.len(), 2);
     assert_eq!(
-        v[0].labels,
+        *v[0].labels,
         labels(&[("pod", "1"), ("svc", "a"), ("team", "x")])
     );
     assert_eq!(v.iter().map(|s| s.value).collect::<Vec<_>>(), [1.0, 3.0]);
     let v = instant(&mut src, "owner / on(svc) group_right req", 0.0);
-    assert_eq!(v[0].labels, labels(&[("pod", "1"), ("svc", "a")]));
+    assert_eq!(*v[0].labels, labels(&[("pod", "1"), ("svc", "a")]));
     assert_eq!(
         v.iter().map(|s| s.value).collect::<Vec<_>>(),
         [1.0, 2.0 / 6.0]

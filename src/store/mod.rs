@@ -10,10 +10,14 @@ mod chunks;
 #[doc(hidden)]
 pub use chunks::copied_chunks_match_encoded;
 mod convert;
+mod delta;
+mod gorilla;
 mod ingest;
+mod metric_ingest;
 mod promname;
 mod read;
 mod retention;
+mod samples;
 mod schema;
 mod v1;
 mod writer;

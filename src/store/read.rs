@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
 use super::chunks;
-use super::{SqlContext, StoreError, schema};
+use super::{SqlContext, StoreError, gorilla, samples, schema};
 use crate::model::trace::normalize_trace_id;
 use crate::model::{Exemplar, Labels, LogRecord, Trace, TraceSummary};
 
@@ -144,14 +144,27 @@ impl Store {
             let n: i64 = self.conn.query_row(sql, [], |r| r.get(0)).at(p)?;
             Ok(n.max(0) as u64)
         };
-        let services = self
-            .conn
-            .prepare("SELECT DISTINCT service FROM resources ORDER BY service")
-            .at(p)?
-            .query_map([], |r| r.get::<_, String>(0))
-            .at(p)?
-            .collect::<Result<Vec<_>, _>>()
-            .at(p)?;
+        // Services of span and log resources, and of metrics: the Collector's `job` label is
+        // `service.namespace/service.name` (or the name alone), so a metrics-only store lists
+        // its services too.
+        let mut services = std::collections::BTreeSet::new();
+        for sql in [INFO_SERVICES, INFO_JOBS] {
+            let names = self
+                .conn
+                .prepare(sql)
+                .at(p)?
+                .query_map([], |r| r.get::<_, String>(0))
+                .at(p)?
+                .collect::<Result<Vec<_>, _>>()
+                .at(p)?;
+            services.extend(names.into_iter().filter(|n| !n.is_empty()).map(|n| {
+                match n.split_once('/') {
+                    Some((_, name)) if sql == INFO_JOBS && !name.is_empty() => name.to_string(),
+                    _ => n,
+                }
+            }));
+        }
+        let services: Vec<String> = services.into_iter().collect();
         let (first, last): (Option<i64>, Option<i64>) = self
             .conn
             .query_row(INFO_RANGE, [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -163,7 +176,7 @@ impl Store {
             spans: count(INFO_SPANS)?,
             traces: count(INFO_TRACES)?,
             logs: count("SELECT count(*) FROM logs")?,
-            metric_points: count("SELECT count(*) FROM points")?,
+            metric_points: count("SELECT coalesce(sum(samples), 0) FROM series")?,
             series: count("SELECT count(*) FROM series")?,
             exemplars: count("SELECT count(*) FROM exemplars")?,
             services,
@@ -362,6 +375,9 @@ impl Store {
         end_unix_nano: i64,
     ) -> Result<Vec<RawSeries>, StoreError> {
         let p = &self.path;
+        // One read transaction: every chunk read is of the same commit, even while the sink
+        // writes (a reader never sees half of a group).
+        let tx = self.conn.unchecked_transaction().at(p)?;
         let list: Vec<(i64, String)> = self
             .conn
             .prepare_cached(
@@ -375,38 +391,40 @@ impl Store {
             .at(p)?
             .collect::<Result<_, _>>()
             .at(p)?;
-        let mut points = self
-            .conn
-            .prepare_cached(
-                "SELECT ts, value, stale FROM points
-                 WHERE series_id = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts",
-            )
-            .at(p)?;
         let mut out = Vec::with_capacity(list.len());
         for (id, labels) in list {
             let labels: Labels =
                 serde_json::from_str(&labels).map_err(|e| self.corrupt(e.to_string()))?;
-            let samples = points
-                .query_map(params![id, start_unix_nano, end_unix_nano], |r| {
-                    let ts: i64 = r.get(0)?;
-                    let value: Option<f64> = r.get(1)?;
-                    let stale: bool = r.get(2)?;
-                    Ok((
-                        ts,
-                        if stale {
-                            STALE_NAN
-                        } else {
-                            value.unwrap_or(f64::NAN)
-                        },
-                    ))
-                })
-                .at(p)?
-                .collect::<Result<Vec<_>, _>>()
-                .at(p)?;
+            let mut samples = Vec::new();
+            for chunk in
+                samples::chunks_in_window(&self.conn, id, start_unix_nano, end_unix_nano).at(p)?
+            {
+                let decoded = gorilla::decode(&chunk.data)
+                    .and_then(|d| match (d.first(), d.last()) {
+                        (Some(f), Some(l)) if f.0 == chunk.start && l.0 == chunk.end => Ok(d),
+                        _ => Err("its samples do not span the chunk's recorded time range".into()),
+                    })
+                    .map_err(|e| {
+                        self.corrupt(format!(
+                            "the samples of series {} from {} to {} (chunk {}) cannot be decoded: {e}; the file is damaged: restore it from a copy, or query a window without these samples",
+                            series_text(&labels),
+                            rfc3339(chunk.start),
+                            rfc3339(chunk.end),
+                            chunk.id
+                        ))
+                    })?;
+                samples.extend(
+                    decoded
+                        .into_iter()
+                        .filter(|(t, _)| (start_unix_nano..=end_unix_nano).contains(t))
+                        .map(|(t, bits)| (t, f64::from_bits(bits))),
+                );
+            }
             if !samples.is_empty() {
                 out.push(RawSeries { labels, samples });
             }
         }
+        tx.commit().at(p)?;
         Ok(out)
     }
 
@@ -431,6 +449,11 @@ const INFO_RANGE: &str = "SELECT min(lo), max(hi) FROM (
            (SELECT max(end_ns) FROM span_chunks) AS hi
     UNION ALL SELECT (SELECT min(ts) FROM logs), (SELECT max(ts) FROM logs)
     UNION ALL SELECT min(first_ts), max(last_ts) FROM series)";
+/// Services of span and log resources, for `info`.
+const INFO_SERVICES: &str = "SELECT DISTINCT service FROM resources";
+/// Jobs of metric series, for `info`.
+const INFO_JOBS: &str = "SELECT DISTINCT json_extract(labels, '$.job') FROM series
+    WHERE json_extract(labels, '$.job') IS NOT NULL";
 /// Spans and traces, for `info`: each scans an index (`span_chunks_by_end` carries
 /// `span_count`), not the chunks themselves.
 const INFO_SPANS: &str = "SELECT coalesce(sum(span_count), 0) FROM span_chunks";
@@ -444,6 +467,17 @@ fn string_labels(json: &str) -> Result<Labels, String> {
         .into_iter()
         .map(|(k, v)| (k, super::convert::json_text(&v)))
         .collect())
+}
+
+/// `name{a="1", b="2"}`, for messages.
+fn series_text(labels: &Labels) -> String {
+    let name = labels.get("__name__").map(String::as_str).unwrap_or("");
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    format!("{name}{{{}}}", rest.join(", "))
 }
 
 fn rfc3339(nanos: i64) -> String {

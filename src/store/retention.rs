@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::{Retention, schema};
+use super::{Retention, samples, schema};
 
 /// Rows (traces, logs, exemplars) deleted per table per step, at most.
 const CHUNK: i64 = 5_000;
@@ -25,6 +25,8 @@ pub(crate) struct Step {
     pub deleted_rows: u64,
     /// Whole series were deleted (the writer's series-id cache is stale).
     pub series_removed: bool,
+    /// Sample chunks were deleted or rewritten (the writer's open chunks are stale).
+    pub samples_changed: bool,
     /// A chunk limit was reached: more is due.
     pub more: bool,
 }
@@ -198,17 +200,17 @@ pub(crate) fn delete_before(conn: &mut Connection, cutoff: i64) -> rusqlite::Res
         .collect::<Result<_, _>>()?;
     step.more |= series.len() as i64 == SERIES_CHUNK;
     {
-        let mut points =
-            tx.prepare_cached("DELETE FROM points WHERE series_id = ?1 AND ts < ?2")?;
-        let mut first = tx.prepare_cached("SELECT min(ts) FROM points WHERE series_id = ?1")?;
-        let mut update = tx.prepare_cached("UPDATE series SET first_ts = ?2 WHERE id = ?1")?;
+        let mut update = tx.prepare_cached(
+            "UPDATE series SET first_ts = ?2, samples = max(samples - ?3, 0) WHERE id = ?1",
+        )?;
         let mut remove = tx.prepare_cached("DELETE FROM series WHERE id = ?1")?;
         for id in series {
-            step.deleted_rows += points.execute(params![id, cutoff])? as u64;
-            let min: Option<i64> = first.query_row([id], |r| r.get(0)).optional()?.flatten();
-            match min {
+            let (deleted, first) = samples::delete_before(&tx, id, cutoff)?;
+            step.deleted_rows += deleted;
+            step.samples_changed |= deleted > 0;
+            match first {
                 Some(ts) => {
-                    update.execute(params![id, ts])?;
+                    update.execute(params![id, ts, deleted as i64])?;
                 }
                 None => {
                     step.deleted_rows += remove.execute([id])? as u64;

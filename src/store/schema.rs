@@ -27,6 +27,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0002_span_chunks.sql"),
         then: Some(super::v1::migrate_v1_spans),
     },
+    Migration {
+        sql: include_str!("migrations/0003_sample_chunks.sql"),
+        then: Some(super::samples::migrate_v2_points),
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -620,7 +620,7 @@ impl WriterThread {
                         .retention_deleted_rows
                         .fetch_add(step.deleted_rows, Ordering::Relaxed);
                 }
-                if step.series_removed {
+                if step.series_removed || step.samples_changed {
                     self.caches.clear();
                 }
             }
