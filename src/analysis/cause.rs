@@ -111,6 +111,49 @@ pub fn analyse<C: AsRef<[f64]>>(
     }
 }
 
+/// Without a spike there is no onset to compare with: what changed most in
+/// the window against the baseline before it (`window_start`), by effect
+/// size alone. Nothing is significant — the symptom did not move, so these
+/// are leads for a person to look at, said to be weak. Changes that started
+/// before the window are `Earlier` and rank after the rest.
+pub fn analyse_without_spike<C: AsRef<[f64]>>(
+    window_start: usize,
+    candidates: &[C],
+    params: &AnalysisParams,
+) -> Analysis {
+    let incident = Incident {
+        onset: window_start,
+        end: None,
+        lead: 0,
+    };
+    let changes: Vec<Result<Change, ChangeSkip>> = candidates
+        .iter()
+        .map(|c| change(c.as_ref(), &incident, &params.change))
+        .collect();
+    let correlations: Vec<Result<_, Skip>> = candidates
+        .iter()
+        .map(|_| Err(Skip::TooFewPoints(0)))
+        .collect();
+    // Every change in the window is at or after its start: "simultaneous"
+    // with the window, none lagging.
+    let evidence = EvidenceParams {
+        tolerance: usize::MAX / 4,
+        ..params.evidence.clone()
+    };
+    let mut ranked = rank_evidence(&changes, &correlations, window_start, 0, &evidence);
+    for e in &mut ranked {
+        e.skipped = Some("no spike: not correlated".to_string());
+    }
+    Analysis {
+        symptom: None,
+        onset: window_start,
+        lead_steps: 0,
+        max_lag_steps: 0,
+        correlation_skipped: None,
+        ranked,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::rank::Timing;

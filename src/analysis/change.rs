@@ -35,6 +35,16 @@ pub struct ChangeParams {
     /// many SDs away, and such candidates are compared by their other
     /// numbers. Default 1e6.
     pub cap: f64,
+    /// The scale is at least this fraction of the series' own level (the
+    /// larger of the baseline median and the level reached, in absolute
+    /// value). A metric whose baseline is flat to the last digit (a memory
+    /// gauge, a latency percentile stuck on a bucket bound) would otherwise
+    /// be "infinitely" many SDs away after any move, and such metrics would
+    /// fill the top of every ranking. A change of less than a few percent of
+    /// a metric's level is not incident-sized, however flat its past; and a
+    /// change from zero counts as at most `1 / relative_floor` SDs. Default
+    /// 0.05.
+    pub relative_floor: f64,
 }
 
 impl Default for ChangeParams {
@@ -43,6 +53,7 @@ impl Default for ChangeParams {
             sustain: 2,
             changed_z: 3.0,
             cap: 1e6,
+            relative_floor: 0.01,
         }
     }
 }
@@ -71,7 +82,8 @@ pub struct Change {
     pub baseline: f64,
     /// Robust standard deviation of the baseline: the scaled MAD, or where
     /// that is 0, `(P95 − P5) / 3.29` (which sees rare non-zero points in a
-    /// baseline of zeros); 0 for a baseline without any spread.
+    /// baseline of zeros); at least `relative_floor` × the series' level;
+    /// 0 when nothing gives it a size.
     pub scale: f64,
     /// The sustained level reached, in the series' unit.
     pub level: f64,
@@ -144,29 +156,22 @@ pub fn change(
     } else {
         (p95 - p5) / INTER_QUANTILE_SDS
     };
-    // A baseline with no spread at all: any move is "infinitely" large, so
-    // the cap decides; keep the division finite.
-    let scale = if spread > 0.0 && spread.is_finite() {
-        spread
-    } else {
-        f64::MIN_POSITIVE
-    };
-
     let test_start = pre_end.min(onset.saturating_sub(incident.lead));
     let test_end = match incident.end {
         Some(e) => (e + incident.lead).min(n),
         None => n,
     }
     .max(onset.min(n));
-    // Present points of the whole series, as (index, deviation).
-    let points: Vec<(usize, f64)> = series
+    // Present points of the whole series, as (index, deviation from the
+    // baseline median in the series' unit).
+    let raw: Vec<(usize, f64)> = series
         .iter()
         .enumerate()
         .filter(|(_, v)| v.is_finite())
-        .map(|(i, v)| (i, (v - median) / scale))
+        .map(|(i, v)| (i, v - median))
         .collect();
-    let first = points.partition_point(|&(i, _)| i < test_start);
-    let last = points.partition_point(|&(i, _)| i < test_end);
+    let first = raw.partition_point(|&(i, _)| i < test_start);
+    let last = raw.partition_point(|&(i, _)| i < test_end);
     if first >= last {
         return Err(ChangeSkip::NoIncidentPoints);
     }
@@ -176,7 +181,7 @@ pub fn change(
     // may run past the incident's end by the sustain length at most.
     let mut best: Option<(f64, usize)> = None;
     for p in first..last {
-        let hold = &points[p..(p + sustain).min(points.len())];
+        let hold = &raw[p..(p + sustain).min(raw.len())];
         if hold.len() < sustain {
             break;
         }
@@ -197,8 +202,23 @@ pub fn change(
     let Some((held, at)) = best else {
         return Err(ChangeSkip::NoIncidentPoints);
     };
+    let relative = if params.relative_floor.is_finite() {
+        params.relative_floor.max(0.0)
+    } else {
+        0.0
+    };
+    let floor = relative * median.abs().max((median + held).abs());
+    let scale = spread.max(floor);
+    // Still no spread (a constant zero that stays zero, or no floor): any
+    // move is "infinitely" large, so the cap decides; keep it finite.
+    let scale = if scale > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        f64::MIN_POSITIVE
+    };
+    let points: Vec<(usize, f64)> = raw.iter().map(|&(i, d)| (i, d / scale)).collect();
     let cap = if params.cap > 0.0 { params.cap } else { 1e6 };
-    let effect = held.clamp(-cap, cap);
+    let effect = (held / scale).clamp(-cap, cap);
     let sign = if effect < 0.0 { -1.0 } else { 1.0 };
     let onset_index = (effect.abs() >= params.changed_z).then(|| {
         let cut = params.changed_z.max(effect.abs() / 2.0);
@@ -218,8 +238,8 @@ pub fn change(
     Ok(Change {
         effect,
         baseline: median,
-        scale: spread.max(0.0),
-        level: median + held * scale,
+        scale: if scale > f64::MIN_POSITIVE { scale } else { 0.0 },
+        level: median + held,
         onset: onset_index,
     })
 }
@@ -261,11 +281,20 @@ mod tests {
             series[i] = 1.0;
         }
         series.extend([0.0, 0.0, 8.0, 9.0, 8.0, 0.0]);
-        let c = change(&series, &incident(102, Some(105), 2), &ChangeParams::default()).unwrap();
+        let plain = ChangeParams {
+            relative_floor: 0.0,
+            ..ChangeParams::default()
+        };
+        let c = change(&series, &incident(102, Some(105), 2), &plain).unwrap();
         assert!((c.scale - 1.0 / 3.29).abs() < 1e-12, "{c:?}");
         // Held for 2 points: min(8, 9) = 8 -> 8 * 3.29 = 26.32.
         assert!((c.effect - 8.0 * 3.29).abs() < 1e-9, "{c:?}");
         assert_eq!(c.onset, Some(102));
+        // With the default relative floor, 5 % of the level reached (8)
+        // is 0.4 > 0.304: effect 8 / 0.4 = 20.
+        let c = change(&series, &incident(102, Some(105), 2), &ChangeParams::default()).unwrap();
+        assert!((c.scale - 0.4).abs() < 1e-12, "{c:?}");
+        assert!((c.effect - 20.0).abs() < 1e-9, "{c:?}");
     }
 
     #[test]
@@ -294,7 +323,8 @@ mod tests {
             })
             .collect();
         let c = change(&series, &incident(110, None, 20), &ChangeParams::default()).unwrap();
-        assert!(c.effect < -50.0, "{c:?}");
+        // 40 down from 50: 16 SDs once the scale is floored at 5 % of 50.
+        assert!((c.effect + 16.0).abs() < 0.5, "{c:?}");
         // Half of the sustained drop is reached 5 points into the ramp.
         let onset = c.onset.unwrap();
         assert!((104..=106).contains(&onset), "{c:?}");
@@ -304,9 +334,22 @@ mod tests {
     fn a_constant_that_moves_is_capped_not_infinite() {
         let mut series = vec![0.0; 50];
         series.extend([5.0; 10]);
+        // From zero: at most 1 / relative_floor = 20 SDs.
         let c = change(&series, &incident(50, None, 4), &ChangeParams::default()).unwrap();
-        assert_eq!(c.effect, 1e6);
+        assert!((c.effect - 20.0).abs() < 1e-9, "{c:?}");
         assert_eq!(c.onset, Some(50));
+        // A memory gauge flat to the last digit that moves by 1 %: no change.
+        let mut flat = vec![29.66; 50];
+        flat.extend([29.96; 10]);
+        let c = change(&flat, &incident(50, None, 4), &ChangeParams::default()).unwrap();
+        assert!(c.effect < 1.0 && c.onset.is_none(), "{c:?}");
+        // Without the floor, the cap decides.
+        let plain = ChangeParams {
+            relative_floor: 0.0,
+            ..ChangeParams::default()
+        };
+        let c = change(&series, &incident(50, None, 4), &plain).unwrap();
+        assert_eq!(c.effect, 1e6);
         assert_eq!(c.scale, 0.0);
         // Constant throughout: no change at all.
         let c = change(&[3.0; 60], &incident(50, None, 4), &ChangeParams::default()).unwrap();
@@ -354,6 +397,7 @@ mod tests {
             sustain: 0,
             changed_z: f64::NAN,
             cap: -1.0,
+            relative_floor: f64::NAN,
         };
         let _ = change(&[0.0, 1.0, 0.0, 1.0, 0.0, 9.0, 9.0], &incident(5, None, 1), &odd);
     }

@@ -40,12 +40,13 @@ pub struct SpikeParams {
     /// percentage point. For a rate in errors/s, set it to roughly what one
     /// extra error per step looks like in that rate.
     pub min_abs_rise: f64,
-    /// The threshold is never below this quantile of the baseline. It matters
-    /// for a baseline of zeros with rare single errors: median and MAD are 0
-    /// there, and without it one error per step (or one error smeared over a
-    /// rate window) would count as elevated and open the episode too early.
-    /// With normal noise the 0.99 quantile is 2.3 SDs above the median, below
-    /// `threshold` SDs, so it changes nothing. Default 0.99; 0.5 turns it off.
+    /// When the baseline's MAD is 0 (most of it is one value, e.g. zero
+    /// errors), the threshold is never below this quantile of the baseline.
+    /// It matters for a baseline of zeros with rare single errors: without
+    /// it one error per step (or one error smeared over a rate window) would
+    /// count as elevated and open the episode too early. Not used when the
+    /// MAD is positive: a baseline holding an earlier incident would lift the
+    /// threshold to that incident's level. Default 0.99; 0.5 turns it off.
     pub baseline_quantile: f64,
 }
 
@@ -187,7 +188,14 @@ pub fn detect(baseline: &[f64], window: &[f64], params: &SpikeParams) -> SpikeOu
     let median = median_in_place(&mut base);
     let mut deviations: Vec<f64> = base.iter().map(|v| (v - median).abs()).collect();
     let mad = MAD_SCALE * median_in_place(&mut deviations);
-    let floor = if high.is_finite() { high - median } else { 0.0 };
+    // Only where the MAD is 0 (most of the baseline is one value): with any
+    // spread, the quantile of a baseline that holds an earlier incident
+    // would lift the threshold to that incident's level.
+    let floor = if high.is_finite() && mad == 0.0 {
+        high - median
+    } else {
+        0.0
+    };
     let threshold = median
         + (params.threshold * mad)
             .max(params.min_abs_rise)
@@ -291,13 +299,7 @@ pub fn detect_directed(
         Direction::Auto => {
             let up = detect(baseline, window, params);
             let dn = down();
-            let strength = |o: &SpikeOutcome| match o {
-                SpikeOutcome::Spike(s) => {
-                    let noise = (s.baseline_mad).max(params.min_abs_rise.abs()).max(1e-300);
-                    (s.peak - s.baseline).abs() / noise
-                }
-                _ => f64::NEG_INFINITY,
-            };
+            let strength = |o: &SpikeOutcome| strength(o, params);
             match (&up, &dn) {
                 (SpikeOutcome::Spike(_), _) | (_, SpikeOutcome::Spike(_)) => {
                     if strength(&dn) > strength(&up) {
@@ -317,6 +319,20 @@ pub fn detect_directed(
                 _ => up,
             }
         }
+    }
+}
+
+/// How far an episode went from its baseline, in robust standard deviations
+/// (scaled MAD, floored at `min_abs_rise` so a flat baseline compares
+/// fairly): what `Auto` compares, and how one of several symptoms is chosen
+/// as the one that moved. `-∞` without a spike.
+pub fn strength(outcome: &SpikeOutcome, params: &SpikeParams) -> f64 {
+    match outcome {
+        SpikeOutcome::Spike(s) => {
+            let noise = s.baseline_mad.max(params.min_abs_rise.abs()).max(1e-300);
+            (s.peak - s.baseline).abs() / noise
+        }
+        _ => f64::NEG_INFINITY,
     }
 }
 
