@@ -290,11 +290,17 @@ mod tests {
         // Held for 2 points: min(8, 9) = 8 -> 8 * 3.29 = 26.32.
         assert!((c.effect - 8.0 * 3.29).abs() < 1e-9, "{c:?}");
         assert_eq!(c.onset, Some(102));
-        // With the default relative floor, 5 % of the level reached (8)
-        // is 0.4 > 0.304: effect 8 / 0.4 = 20.
+        // The default relative floor, 1 % of the level reached (8), is
+        // below that spread and changes nothing; at 10 % it is 0.8.
         let c = change(&series, &incident(102, Some(105), 2), &ChangeParams::default()).unwrap();
-        assert!((c.scale - 0.4).abs() < 1e-12, "{c:?}");
-        assert!((c.effect - 20.0).abs() < 1e-9, "{c:?}");
+        assert!((c.scale - 1.0 / 3.29).abs() < 1e-12, "{c:?}");
+        let tenth = ChangeParams {
+            relative_floor: 0.1,
+            ..ChangeParams::default()
+        };
+        let c = change(&series, &incident(102, Some(105), 2), &tenth).unwrap();
+        assert!((c.scale - 0.8).abs() < 1e-12, "{c:?}");
+        assert!((c.effect - 10.0).abs() < 1e-9, "{c:?}");
     }
 
     #[test]
@@ -323,8 +329,9 @@ mod tests {
             })
             .collect();
         let c = change(&series, &incident(110, None, 20), &ChangeParams::default()).unwrap();
-        // 40 down from 50: 16 SDs once the scale is floored at 5 % of 50.
-        assert!((c.effect + 16.0).abs() < 0.5, "{c:?}");
+        // 40 down from 50: 80 SDs once the scale (noise 0.2) is floored at
+        // 1 % of 50.
+        assert!((c.effect + 80.0).abs() < 3.0, "{c:?}");
         // Half of the sustained drop is reached 5 points into the ramp.
         let onset = c.onset.unwrap();
         assert!((104..=106).contains(&onset), "{c:?}");
@@ -334,13 +341,13 @@ mod tests {
     fn a_constant_that_moves_is_capped_not_infinite() {
         let mut series = vec![0.0; 50];
         series.extend([5.0; 10]);
-        // From zero: at most 1 / relative_floor = 20 SDs.
+        // From zero: at most 1 / relative_floor = 100 SDs.
         let c = change(&series, &incident(50, None, 4), &ChangeParams::default()).unwrap();
-        assert!((c.effect - 20.0).abs() < 1e-9, "{c:?}");
+        assert!((c.effect - 100.0).abs() < 1e-9, "{c:?}");
         assert_eq!(c.onset, Some(50));
-        // A memory gauge flat to the last digit that moves by 1 %: no change.
+        // A memory gauge flat to the last digit that moves by 0.5 %: no change.
         let mut flat = vec![29.66; 50];
-        flat.extend([29.96; 10]);
+        flat.extend([29.81; 10]);
         let c = change(&flat, &incident(50, None, 4), &ChangeParams::default()).unwrap();
         assert!(c.effect < 1.0 && c.onset.is_none(), "{c:?}");
         // Without the floor, the cap decides.
