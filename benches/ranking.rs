@@ -97,7 +97,11 @@ fn services_in_order(order: &[usize], candidates: &[Candidate]) -> Vec<String> {
 /// The correlation-only method `obs investigate` used before: spike detection on rises only,
 /// correlation of changes with a ±10-step lag scan, BH, significant-and-leading first, then p.
 fn before(case: &Case) -> Answer {
-    let values: Vec<&[f64]> = case.candidates.iter().map(|c| c.values.as_slice()).collect();
+    let values: Vec<&[f64]> = case
+        .candidates
+        .iter()
+        .map(|c| c.values.as_slice())
+        .collect();
     let Ok(prepared) = PreparedSymptom::new(&case.symptom, &CorrelationParams::default()) else {
         return Answer {
             order: vec![],
@@ -137,7 +141,13 @@ fn after(case: &Case) -> Answer {
         let s = strength(&outcome, &params);
         if std::env::var_os("OBS_RANKING_DEBUG").is_some() {
             let (kind, detail) = match &outcome {
-                SpikeOutcome::Spike(sp) => ("spike", format!("onset {} end {:?} peak {:.3} base {:.3}", sp.onset_index, sp.end_index, sp.peak, sp.baseline)),
+                SpikeOutcome::Spike(sp) => (
+                    "spike",
+                    format!(
+                        "onset {} end {:?} peak {:.3} base {:.3}",
+                        sp.onset_index, sp.end_index, sp.peak, sp.baseline
+                    ),
+                ),
                 SpikeOutcome::NoSpike { reason, .. } => ("no spike", reason.clone()),
                 SpikeOutcome::NoData { reason } => ("no data", reason.clone()),
             };
@@ -152,7 +162,11 @@ fn after(case: &Case) -> Answer {
         flagged: vec![false; case.candidates.len()],
         services: vec![],
     };
-    let values: Vec<&[f64]> = case.candidates.iter().map(|c| c.values.as_slice()).collect();
+    let values: Vec<&[f64]> = case
+        .candidates
+        .iter()
+        .map(|c| c.values.as_slice())
+        .collect();
     let analysis_params = AnalysisParams {
         step_seconds: case.step,
         ..AnalysisParams::default()
@@ -492,7 +506,12 @@ fn shared_dir() -> PathBuf {
 fn parse_time(text: &str) -> Option<i64> {
     let head = text.get(..19)?;
     let dt: jiff::civil::DateTime = head.replace(' ', "T").parse().ok()?;
-    Some(dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second())
+    Some(
+        dt.to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp()
+            .as_second(),
+    )
 }
 
 fn read_xz_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
@@ -500,7 +519,12 @@ fn read_xz_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
         .arg("-dc")
         .arg(path)
         .output()
-        .map_err(|e| format!("cannot run xz for {}: {e} (apt-get install xz-utils)", path.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot run xz for {}: {e} (apt-get install xz-utils)",
+                path.display()
+            )
+        })?;
     if !out.status.success() {
         return Err(format!("xz could not read {}", path.display()));
     }
@@ -523,7 +547,10 @@ type Columns = BTreeMap<String, BTreeMap<i64, f64>>;
 
 fn load_columns(path: &Path, skip: &dyn Fn(&str) -> bool) -> Result<Columns, String> {
     let (header, rows) = read_xz_csv(path)?;
-    let time = header.iter().position(|h| h == "Time").ok_or("no Time column")?;
+    let time = header
+        .iter()
+        .position(|h| h == "Time")
+        .ok_or("no Time column")?;
     let mut out: Columns = BTreeMap::new();
     for row in rows {
         let Some(t) = row.get(time).and_then(|s| parse_time(s)) else {
@@ -572,7 +599,12 @@ const NEZHA_BASELINE: i64 = 30;
 
 /// The entry service's SLIs a team would watch, all given to obs as symptoms (the error ratio
 /// derived from the success rate, and the latency percentiles): the one that moved is used.
-const FRONT_KPIS: [&str; 4] = ["SuccessRate(%)", "LatencyP50(s)", "LatencyP90(s)", "LatencyP99(s)"];
+const FRONT_KPIS: [&str; 4] = [
+    "SuccessRate(%)",
+    "LatencyP50(s)",
+    "LatencyP90(s)",
+    "LatencyP99(s)",
+];
 
 fn nezha_day(dir: &Path) -> Result<Vec<(Fault, Case)>, String> {
     let day = dir
@@ -610,9 +642,7 @@ fn nezha_day(dir: &Path) -> Result<Vec<(Fault, Case)>, String> {
         !FRONT_KPIS.contains(&n)
     })?;
     // Node* columns are per node, the same for every pod on it: not a service's metric.
-    let skip_pod = |n: &str| {
-        matches!(n, "Time" | "TimeStamp" | "PodName") || n.starts_with("Node")
-    };
+    let skip_pod = |n: &str| matches!(n, "Time" | "TimeStamp" | "PodName") || n.starts_with("Node");
     let mut pods: Vec<(String, Columns)> = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&metric_dir)
         .map_err(|e| format!("{}: {e}", metric_dir.display()))?
@@ -693,7 +723,10 @@ fn nezha(system: &str, days: &[&str]) {
     for day in days {
         let dir = base.join(day);
         if !dir.is_dir() {
-            println!("\nNezha {system}: {} not found, skipped (set OBS_SHARED_DIR)", dir.display());
+            println!(
+                "\nNezha {system}: {} not found, skipped (set OBS_SHARED_DIR)",
+                dir.display()
+            );
             return;
         }
         match nezha_day(&dir) {
@@ -773,7 +806,9 @@ fn main() {
             }
         }
         println!("Scenario matrix: {} cases (fixed seeds)", cases.len());
-        println!("| method | AC@1 | AC@3 | AC@5 | Avg@5 | service AC@1 / @3 / @5 | service Avg@5 | decoys flagged | a consequence above the cause |");
+        println!(
+            "| method | AC@1 | AC@3 | AC@5 | Avg@5 | service AC@1 / @3 / @5 | service Avg@5 | decoys flagged | a consequence above the cause |"
+        );
         println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (name, s) in ["before", "now"].iter().zip(&totals) {
             println!(

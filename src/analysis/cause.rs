@@ -234,6 +234,12 @@ mod tests {
         assert!(a.correlation_skipped.is_some());
         let a = analyse(&[], 0, None, &candidates, &AnalysisParams::default());
         assert!(a.ranked.is_empty());
-        let _ = analyse(&[f64::NAN; 3], 5, Some(1), &candidates, &AnalysisParams::default());
+        let _ = analyse(
+            &[f64::NAN; 3],
+            5,
+            Some(1),
+            &candidates,
+            &AnalysisParams::default(),
+        );
     }
 }

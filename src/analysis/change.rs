@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use super::spike::{MAD_SCALE, median_in_place, quantile_in_place};
+use super::spike::{MAD_SCALE, quantile_in_place};
 
 /// Fewest finite baseline points for a trusted median and spread.
 const MIN_BASELINE: usize = 5;
@@ -117,7 +117,9 @@ pub fn lead_bound(onset: usize, end: Option<usize>, len: usize, step_seconds: f6
     };
     let duration = end.unwrap_or(len).saturating_sub(onset).max(1) as f64 * step;
     let bound = duration.clamp(4.0 * step, (15.0 * 60.0_f64).max(4.0 * step));
-    ((bound / step).ceil() as usize).min(onset / 2).max(1.min(onset))
+    ((bound / step).ceil() as usize)
+        .min(onset / 2)
+        .max(1.min(onset))
 }
 
 /// Measures how `series` changed in the incident. The baseline is every
@@ -132,7 +134,11 @@ pub fn change(
     let n = series.len();
     let onset = incident.onset.min(n);
     let finite = |r: std::ops::Range<usize>| -> Vec<f64> {
-        series[r].iter().copied().filter(|v| v.is_finite()).collect()
+        series[r]
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect()
     };
     let mut pre_end = onset.saturating_sub(incident.lead);
     let mut base = finite(0..pre_end);
@@ -143,19 +149,20 @@ pub fn change(
     if base.len() < MIN_BASELINE {
         return Err(ChangeSkip::TooFewBaseline(base.len()));
     }
-    let p95 = quantile_in_place(&mut base, 0.95);
-    let p5 = quantile_in_place(&mut base, 0.05);
-    let median = median_in_place(&mut base);
+    let median = select_median(&mut base);
     let mut deviations: Vec<f64> = base.iter().map(|v| (v - median).abs()).collect();
-    let mad = MAD_SCALE * median_in_place(&mut deviations);
+    let mad = MAD_SCALE * select_median(&mut deviations);
     // The inter-quantile spread only stands in for a zero MAD: it sees rare
     // non-zero points in a baseline of zeros, but a baseline that holds part
     // of an earlier change would inflate it.
     let spread = if mad > 0.0 {
         mad
     } else {
+        let p95 = quantile_in_place(&mut base, 0.95);
+        let p5 = quantile_in_place(&mut base, 0.05);
         (p95 - p5) / INTER_QUANTILE_SDS
     };
+
     let test_start = pre_end.min(onset.saturating_sub(incident.lead));
     let test_end = match incident.end {
         Some(e) => (e + incident.lead).min(n),
@@ -216,13 +223,12 @@ pub fn change(
     } else {
         f64::MIN_POSITIVE
     };
-    let points: Vec<(usize, f64)> = raw.iter().map(|&(i, d)| (i, d / scale)).collect();
     let cap = if params.cap > 0.0 { params.cap } else { 1e6 };
     let effect = (held / scale).clamp(-cap, cap);
     let sign = if effect < 0.0 { -1.0 } else { 1.0 };
     let onset_index = (effect.abs() >= params.changed_z).then(|| {
         let cut = params.changed_z.max(effect.abs() / 2.0);
-        let reaches = |p: usize| (sign * points[p].1).min(cap) >= cut;
+        let reaches = |p: usize| (sign * raw[p].1 / scale).min(cap) >= cut;
         let mut q = at;
         loop {
             if q >= 1 && reaches(q - 1) {
@@ -233,15 +239,39 @@ pub fn change(
                 break;
             }
         }
-        points[q].0
+        raw[q].0
     });
     Ok(Change {
         effect,
         baseline: median,
-        scale: if scale > f64::MIN_POSITIVE { scale } else { 0.0 },
+        scale: if scale > f64::MIN_POSITIVE {
+            scale
+        } else {
+            0.0
+        },
         level: median + held,
         onset: onset_index,
     })
+}
+
+/// Median by selection, O(n) (reorders the slice); `NaN` when empty. The
+/// same value as `spike::median_in_place`, without sorting: it runs once per
+/// candidate.
+fn select_median(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (_, &mut upper, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return upper;
+    }
+    // The lower middle is the largest of the part before n / 2.
+    let lower = values[..n / 2]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    (lower + upper) / 2.0
 }
 
 #[cfg(test)]
@@ -262,7 +292,12 @@ mod tests {
         // the incident holds 20, 21 (then 11): effect = (20 - 11) / 1.4826.
         let mut series = vec![10.0, 12.0, 11.0, 13.0, 9.0, 10.0, 11.0, 12.0, 10.0, 11.0];
         series.extend([11.0, 20.0, 21.0, 11.0, 11.0]);
-        let c = change(&series, &incident(11, Some(13), 1), &ChangeParams::default()).unwrap();
+        let c = change(
+            &series,
+            &incident(11, Some(13), 1),
+            &ChangeParams::default(),
+        )
+        .unwrap();
         assert_eq!(c.baseline, 11.0);
         assert!((c.scale - 1.4826).abs() < 1e-12, "{c:?}");
         assert!((c.effect - 9.0 / 1.4826).abs() < 1e-9, "{c:?}");
@@ -292,7 +327,12 @@ mod tests {
         assert_eq!(c.onset, Some(102));
         // The default relative floor, 1 % of the level reached (8), is
         // below that spread and changes nothing; at 10 % it is 0.8.
-        let c = change(&series, &incident(102, Some(105), 2), &ChangeParams::default()).unwrap();
+        let c = change(
+            &series,
+            &incident(102, Some(105), 2),
+            &ChangeParams::default(),
+        )
+        .unwrap();
         assert!((c.scale - 1.0 / 3.29).abs() < 1e-12, "{c:?}");
         let tenth = ChangeParams {
             relative_floor: 0.1,
@@ -308,7 +348,12 @@ mod tests {
         let mut rng = Rng(3);
         let mut series: Vec<f64> = rng.noise(200);
         series[150] = 1e9;
-        let c = change(&series, &incident(140, Some(160), 20), &ChangeParams::default()).unwrap();
+        let c = change(
+            &series,
+            &incident(140, Some(160), 20),
+            &ChangeParams::default(),
+        )
+        .unwrap();
         assert!(c.effect.abs() < 5.0, "{c:?}");
         assert_eq!(c.onset, None);
     }
@@ -378,6 +423,21 @@ mod tests {
     }
 
     #[test]
+    fn selection_median_matches_the_sorted_one() {
+        let mut rng = Rng(8);
+        for n in [1, 2, 3, 10, 11, 100] {
+            let v = rng.noise(n);
+            let mut a = v.clone();
+            let mut b = v.clone();
+            assert_eq!(
+                select_median(&mut a),
+                super::super::spike::median_in_place(&mut b)
+            );
+        }
+        assert!(select_median(&mut []).is_nan());
+    }
+
+    #[test]
     fn bad_input_is_an_answer_not_a_panic() {
         let p = ChangeParams::default();
         assert_eq!(
@@ -399,14 +459,22 @@ mod tests {
             Err(ChangeSkip::NoIncidentPoints)
         );
         // Onset past the end, lead past the start, odd parameters.
-        let _ = change(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &incident(99, Some(200), 99), &p);
+        let _ = change(
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            &incident(99, Some(200), 99),
+            &p,
+        );
         let odd = ChangeParams {
             sustain: 0,
             changed_z: f64::NAN,
             cap: -1.0,
             relative_floor: f64::NAN,
         };
-        let _ = change(&[0.0, 1.0, 0.0, 1.0, 0.0, 9.0, 9.0], &incident(5, None, 1), &odd);
+        let _ = change(
+            &[0.0, 1.0, 0.0, 1.0, 0.0, 9.0, 9.0],
+            &incident(5, None, 1),
+            &odd,
+        );
     }
 
     #[test]

@@ -243,7 +243,11 @@ pub fn rank_evidence(
             timing,
             lead_steps,
             significant: q[i] <= params.alpha && timing.tier() < 2,
-            score: if effect.is_finite() { effect.ln_1p() } else { 0.0 },
+            score: if effect.is_finite() {
+                effect.ln_1p()
+            } else {
+                0.0
+            },
         });
     }
     out.sort_by(|a, b| {

@@ -70,7 +70,12 @@ mod tests {
 
     #[test]
     fn a_service_ranks_where_its_best_candidate_ranks() {
-        let ranked = vec![row(2, 1, 5.0), row(0, 2, 4.0), row(1, 3, 3.0), row(3, 4, 1.0)];
+        let ranked = vec![
+            row(2, 1, 5.0),
+            row(0, 2, 4.0),
+            row(1, 3, 3.0),
+            row(3, 4, 1.0),
+        ];
         let services = ["db", "checkout", "db", "unknown"];
         let out = suspected_services(&ranked, |i| {
             (services[i] != "unknown").then(|| services[i].to_string())

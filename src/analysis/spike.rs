@@ -196,10 +196,7 @@ pub fn detect(baseline: &[f64], window: &[f64], params: &SpikeParams) -> SpikeOu
     } else {
         0.0
     };
-    let threshold = median
-        + (params.threshold * mad)
-            .max(params.min_abs_rise)
-            .max(floor);
+    let threshold = median + (params.threshold * mad).max(params.min_abs_rise).max(floor);
     let sustain = params.sustain.max(1);
 
     // Highest finite value of the whole window, first occurrence.
@@ -280,7 +277,10 @@ pub fn detect_directed(
                     peak: lowest,
                     threshold: -threshold,
                     reason: if reason.contains("did not exceed") {
-                        format!("lowest {lowest} did not fall under threshold {}", -threshold)
+                        format!(
+                            "lowest {lowest} did not fall under threshold {}",
+                            -threshold
+                        )
                     } else {
                         format!(
                             "no {} consecutive points under threshold {}; the lowest point ({lowest}) was not sustained",
@@ -308,14 +308,20 @@ pub fn detect_directed(
                         up
                     }
                 }
-                (SpikeOutcome::NoSpike { baseline, peak, threshold, reason }, _) => {
+                (
                     SpikeOutcome::NoSpike {
-                        baseline: *baseline,
-                        peak: *peak,
-                        threshold: *threshold,
-                        reason: format!("{reason}; no sustained drop either"),
-                    }
-                }
+                        baseline,
+                        peak,
+                        threshold,
+                        reason,
+                    },
+                    _,
+                ) => SpikeOutcome::NoSpike {
+                    baseline: *baseline,
+                    peak: *peak,
+                    threshold: *threshold,
+                    reason: format!("{reason}; no sustained drop either"),
+                },
                 _ => up,
             }
         }
