@@ -7,6 +7,10 @@
 //! crate; without the Nezha data the bench says so and runs the matrix only; it needs `xz` to
 //! read the data). Prints Markdown tables on stdout. Nothing here is tuned to a single case:
 //! the matrix is generated, and Nezha is scored over every labelled fault.
+//!
+//! One file over 800 lines on purpose: a bench binary is one file, and its two halves (the
+//! matrix generator, the Nezha loader) share the scoring; `OBS_RANKING_DEBUG=1` prints each
+//! Nezha fault's symptoms and top rows, `OBS_RANKING_MISSES=1` the matrix cases missed at 3.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
