@@ -5,6 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use obs::analysis::cause::{AnalysisParams, analyse};
 use obs::analysis::correlate::{CorrelationParams, PreparedSymptom, correlate};
 use obs::analysis::rank::{RankParams, rank};
 
@@ -77,6 +78,24 @@ fn bench(c: &mut Criterion) {
             black_box(rank(&results, &RankParams::default()))
         })
     });
+
+    // The whole ranking of `obs investigate`: each candidate's robust change and onset, the
+    // correlation with the lag scan bounded by the incident (here 30 steps of episode, so the
+    // 10-step cap), BH, and the combined order.
+    c.bench_function(
+        "analyse 1000 x 720: change, onset, lag scan, BH, rank",
+        |b| {
+            b.iter(|| {
+                black_box(analyse(
+                    black_box(&symptom),
+                    400,
+                    Some(430),
+                    &candidates,
+                    &AnalysisParams::default(),
+                ))
+            })
+        },
+    );
 
     c.bench_function("correlate one pair, 720 points", |b| {
         b.iter(|| correlate(black_box(&symptom), black_box(&candidates[0]), &params))

@@ -1,6 +1,8 @@
 //! Pure statistics for `obs investigate`: spike detection on the symptom
-//! series, lag-scanned correlation of candidate metrics against it, and the
-//! ranking of candidates.
+//! series (`spike`), each candidate's robust change and onset (`change`),
+//! lag-scanned correlation against the symptom (`correlate`), the ranking
+//! that combines them (`rank`, `cause`) and the services behind the ranked
+//! metrics (`services`).
 //!
 //! This module does no I/O and keeps no state: every function takes
 //! time-aligned `&[f64]` series (same step grid, `NaN` for a missing point,
@@ -9,9 +11,12 @@
 //! [`correlate::Skip`] reason or a [`spike::SpikeOutcome`] variant.
 //! The method is described for users in `docs/method.md`.
 
+pub mod cause;
+pub mod change;
 pub mod correlate;
 pub mod patterns;
 pub mod rank;
+pub mod services;
 pub mod spantree;
 pub mod spike;
 

@@ -1,11 +1,18 @@
-//! Ranking of correlated candidates: Benjamini–Hochberg q-values across all
-//! tested candidates, a significance cut at the FDR level, and the order in
-//! which candidates are presented as likely causes.
+//! Ranking of candidates: Benjamini–Hochberg q-values across all tested
+//! candidates, a significance cut at the FDR level, and the order in which
+//! candidates are presented as likely causes.
+//!
+//! [`rank_evidence`] is the method `obs investigate` uses: it combines when a
+//! candidate changed (its own onset against the symptom's), how much (its
+//! robust effect size, from `change`) and how it moves with the symptom (the
+//! correlation's q-value). [`rank`] is the earlier, correlation-only order,
+//! kept because the ranking benchmark measures the method against it.
 //!
 //! Pure computation, no I/O.
 
 use serde::Serialize;
 
+use super::change::{Change, ChangeSkip};
 use super::correlate::{Correlation, Skip, benjamini_hochberg};
 
 /// One ranked candidate.
@@ -91,6 +98,172 @@ pub fn rank(results: &[Result<Correlation, Skip>], params: &RankParams) -> Vec<R
         r.rank = pos + 1;
     }
     ranked
+}
+
+/// When a candidate changed, relative to the symptom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timing {
+    /// Its change started before the symptom's, within the lead bound.
+    Leads,
+    /// Its change started at the symptom's onset (within the tolerance).
+    Simultaneous,
+    /// Its change started after the symptom's: more likely a consequence.
+    Lags,
+    /// Its change started before the lead bound: not tied to this incident.
+    Earlier,
+    /// It did not change in the incident (robust effect under the cut).
+    Unchanged,
+}
+
+impl Timing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timing::Leads => "leads",
+            Timing::Simultaneous => "simultaneous",
+            Timing::Lags => "lags",
+            Timing::Earlier => "earlier",
+            Timing::Unchanged => "unchanged",
+        }
+    }
+
+    /// Sort tier: leading and simultaneous changes first, then lagging
+    /// ones, then the rest. A lagging consequence never ranks above a
+    /// leading candidate, significant or not.
+    fn tier(self) -> u8 {
+        match self {
+            Timing::Leads | Timing::Simultaneous => 0,
+            Timing::Lags => 1,
+            Timing::Earlier | Timing::Unchanged => 2,
+        }
+    }
+}
+
+/// One candidate with everything that placed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// Position in the caller's candidate list.
+    pub index: usize,
+    /// 1 = most likely cause.
+    pub rank: usize,
+    pub change: Option<Change>,
+    pub correlation: Option<Correlation>,
+    /// Why the correlation (or the change) could not be computed, if so.
+    pub skipped: Option<String>,
+    /// Benjamini–Hochberg q-value of the correlation across all tested
+    /// candidates; `NaN` without a correlation.
+    pub q_value: f64,
+    pub timing: Timing,
+    /// Symptom onset minus the candidate's onset, in steps (> 0: it moved
+    /// first); `None` when it did not change.
+    pub lead_steps: Option<i64>,
+    /// `q_value <= alpha` and the candidate changed in the incident
+    /// (leading, simultaneous or lagging).
+    pub significant: bool,
+    /// `ln(1 + |effect|)`: the size of the change, the number that orders
+    /// candidates within a tier and significance class, and the score of a
+    /// service (see `services`).
+    pub score: f64,
+}
+
+/// Tuning of [`rank_evidence`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceParams {
+    /// False discovery rate level of the correlation. Default 0.05.
+    pub alpha: f64,
+    /// A candidate whose onset is at most this many steps after the
+    /// symptom's counts as simultaneous. Default 0: onsets are measured the
+    /// same way for both series (see `change`), so a step later is later.
+    pub tolerance: usize,
+}
+
+impl Default for EvidenceParams {
+    fn default() -> Self {
+        Self {
+            alpha: 0.05,
+            tolerance: 0,
+        }
+    }
+}
+
+/// Ranks candidates from their changes and correlations (same length, same
+/// order). `symptom_onset` is the symptom's own change onset and `lead` the
+/// lead bound, both in steps. Candidates with neither a change nor a
+/// correlation are left out. The order:
+///
+/// 1. timing tier: leading or simultaneous, then lagging, then earlier or
+///    unchanged ([`Timing`]);
+/// 2. significant before not significant;
+/// 3. larger effect size (|robust z|) first — what breaks the ties that
+///    p-values leave when many candidates are all "certain" or all weak;
+/// 4. smaller p-value first;
+/// 5. input order.
+pub fn rank_evidence(
+    changes: &[Result<Change, ChangeSkip>],
+    correlations: &[Result<Correlation, Skip>],
+    symptom_onset: usize,
+    lead: usize,
+    params: &EvidenceParams,
+) -> Vec<Evidence> {
+    let n = changes.len().min(correlations.len());
+    let p: Vec<f64> = (0..n)
+        .map(|i| correlations[i].as_ref().map_or(f64::NAN, |c| c.p_value))
+        .collect();
+    let q = benjamini_hochberg(&p);
+    let mut out: Vec<Evidence> = Vec::new();
+    for i in 0..n {
+        let (change, correlation) = (changes[i].as_ref(), correlations[i].as_ref());
+        if change.is_err() && correlation.is_err() {
+            continue;
+        }
+        let skipped = match (change, correlation) {
+            (Err(e), _) => Some(e.to_string()),
+            (_, Err(e)) => Some(e.to_string()),
+            _ => None,
+        };
+        let lead_steps = change
+            .ok()
+            .and_then(|c| c.onset)
+            .map(|o| symptom_onset as i64 - o as i64);
+        let timing = match lead_steps {
+            None => Timing::Unchanged,
+            Some(l) if l > lead as i64 => Timing::Earlier,
+            Some(l) if l > 0 => Timing::Leads,
+            Some(l) if l >= -(params.tolerance as i64) => Timing::Simultaneous,
+            Some(_) => Timing::Lags,
+        };
+        let effect = change.map_or(0.0, |c| c.effect.abs());
+        out.push(Evidence {
+            index: i,
+            rank: 0,
+            change: change.ok().cloned(),
+            correlation: correlation.ok().cloned(),
+            skipped,
+            q_value: q[i],
+            timing,
+            lead_steps,
+            significant: q[i] <= params.alpha && timing.tier() < 2,
+            score: if effect.is_finite() {
+                effect.ln_1p()
+            } else {
+                0.0
+            },
+        });
+    }
+    out.sort_by(|a, b| {
+        let p = |e: &Evidence| nan_last(e.correlation.as_ref().map_or(f64::NAN, |c| c.p_value));
+        a.timing
+            .tier()
+            .cmp(&b.timing.tier())
+            .then(b.significant.cmp(&a.significant))
+            .then(b.score.total_cmp(&a.score))
+            .then(p(a).total_cmp(&p(b)))
+            .then(a.index.cmp(&b.index))
+    });
+    for (pos, e) in out.iter_mut().enumerate() {
+        e.rank = pos + 1;
+    }
+    out
 }
 
 fn nan_last(p: f64) -> f64 {

@@ -2,8 +2,9 @@
 //! threshold, and the onset, peak and end of the episode that crossed it.
 //!
 //! Pure computation, no I/O. Non-finite values (`NaN`, `±Inf`) are treated
-//! as missing points. Only upward spikes are looked for: the symptom is an
-//! error signal, where "worse" means "higher".
+//! as missing points. [`detect`] looks for rises (an error ratio, a latency);
+//! [`detect_directed`] also for drops (a success rate, a throughput) or for
+//! whichever of the two the data shows.
 
 use serde::Serialize;
 
@@ -39,6 +40,14 @@ pub struct SpikeParams {
     /// percentage point. For a rate in errors/s, set it to roughly what one
     /// extra error per step looks like in that rate.
     pub min_abs_rise: f64,
+    /// When the baseline's MAD is 0 (most of it is one value, e.g. zero
+    /// errors), the threshold is never below this quantile of the baseline.
+    /// It matters for a baseline of zeros with rare single errors: without
+    /// it one error per step (or one error smeared over a rate window) would
+    /// count as elevated and open the episode too early. Not used when the
+    /// MAD is positive: a baseline holding an earlier incident would lift the
+    /// threshold to that incident's level. Default 0.99; 0.5 turns it off.
+    pub baseline_quantile: f64,
 }
 
 impl Default for SpikeParams {
@@ -47,6 +56,31 @@ impl Default for SpikeParams {
             threshold: 4.0,
             sustain: 3,
             min_abs_rise: 0.005,
+            baseline_quantile: 0.99,
+        }
+    }
+}
+
+/// Which way the symptom goes when it gets worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Higher is worse: an error ratio, a latency.
+    #[default]
+    Up,
+    /// Lower is worse: a success rate, a throughput.
+    Down,
+    /// Whichever way the series moved further from its baseline, in robust
+    /// standard deviations.
+    Auto,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Auto => "auto",
         }
     }
 }
@@ -70,6 +104,10 @@ pub struct Spike {
     /// after the peak; `None` when the series is still elevated at the end of
     /// the window.
     pub end_index: Option<usize>,
+    /// The way the episode went: [`Direction::Up`] (values above the
+    /// threshold) or [`Direction::Down`] (values below it; `peak` is then the
+    /// lowest value and `threshold` lies under the baseline).
+    pub direction: Direction,
 }
 
 /// Answer of [`detect`].
@@ -146,10 +184,19 @@ pub fn detect(baseline: &[f64], window: &[f64], params: &SpikeParams) -> SpikeOu
         }
     }
 
+    let high = quantile_in_place(&mut base, params.baseline_quantile);
     let median = median_in_place(&mut base);
     let mut deviations: Vec<f64> = base.iter().map(|v| (v - median).abs()).collect();
     let mad = MAD_SCALE * median_in_place(&mut deviations);
-    let threshold = median + (params.threshold * mad).max(params.min_abs_rise);
+    // Only where the MAD is 0 (most of the baseline is one value): with any
+    // spread, the quantile of a baseline that holds an earlier incident
+    // would lift the threshold to that incident's level.
+    let floor = if high.is_finite() && mad == 0.0 {
+        high - median
+    } else {
+        0.0
+    };
+    let threshold = median + (params.threshold * mad).max(params.min_abs_rise).max(floor);
     let sustain = params.sustain.max(1);
 
     // Highest finite value of the whole window, first occurrence.
@@ -176,6 +223,7 @@ pub fn detect(baseline: &[f64], window: &[f64], params: &SpikeParams) -> SpikeOu
             peak_index: episode.peak_index,
             onset_index: episode.onset_index,
             end_index: episode.end_index,
+            direction: Direction::Up,
         }),
         None => SpikeOutcome::NoSpike {
             baseline: median,
@@ -186,6 +234,111 @@ pub fn detect(baseline: &[f64], window: &[f64], params: &SpikeParams) -> SpikeOu
                  the highest point ({global_peak} at index {global_peak_index}) was not sustained"
             ),
         },
+    }
+}
+
+/// [`detect`] in a given direction. `Down` looks for a drop (the series is
+/// mirrored, detected, and the levels mirrored back: `baseline`, `peak` and
+/// `threshold` are in the series' own unit, `peak` the lowest value).
+/// `Auto` runs both and keeps the episode that went further from the
+/// baseline in robust standard deviations (scaled MAD, floored at
+/// `min_abs_rise` so a flat baseline compares fairly); with no episode
+/// either way it answers as `Up` would, mentioning that no drop was found
+/// either.
+pub fn detect_directed(
+    baseline: &[f64],
+    window: &[f64],
+    params: &SpikeParams,
+    direction: Direction,
+) -> SpikeOutcome {
+    let down = || {
+        let flip = |x: &[f64]| x.iter().map(|v| -v).collect::<Vec<f64>>();
+        match detect(&flip(baseline), &flip(window), params) {
+            SpikeOutcome::Spike(s) => SpikeOutcome::Spike(Spike {
+                baseline: -s.baseline,
+                threshold: -s.threshold,
+                peak: -s.peak,
+                direction: Direction::Down,
+                ..s
+            }),
+            SpikeOutcome::NoSpike {
+                baseline,
+                threshold,
+                reason,
+                ..
+            } => {
+                let lowest = window
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(f64::INFINITY, f64::min);
+                SpikeOutcome::NoSpike {
+                    baseline: -baseline,
+                    peak: lowest,
+                    threshold: -threshold,
+                    reason: if reason.contains("did not exceed") {
+                        format!(
+                            "lowest {lowest} did not fall under threshold {}",
+                            -threshold
+                        )
+                    } else {
+                        format!(
+                            "no {} consecutive points under threshold {}; the lowest point ({lowest}) was not sustained",
+                            params.sustain.max(1),
+                            -threshold
+                        )
+                    },
+                }
+            }
+            no_data => no_data,
+        }
+    };
+    match direction {
+        Direction::Up => detect(baseline, window, params),
+        Direction::Down => down(),
+        Direction::Auto => {
+            let up = detect(baseline, window, params);
+            let dn = down();
+            let strength = |o: &SpikeOutcome| strength(o, params);
+            match (&up, &dn) {
+                (SpikeOutcome::Spike(_), _) | (_, SpikeOutcome::Spike(_)) => {
+                    if strength(&dn) > strength(&up) {
+                        dn
+                    } else {
+                        up
+                    }
+                }
+                (
+                    SpikeOutcome::NoSpike {
+                        baseline,
+                        peak,
+                        threshold,
+                        reason,
+                    },
+                    _,
+                ) => SpikeOutcome::NoSpike {
+                    baseline: *baseline,
+                    peak: *peak,
+                    threshold: *threshold,
+                    reason: format!("{reason}; no sustained drop either"),
+                },
+                _ => up,
+            }
+        }
+    }
+}
+
+/// How far an episode went from its baseline, in robust standard deviations
+/// (scaled MAD, floored at `min_abs_rise` so a flat baseline compares
+/// fairly): what `Auto` compares, and how one of several symptoms is chosen
+/// as the one that moved. `-∞` without a spike.
+pub fn strength(outcome: &SpikeOutcome, params: &SpikeParams) -> f64 {
+    match outcome {
+        SpikeOutcome::Spike(s) => {
+            let noise = s.baseline_mad.max(params.min_abs_rise.abs()).max(1e-300);
+            (s.peak - s.baseline).abs() / noise
+        }
+        _ => f64::NEG_INFINITY,
     }
 }
 
@@ -253,6 +406,19 @@ fn best_episode(points: &[(usize, f64)], threshold: f64, sustain: usize) -> Opti
         r = next;
     }
     best
+}
+
+/// The `q` quantile (0–1, linear interpolation between order statistics,
+/// numpy's default) of a slice (sorts it); `NaN` when empty or `q` is not
+/// in 0–1.
+pub(super) fn quantile_in_place(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() || !(0.0..=1.0).contains(&q) {
+        return f64::NAN;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let pos = q * (values.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    values[lo] + (values[hi] - values[lo]) * (pos - lo as f64)
 }
 
 /// Median of a slice (sorts it); `NaN` when empty. Also used by `correlate`.
@@ -404,6 +570,7 @@ mod tests {
             threshold: f64::NAN,
             sustain: 0,
             min_abs_rise: f64::NAN,
+            baseline_quantile: f64::NAN,
         };
         let _ = detect(&[0.0; 10], &[0.0, 5.0, 0.0], &odd);
     }

@@ -1,11 +1,11 @@
-//! The analysis step: every candidate series on the grid, in a deterministic order, correlated
-//! with the symptom and ranked by `analysis` (which does the statistics; this only feeds it and
-//! turns its results into report entries).
+//! The analysis step: every candidate series on the grid, in a deterministic order, ranked by
+//! `analysis::cause` against the symptom's episode (its robust change, its onset against the
+//! symptom's, its correlation) — `analysis` does the statistics; this only feeds it and turns
+//! its results into report entries.
 
-use crate::analysis::correlate::{CorrelationParams, PreparedSymptom};
-use crate::analysis::rank::{RankParams, rank};
+use crate::analysis::cause::{AnalysisParams, analyse, analyse_without_spike};
 use crate::model::Series;
-use crate::report::{CandidateStats, CorrelationEntry};
+use crate::report::{CandidateStats, CorrelationEntry, Symptom};
 
 use super::Grid;
 use super::candidates::Fetched;
@@ -54,51 +54,71 @@ pub(super) fn gather(
     (candidates, first_error)
 }
 
-/// Correlates each candidate with the symptom and ranks them; an unusable symptom series
-/// means no correlations, said in a warning.
+/// Ranks the candidates against the symptom's episode (or, without a spike, by how much they
+/// changed in the window, all weak); an unusable symptom series means no correlations, said in
+/// a warning, and the ranking then rests on the changes alone.
 pub(super) fn correlate(
     candidates: &[CandidateSeries],
+    symptom: &Symptom,
     symptom_values: &[f64],
-    step: f64,
+    grid: &Grid,
     stats: &mut CandidateStats,
     warnings: &mut Vec<String>,
 ) -> Vec<CorrelationEntry> {
-    let prepared = match PreparedSymptom::new(symptom_values, &CorrelationParams::default()) {
-        Ok(prepared) => prepared,
-        Err(skip) => {
-            warnings.push(format!(
-                "no correlations: the symptom series is unusable ({skip})"
-            ));
-            stats.skipped_series = candidates.len();
-            return Vec::new();
-        }
+    let step = grid.step;
+    let index = |unix: f64| ((unix - grid.start) / step).round().max(0.0) as usize;
+    let values: Vec<&[f64]> = candidates.iter().map(|c| c.values.as_slice()).collect();
+    let params = AnalysisParams {
+        step_seconds: step,
+        ..AnalysisParams::default()
     };
-    let results: Vec<_> = candidates
-        .iter()
-        .map(|c| prepared.correlate(&c.values))
-        .collect();
-    stats.skipped_series = results.iter().filter(|r| r.is_err()).count();
-    rank(&results, &RankParams::default())
+    let analysis = match symptom.onset_unix {
+        Some(onset) => analyse(
+            symptom_values,
+            index(onset),
+            symptom.end_unix.map(index),
+            &values,
+            &params,
+        ),
+        None => analyse_without_spike(grid.window_start, &values, &params),
+    };
+    if let Some(skip) = &analysis.correlation_skipped {
+        warnings.push(format!(
+            "no correlations: the symptom series is unusable ({skip}); candidates are ranked by how much they changed"
+        ));
+    }
+    stats.skipped_series = candidates.len() - analysis.ranked.len();
+    analysis
+        .ranked
         .into_iter()
-        .map(|r| {
-            let c = &candidates[r.index];
+        .map(|e| {
+            let c = &candidates[e.index];
             let mut labels = c.series.labels.clone();
             // Functions like rate() drop the name; the plan knows it.
             let metric = labels
                 .remove("__name__")
                 .unwrap_or_else(|| c.metric.clone());
+            let corr = e.correlation.as_ref();
+            // Timing from the onsets when the candidate changed, else from the lag scan.
+            let lag_steps = e
+                .lead_steps
+                .map(|l| l as f64)
+                .or_else(|| corr.map(|c| f64::from(c.lag_steps)))
+                .unwrap_or(0.0);
             CorrelationEntry {
-                rank: r.rank,
+                rank: e.rank,
                 query: c.query.clone(),
                 metric,
                 labels,
-                r: r.correlation.r,
-                r_at_zero_lag: r.correlation.r_at_zero,
-                p_value: r.correlation.p_value,
-                q_value: r.q_value,
-                lag_seconds: f64::from(r.correlation.lag_steps) * step,
-                significant: r.significant,
-                n: r.correlation.n,
+                r: corr.map_or(0.0, |c| c.r),
+                r_at_zero_lag: corr.map_or(f64::NAN, |c| c.r_at_zero),
+                p_value: corr.map_or(1.0, |c| c.p_value),
+                q_value: e.q_value,
+                lag_seconds: lag_steps * step,
+                significant: e.significant,
+                n: corr.map_or(0, |c| c.n),
+                effect: e.change.as_ref().map(|c| c.effect),
+                timing: e.timing.as_str().to_string(),
                 values: c.values.clone(),
             }
         })

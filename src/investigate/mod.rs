@@ -145,8 +145,9 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
     let (series, mut first_error) = analyse::gather(results, &grid, &mut stats, &mut warnings);
     let correlations = analyse::correlate(
         &series,
+        &symptom,
         &symptom_values,
-        grid.step,
+        &grid,
         &mut stats,
         &mut warnings,
     );

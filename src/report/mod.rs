@@ -181,6 +181,12 @@ pub struct CorrelationEntry {
     pub lag_seconds: f64,
     pub significant: bool,
     pub n: usize,
+    /// Robust effect size: how many robust SDs of its own baseline the metric moved (and held)
+    /// in the incident, signed; `None` when it could not be measured.
+    pub effect: Option<f64>,
+    /// When it changed relative to the symptom: `leads`, `simultaneous`, `lags`, `earlier`
+    /// (before the incident's reach), `unchanged`.
+    pub timing: String,
     #[serde(serialize_with = "ser_values")]
     pub values: Vec<f64>,
 }
