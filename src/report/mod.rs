@@ -7,14 +7,14 @@
 pub mod text;
 pub mod waterfall;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Labels, Trace};
 use crate::report::waterfall::TraceSummaryView;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub window: WindowInfo,
@@ -59,7 +59,7 @@ fn rfc3339(unix: f64) -> String {
     Instant::from_unix(unix).rfc3339.to_string()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WindowInfo {
     pub since: String,
     pub since_unix: f64,
@@ -88,7 +88,7 @@ impl WindowInfo {
 }
 
 /// What the symptom series did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Spike,
@@ -96,7 +96,7 @@ pub enum Verdict {
     NoData,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Symptom {
     pub query: String,
     /// Where the query came from: `flag`, `config`, `auto:opentelemetry`, `auto:http_requests_total`.
@@ -115,7 +115,7 @@ pub struct Symptom {
     pub end: Option<String>,
     pub end_unix: Option<f64>,
     /// The symptom over the baseline and the window, on the step grid (`null` = no sample).
-    #[serde(serialize_with = "ser_values")]
+    #[serde(serialize_with = "ser_values", deserialize_with = "de_values")]
     pub values: Vec<f64>,
 }
 
@@ -135,7 +135,13 @@ fn ser_values<S: serde::Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Er
     s.collect_seq(values.iter().map(|v| v.is_finite().then_some(*v)))
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// `null` reads back as a missing sample (`NaN`), as [`ser_values`] wrote it.
+fn de_values<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    let values: Vec<Option<f64>> = Deserialize::deserialize(d)?;
+    Ok(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CandidateStats {
     /// Metric names with samples in the window (after `--candidate-match`).
     pub metric_names: usize,
@@ -153,7 +159,7 @@ pub struct CandidateStats {
     pub skipped_series: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorrelationEntry {
     /// 1 = most likely cause.
     pub rank: usize,
@@ -168,11 +174,11 @@ pub struct CorrelationEntry {
     pub lag_seconds: f64,
     pub significant: bool,
     pub n: usize,
-    #[serde(serialize_with = "ser_values")]
+    #[serde(serialize_with = "ser_values", deserialize_with = "de_values")]
     pub values: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExemplarKind {
     /// Attached to a failing request (an error-status series).
@@ -181,7 +187,7 @@ pub enum ExemplarKind {
     Slow,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExemplarEntry {
     pub trace_id: Option<String>,
     pub kind: ExemplarKind,
@@ -195,7 +201,7 @@ pub struct ExemplarEntry {
 }
 
 /// How a trace came into the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceOrigin {
     /// From an exemplar of the spike.
@@ -206,7 +212,7 @@ pub enum TraceOrigin {
 
 /// One trace: its summary (root, duration, error spans, where the time went on the critical
 /// path), and why it is here.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TraceEntry {
     #[serde(flatten)]
     pub summary: TraceSummaryView,
@@ -216,7 +222,7 @@ pub struct TraceEntry {
 }
 
 /// One log record of a trace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogEntry {
     pub trace_id: String,
     pub timestamp: String,
@@ -255,14 +261,14 @@ impl LogEntry {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceState {
     Ok,
     Error,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub signal: String,
     pub kind: String,
@@ -271,7 +277,7 @@ pub struct SourceStatus {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     pub total_ms: u64,
     pub discovery_ms: u64,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use console::{Alignment, Color, Style, measure_text_width, pad_str, truncate_str};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::spantree::{Anomaly, SpanTree, format_nanos};
 use crate::model::trace::Attributes;
@@ -141,7 +141,8 @@ pub fn render(tree: &SpanTree, opts: &WaterfallOptions) -> String {
     }
 
     // Rows.
-    let visible = Visible::new(tree, opts);
+    let rows = Rows::new(tree, opts);
+    let visible = &rows.visible;
     let shown = opts
         .max_rows
         .map_or(visible.rows.len(), |m| m.min(visible.rows.len()));
@@ -149,7 +150,7 @@ pub fn render(tree: &SpanTree, opts: &WaterfallOptions) -> String {
     out.push('\n');
     out.push_str(&column_header(tree, &layout, &st));
     for &i in &visible.rows[..shown] {
-        out.push_str(&row(tree, &visible, &layout, &st, i));
+        out.push_str(&row(tree, &rows, &layout, &st, i));
     }
     let hidden_by_filter = tree.len() - visible.rows.len();
     let mut notes = Vec::new();
@@ -227,13 +228,14 @@ pub fn render_rows(
 ) -> String {
     let width = usize::from(opts.width).max(1);
     let st = Styles::new(opts.color);
-    let visible = Visible::new(tree, opts);
+    let prepared = Rows::new(tree, opts);
+    let visible = &prepared.visible;
     let layout = Layout::new(width);
     let from = first_row.min(visible.rows.len());
     let to = from.saturating_add(rows).min(visible.rows.len());
     let mut out = String::new();
     for &i in &visible.rows[from..to] {
-        out.push_str(&row(tree, &visible, &layout, &st, i));
+        out.push_str(&row(tree, &prepared, &layout, &st, i));
     }
     out
 }
@@ -274,17 +276,21 @@ impl Styles {
             Color::Color256(208),
             Color::Color256(67),
         ];
-        // FNV-1a: std's hasher is randomly seeded per process.
-        let hash = service.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        let color = PALETTE[(hash % PALETTE.len() as u64) as usize];
+        let color = PALETTE[(service_hash(service) % PALETTE.len() as u64) as usize];
         Style::new().fg(color).force_styling(self.color)
     }
 
     fn service(&self, service: &str) -> String {
         self.service_style(service).apply_to(service).to_string()
     }
+}
+
+/// A stable hash of a service name (FNV-1a: std's hasher is randomly seeded per process), so
+/// that a service gets the same colour in every renderer and every run.
+pub fn service_hash(service: &str) -> u64 {
+    service.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn format_start(nanos: i64, tz: &jiff::tz::TimeZone) -> String {
@@ -394,6 +400,7 @@ fn column_header(tree: &SpanTree, layout: &Layout, st: &Styles) -> String {
 
 /// The filtered rows, and for the tree lines which visible span is the last visible child of
 /// its parent.
+#[derive(Debug, Clone)]
 struct Visible {
     rows: Vec<usize>,
     last: Vec<bool>,
@@ -431,6 +438,12 @@ impl Visible {
             .copied()
             .filter(|&i| keep[i])
             .collect();
+        Visible::from_rows(tree, rows)
+    }
+
+    /// `rows` (span indices in display order) with the tree lines resolved for them.
+    fn from_rows(tree: &SpanTree, rows: Vec<usize>) -> Visible {
+        let n = tree.len();
         // The last visible child of each parent, found as the last one met in display order.
         let mut last_child = vec![usize::MAX; n];
         for &i in &rows {
@@ -488,40 +501,107 @@ fn error_hint(span: &Span) -> Option<String> {
     }
 }
 
-fn row(tree: &SpanTree, visible: &Visible, layout: &Layout, st: &Styles, i: usize) -> String {
-    let s = &tree.spans()[i];
-    let on_path = tree.is_on_critical_path(i);
+/// One waterfall row as data, for a renderer that styles it itself (the TUI): the text of each
+/// column. [`render_rows`] formats the same parts, so both read alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowParts {
+    pub on_critical_path: bool,
+    pub error: bool,
+    /// From the trace's start: `0`, `+2.99ms`.
+    pub offset: String,
+    pub duration: String,
+    /// The tree lines (`│  ├─ `), or a depth marker (`[12] └─ `) when they would take more
+    /// than half of `label_width`.
+    pub prefix: String,
+    pub service: String,
+    pub name: String,
+    /// What an error row says after the operation: the exception type, else the status message.
+    pub hint: Option<String>,
+}
+
+/// The rows of a waterfall, prepared once (filters applied, tree lines resolved) so that a
+/// scrolling renderer asks only for the rows on screen.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    visible: Visible,
+}
+
+impl Rows {
+    /// The rows `opts`'s filters keep.
+    pub fn new(tree: &SpanTree, opts: &WaterfallOptions) -> Rows {
+        Rows {
+            visible: Visible::new(tree, opts),
+        }
+    }
+
+    /// The rows of the spans the caller chose, given in display order (the TUI leaves out
+    /// collapsed subtrees); tree lines follow the spans that are shown.
+    pub fn from_spans(tree: &SpanTree, spans: Vec<usize>) -> Rows {
+        Rows {
+            visible: Visible::from_rows(tree, spans),
+        }
+    }
+
+    /// Span indices, one per row, in display order.
+    pub fn spans(&self) -> &[usize] {
+        &self.visible.rows
+    }
+
+    /// The parts of span `i`'s row.
+    pub fn parts(&self, tree: &SpanTree, i: usize, label_width: usize) -> RowParts {
+        let s = &tree.spans()[i];
+        let start = s.start_unix_nano;
+        let offset = start.saturating_sub(tree.start_unix_nano());
+        RowParts {
+            on_critical_path: tree.is_on_critical_path(i),
+            error: s.is_error(),
+            offset: if offset == 0 {
+                "0".to_string()
+            } else {
+                format!("+{}", format_nanos(offset))
+            },
+            duration: format_nanos(tree.end_unix_nano(i).saturating_sub(start)),
+            prefix: tree_prefix(tree, &self.visible, i, label_width),
+            service: s.service.clone(),
+            name: s.name.clone(),
+            hint: error_hint(s),
+        }
+    }
+}
+
+/// A run of bar cells: `len` cells from `start`, on the critical path or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarRun {
+    pub start: usize,
+    pub len: usize,
+    pub critical: bool,
+}
+
+fn row(tree: &SpanTree, rows: &Rows, layout: &Layout, st: &Styles, i: usize) -> String {
+    let p = rows.parts(tree, i, layout.label);
     let mut line = String::new();
-    line.push_str(&if on_path {
+    line.push_str(&if p.on_critical_path {
         st.critical.apply_to("*").to_string()
     } else {
         " ".to_string()
     });
-    line.push_str(&if s.is_error() {
+    line.push_str(&if p.error {
         st.red.apply_to("!").to_string()
     } else {
         " ".to_string()
     });
     line.push(' ');
-    let start = s.start_unix_nano;
-    let end = tree.end_unix_nano(i);
     if layout.offset {
-        let offset = start.saturating_sub(tree.start_unix_nano());
-        let text = if offset == 0 {
-            "0".to_string()
-        } else {
-            format!("+{}", format_nanos(offset))
-        };
-        line.push_str(&format!("{text:>7} "));
+        line.push_str(&format!("{:>7} ", p.offset));
     }
     if layout.duration {
-        line.push_str(&format!("{:>7} ", format_nanos(end.saturating_sub(start))));
+        line.push_str(&format!("{:>7} ", p.duration));
     }
-    let mut label = tree_prefix(tree, visible, i, layout.label);
-    label.push_str(&st.service(&s.service));
+    let mut label = p.prefix;
+    label.push_str(&st.service(&p.service));
     label.push(' ');
-    label.push_str(&s.name);
-    if let Some(hint) = error_hint(s) {
+    label.push_str(&p.name);
+    if let Some(hint) = p.hint {
         label.push(' ');
         label.push_str(&st.red.apply_to(format!("✗ {hint}")).to_string());
     }
@@ -541,6 +621,22 @@ fn row(tree: &SpanTree, visible: &Visible, layout: &Layout, st: &Styles, i: usiz
 /// The span on the trace's time axis, `cells` wide: `█` where the span itself is on the critical
 /// path, `▒` for the rest of it, blank outside it. At least one cell, so a zero-length span shows.
 fn bar(tree: &SpanTree, cells: usize, st: &Styles, i: usize) -> String {
+    let plain = st.service_style(&tree.spans()[i].service);
+    let mut out = String::new();
+    for run in bar_runs(tree, i, cells) {
+        if out.is_empty() {
+            out.push_str(&" ".repeat(run.start));
+        }
+        let text: String = std::iter::repeat_n(if run.critical { '█' } else { '▒' }, run.len).collect();
+        push_run(&mut out, &text, run.critical, st, &plain);
+    }
+    out
+}
+
+/// Span `i` on the trace's time axis, `cells` wide, as runs of cells on and off the critical
+/// path (what [`render_rows`] draws as `█` and `▒`). At least one cell, so a zero-length span
+/// shows; nothing when `cells` is 0.
+pub fn bar_runs(tree: &SpanTree, i: usize, cells: usize) -> Vec<BarRun> {
     let t0 = tree.start_unix_nano();
     let total = tree.duration_nanos().max(1) as f64;
     let at = |t: i64| (t.saturating_sub(t0)) as f64 / total * cells as f64;
@@ -563,21 +659,19 @@ fn bar(tree: &SpanTree, cells: usize, st: &Styles, i: usize) -> String {
                     && (seg.start_unix_nano as f64) <= to)
         })
     };
-    let plain = st.service_style(&tree.spans()[i].service);
-    let mut out = " ".repeat(a);
-    let mut run = String::new();
-    let mut run_critical = false;
+    let mut runs: Vec<BarRun> = Vec::new();
     for c in a..b {
         let critical = cell_on_path(c);
-        if critical != run_critical && !run.is_empty() {
-            push_run(&mut out, &run, run_critical, st, &plain);
-            run.clear();
+        match runs.last_mut() {
+            Some(run) if run.critical == critical => run.len += 1,
+            _ => runs.push(BarRun {
+                start: c,
+                len: 1,
+                critical,
+            }),
         }
-        run_critical = critical;
-        run.push(if critical { '█' } else { '▒' });
     }
-    push_run(&mut out, &run, run_critical, st, &plain);
-    out
+    runs
 }
 
 fn push_run(out: &mut String, run: &str, critical: bool, st: &Styles, plain: &Style) {
@@ -599,14 +693,14 @@ fn rfc3339(nanos: i64) -> String {
 }
 
 /// The root span's service and operation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RootView {
     pub service: String,
     pub name: String,
 }
 
 /// An exception event's `exception.type` and `exception.message`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExceptionView {
     #[serde(rename = "type")]
     pub kind: String,
@@ -639,7 +733,7 @@ pub struct SpanView {
 }
 
 /// An anomaly with its sentence: `{"kind": "orphan", "span_id": …, "message": "…"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyView {
     #[serde(flatten)]
     pub anomaly: Anomaly,
@@ -753,7 +847,7 @@ pub fn trace_view(tree: &SpanTree) -> TraceView {
 }
 
 /// An error span in a trace summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorSpanView {
     pub span_id: String,
     pub service: String,
@@ -763,7 +857,7 @@ pub struct ErrorSpanView {
 }
 
 /// A top contributor to the critical path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriticalView {
     pub span_id: String,
     pub service: String,
@@ -775,7 +869,7 @@ pub struct CriticalView {
 }
 
 /// The short view of a trace that investigate's report carries in `traces[]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceSummaryView {
     pub trace_id: String,
     pub start: String,
