@@ -275,7 +275,8 @@ impl WaterfallState {
         }
     }
 
-    fn with_tree(tree: Arc<SpanTree>) -> WaterfallState {
+    /// The waterfall of a loaded trace, everything expanded.
+    pub fn with_tree(tree: Arc<SpanTree>) -> WaterfallState {
         let mut w = WaterfallState::loading(tree.trace_id().to_string(), 0);
         w.loading = Loading::Idle;
         w.collapsed = vec![false; tree.len()];
@@ -575,7 +576,8 @@ impl App {
             .filter(|t| {
                 self.exemplar_filter.as_ref().is_none_or(|want| {
                     t.exemplar_series.as_ref().is_some_and(|have| {
-                        want.iter().all(|(k, v)| have.get(k).is_some_and(|x| x == v))
+                        want.iter()
+                            .all(|(k, v)| have.get(k).is_some_and(|x| x == v))
                     })
                 })
             })
@@ -606,7 +608,8 @@ fn report_trace_rows(report: &Report) -> Vec<TraceRow> {
         .iter()
         .map(|t| {
             let s = &t.summary;
-            let mut services: Vec<String> = s.error_spans.iter().map(|e| e.service.clone()).collect();
+            let mut services: Vec<String> =
+                s.error_spans.iter().map(|e| e.service.clone()).collect();
             services.extend(s.critical_path.iter().map(|c| c.service.clone()));
             if let Some(r) = &s.root {
                 services.push(r.service.clone());
@@ -803,14 +806,26 @@ pub fn update(app: &mut App, action: Action) -> Vec<Fetch> {
         }
         Action::NextCritical | Action::PrevCritical => {
             let next = matches!(action, Action::NextCritical);
-            jump(app, next, |tree, i| tree.is_on_critical_path(i), "the critical path");
+            jump(
+                app,
+                next,
+                |tree, i| tree.is_on_critical_path(i),
+                "the critical path",
+            );
         }
         Action::NextError | Action::PrevError => {
             let next = matches!(action, Action::NextError);
-            jump(app, next, |tree, i| tree.spans()[i].is_error(), "an error span");
+            jump(
+                app,
+                next,
+                |tree, i| tree.spans()[i].is_error(),
+                "an error span",
+            );
         }
         Action::StartSearch => {
-            if app.view() == View::Waterfall && app.waterfall.as_ref().is_some_and(|w| w.tree.is_some()) {
+            if app.view() == View::Waterfall
+                && app.waterfall.as_ref().is_some_and(|w| w.tree.is_some())
+            {
                 app.search_input = Some(String::new());
             }
         }
@@ -826,7 +841,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Fetch> {
         Action::SpanLogs => return span_logs(app, true),
         Action::TraceLogs => return span_logs(app, false),
         Action::ToggleWrap => app.logs.wrap = !app.logs.wrap,
-        Action::SearchInput(_) | Action::SearchBackspace | Action::SearchConfirm | Action::SearchCancel => {}
+        Action::SearchInput(_)
+        | Action::SearchBackspace
+        | Action::SearchConfirm
+        | Action::SearchCancel => {}
     }
     Vec::new()
 }
@@ -887,7 +905,8 @@ fn move_selection(app: &mut App, delta: isize) {
         View::Candidate => {
             // Up and down walk the ranking without going back to the overview.
             let len = app.correlations_len();
-            app.candidates.step(delta, len, layout::list_rows(app, View::Overview));
+            app.candidates
+                .step(delta, len, layout::list_rows(app, View::Overview));
             app.candidate = app.candidates.selected;
         }
         View::Traces => {
@@ -1025,7 +1044,12 @@ fn on_data(app: &mut App, data: Data) -> Vec<Fetch> {
             let Some(w) = app.waterfall.as_mut() else {
                 return Vec::new();
             };
-            if w.loading != (Loading::InFlight { seq, what: format!("trace {trace_id}") }) {
+            if w.loading
+                != (Loading::InFlight {
+                    seq,
+                    what: format!("trace {trace_id}"),
+                })
+            {
                 // An answer to a fetch the user has since left behind.
                 return Vec::new();
             }
@@ -1042,7 +1066,9 @@ fn on_data(app: &mut App, data: Data) -> Vec<Fetch> {
                          the backend's retention"
                     ));
                 }
-                Err(e) => w.loading = Loading::Failed(format!("cannot fetch trace {trace_id}: {e}")),
+                Err(e) => {
+                    w.loading = Loading::Failed(format!("cannot fetch trace {trace_id}: {e}"))
+                }
             }
         }
         Data::Logs { seq, result } => {
@@ -1251,7 +1277,12 @@ fn run_search(app: &mut App, query: String) {
                         .contains(&q)
             })
     };
-    w.matches = tree.display_order().iter().copied().filter(|&i| hit(i)).collect();
+    w.matches = tree
+        .display_order()
+        .iter()
+        .copied()
+        .filter(|&i| hit(i))
+        .collect();
     w.is_match = vec![false; tree.len()];
     for &m in &w.matches {
         w.is_match[m] = true;
@@ -1287,7 +1318,12 @@ fn next_match(app: &mut App, next: bool) {
         return;
     }
     let is_match = w.is_match.clone();
-    jump(app, next, |_, i| is_match.get(i).copied().unwrap_or(false), "the search");
+    jump(
+        app,
+        next,
+        |_, i| is_match.get(i).copied().unwrap_or(false),
+        "the search",
+    );
 }
 
 /// Opens the logs of the selected span (`span`) or of the whole trace.
@@ -1374,4 +1410,4 @@ fn span_logs(app: &mut App, span: bool) -> Vec<Fetch> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -106,7 +106,10 @@ pub fn parse_report(bytes: &[u8]) -> Result<Report, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         format!("not a JSON report ({e}); write one with `obs investigate … -o json > FILE`")
     })?;
-    match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+    match value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+    {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
             return Err(format!(
@@ -122,9 +125,8 @@ pub fn parse_report(bytes: &[u8]) -> Result<Report, String> {
             );
         }
     }
-    serde_json::from_value(value).map_err(|e| {
-        format!("not an obs report of schema version {SCHEMA_VERSION}: {e}")
-    })
+    serde_json::from_value(value)
+        .map_err(|e| format!("not an obs report of schema version {SCHEMA_VERSION}: {e}"))
 }
 
 /// Runs the UI over a report until the user quits.

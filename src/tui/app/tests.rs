@@ -25,15 +25,23 @@ fn app_with(report: Report, traces: bool, logs: bool) -> App {
 
 /// A trace of `n` spans: a root with chains of ten under it, every 97th span failing.
 pub(crate) fn big_trace(n: usize) -> Trace {
-    let mut spans = vec![span("s0", "", 0, n as i64 * 1000)];
+    // Chains of ten under the root; each span starts 1 µs after its parent and ends with it
+    // or before, so the tree has no anomalies.
+    let mut spans = vec![span("s0", "", 0, n as i64 * 1000 + 10_000)];
     for k in 1..n {
-        let parent = if k % 10 == 1 {
+        let p = (k - 1) % 10;
+        let parent = if p == 0 {
             "s0".to_string()
         } else {
             format!("s{}", k - 1)
         };
         let start = k as i64 * 1000;
-        let mut s = span(&format!("s{k}"), &parent, start, start + 5000 - (k % 10) as i64 * 400);
+        let mut s = span(
+            &format!("s{k}"),
+            &parent,
+            start,
+            start + 10_000 - p as i64 * 1000,
+        );
         if k % 97 == 0 {
             s.status = StatusCode::Error;
         }
@@ -90,12 +98,23 @@ fn drill_down_and_back_follows_the_breadcrumb() {
     assert!(fetches.is_empty());
     assert_eq!(
         app.stack,
-        [View::Overview, View::Candidate, View::Traces, View::Waterfall, View::Logs]
+        [
+            View::Overview,
+            View::Candidate,
+            View::Traces,
+            View::Waterfall,
+            View::Logs
+        ]
     );
     // No logs backend: the report's logs of this trace.
     assert_eq!(app.logs.lines.len(), 3);
     assert!(app.message.as_deref().unwrap().contains("no logs backend"));
-    for expected in [View::Waterfall, View::Traces, View::Candidate, View::Overview] {
+    for expected in [
+        View::Waterfall,
+        View::Traces,
+        View::Candidate,
+        View::Overview,
+    ] {
         update(&mut app, Action::Back);
         assert_eq!(app.view(), expected);
     }
@@ -128,11 +147,21 @@ fn an_empty_report_navigates_without_panicking_and_says_why_nothing_opens() {
     assert_eq!(app.message.as_deref(), Some("no ranked candidates to open"));
     update(&mut app, Action::Goto(View::Waterfall));
     assert_eq!(app.view(), View::Overview);
-    assert!(app.message.as_deref().unwrap().contains("no trace opened yet"));
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .contains("no trace opened yet")
+    );
     update(&mut app, Action::Goto(View::Traces));
     update(&mut app, Action::Open);
     assert_eq!(app.message.as_deref(), Some("no trace to open"));
-    for action in [Action::SpanLogs, Action::NextError, Action::Collapse, Action::StartSearch] {
+    for action in [
+        Action::SpanLogs,
+        Action::NextError,
+        Action::Collapse,
+        Action::StartSearch,
+    ] {
         update(&mut app, action);
     }
     assert_eq!(app.view(), View::Traces);
@@ -168,15 +197,26 @@ fn a_trace_the_backend_does_not_have_is_an_inline_error_not_a_crash() {
     let Loading::Failed(msg) = &w.loading else {
         panic!("{:?}", w.loading)
     };
-    assert!(msg.starts_with(&format!("trace {trace_id} not found")), "{msg}");
+    assert!(
+        msg.starts_with(&format!("trace {trace_id} not found")),
+        "{msg}"
+    );
     // Keys still work, and opening it again fetches again.
-    for action in [Action::Down, Action::NextError, Action::SpanLogs, Action::Collapse] {
+    for action in [
+        Action::Down,
+        Action::NextError,
+        Action::SpanLogs,
+        Action::Collapse,
+    ] {
         update(&mut app, action);
     }
     update(&mut app, Action::Back);
     assert_eq!(app.view(), View::Traces);
     let again = update(&mut app, Action::Open);
-    assert!(matches!(again.as_slice(), [Fetch::Trace { .. }]), "{again:?}");
+    assert!(
+        matches!(again.as_slice(), [Fetch::Trace { .. }]),
+        "{again:?}"
+    );
 }
 
 #[test]
@@ -185,14 +225,26 @@ fn a_failing_backend_and_a_late_answer_are_handled() {
     update(&mut app, Action::Goto(View::Traces));
     update(&mut app, Action::Bottom);
     let first = update(&mut app, Action::Open);
-    let [Fetch::Trace { seq: old, trace_id: old_id }] = first.as_slice() else {
+    let [
+        Fetch::Trace {
+            seq: old,
+            trace_id: old_id,
+        },
+    ] = first.as_slice()
+    else {
         panic!("{first:?}")
     };
     // The user goes back and opens another trace before the first answer.
     update(&mut app, Action::Back);
     update(&mut app, Action::Up);
     let second = update(&mut app, Action::Open);
-    let [Fetch::Trace { seq: new, trace_id: new_id }] = second.as_slice() else {
+    let [
+        Fetch::Trace {
+            seq: new,
+            trace_id: new_id,
+        },
+    ] = second.as_slice()
+    else {
         panic!("{second:?}")
     };
     assert_ne!(old, new);
@@ -206,7 +258,10 @@ fn a_failing_backend_and_a_late_answer_are_handled() {
         }),
     );
     let w = app.waterfall.as_ref().unwrap();
-    assert_eq!(&w.trace_id, new_id, "a late answer does not replace the trace asked for");
+    assert_eq!(
+        &w.trace_id, new_id,
+        "a late answer does not replace the trace asked for"
+    );
     assert!(w.tree.is_none());
     update(
         &mut app,
@@ -228,11 +283,23 @@ fn logs_backend_down_is_an_inline_error_and_the_trace_stays() {
     update(&mut app, Action::Goto(View::Traces));
     update(&mut app, Action::Open);
     let fetches = update(&mut app, Action::TraceLogs);
-    let [Fetch::Logs { seq, span, start_ns, end_ns, .. }] = fetches.as_slice() else {
+    let [
+        Fetch::Logs {
+            seq,
+            span,
+            start_ns,
+            end_ns,
+            ..
+        },
+    ] = fetches.as_slice()
+    else {
         panic!("{fetches:?}")
     };
     assert!(span.is_none());
-    assert!(end_ns - start_ns > 600_000_000_000, "five minutes either side");
+    assert!(
+        end_ns - start_ns > 600_000_000_000,
+        "five minutes either side"
+    );
     update(
         &mut app,
         Action::Data(Data::Logs {
@@ -258,7 +325,16 @@ fn span_logs_keep_the_span_and_a_log_line_opens_its_trace() {
     let i = w.selected_span().unwrap();
     assert_eq!(tree.spans()[i].name, "SELECT orders");
     let fetches = update(&mut app, Action::SpanLogs);
-    let [Fetch::Logs { seq, span: Some(scope), start_ns, end_ns, .. }] = fetches.as_slice() else {
+    let [
+        Fetch::Logs {
+            seq,
+            span: Some(scope),
+            start_ns,
+            end_ns,
+            ..
+        },
+    ] = fetches.as_slice()
+    else {
         panic!("{fetches:?}")
     };
     assert_eq!(scope.span_id, tree.spans()[i].span_id);
@@ -281,14 +357,21 @@ fn span_logs_keep_the_span_and_a_log_line_opens_its_trace() {
             result: Ok(vec![
                 record(&scope.span_id, "timeout acquiring a connection", None),
                 record("ffffffffffffffff", "another span's line", None),
-                record(&scope.span_id, "retry of 3760ee0bacab8fbe65ebb55576067d97 queued", None),
+                record(
+                    &scope.span_id,
+                    "retry of 3760ee0bacab8fbe65ebb55576067d97 queued",
+                    None,
+                ),
             ]),
         }),
     );
     let bodies: Vec<&str> = app.logs.lines.iter().map(|l| l.body.as_str()).collect();
     assert_eq!(
         bodies,
-        ["timeout acquiring a connection", "retry of 3760ee0bacab8fbe65ebb55576067d97 queued"]
+        [
+            "timeout acquiring a connection",
+            "retry of 3760ee0bacab8fbe65ebb55576067d97 queued"
+        ]
     );
     update(&mut app, Action::Open);
     assert_eq!(app.message.as_deref(), Some("this line names no trace"));
@@ -358,7 +441,10 @@ fn a_100_000_span_trace_scrolls_collapses_and_jumps() {
     update(&mut app, Action::PrevError);
     let last_error = (1..100_000).rev().find(|k| k % 97 == 0).unwrap();
     let w = app.waterfall.as_ref().unwrap();
-    assert_eq!(tree.spans()[w.selected_span().unwrap()].span_id, format!("s{last_error}"));
+    assert_eq!(
+        tree.spans()[w.selected_span().unwrap()].span_id,
+        format!("s{last_error}")
+    );
     assert_in_view(&app);
 
     // Collapse all: the root and its 10 000 direct children; an error inside a collapsed
@@ -396,13 +482,25 @@ fn collapsing_keeps_the_selection_and_h_on_a_leaf_goes_to_its_parent() {
     let tree = app.waterfall.as_ref().unwrap().tree.clone().unwrap();
     let names = |app: &App| -> Vec<String> {
         let w = app.waterfall.as_ref().unwrap();
-        w.rows.as_ref().unwrap().spans().iter().map(|&i| tree.spans()[i].name.clone()).collect()
+        w.rows
+            .as_ref()
+            .unwrap()
+            .spans()
+            .iter()
+            .map(|&i| tree.spans()[i].name.clone())
+            .collect()
     };
-    assert_eq!(names(&app), ["POST /checkout", "POST /api/checkout", "SELECT orders"]);
+    assert_eq!(
+        names(&app),
+        ["POST /checkout", "POST /api/checkout", "SELECT orders"]
+    );
     update(&mut app, Action::Bottom);
     update(&mut app, Action::Collapse);
     let w = app.waterfall.as_ref().unwrap();
-    assert_eq!(tree.spans()[w.selected_span().unwrap()].name, "POST /api/checkout");
+    assert_eq!(
+        tree.spans()[w.selected_span().unwrap()].name,
+        "POST /api/checkout"
+    );
     update(&mut app, Action::Collapse);
     assert_eq!(names(&app), ["POST /checkout", "POST /api/checkout"]);
     update(&mut app, Action::Expand);
@@ -421,7 +519,17 @@ fn rapid_resizes_keep_every_selection_on_screen() {
     update(&mut app, Action::Bottom);
     update(&mut app, Action::Goto(View::Overview));
     update(&mut app, Action::Bottom);
-    let sizes = [(80, 24), (0, 0), (1, 1), (39, 9), (500, 3), (40, 10), (200, 50), (3, 500), (80, 24)];
+    let sizes = [
+        (80, 24),
+        (0, 0),
+        (1, 1),
+        (39, 9),
+        (500, 3),
+        (40, 10),
+        (200, 50),
+        (3, 500),
+        (80, 24),
+    ];
     for _ in 0..50 {
         for (w, h) in sizes {
             update(&mut app, Action::Resize(w, h));
@@ -439,16 +547,19 @@ fn rapid_resizes_keep_every_selection_on_screen() {
 fn traces_sort_and_filter_by_service() {
     let mut app = app_with(demo_report(), false, false);
     update(&mut app, Action::Goto(View::Traces));
-    let durations = |app: &App| -> Vec<f64> {
-        app.visible_traces().iter().map(|t| t.duration_ms).collect()
-    };
+    let durations =
+        |app: &App| -> Vec<f64> { app.visible_traces().iter().map(|t| t.duration_ms).collect() };
     let d = durations(&app);
     assert!(d.windows(2).all(|w| w[0] >= w[1]), "slowest first: {d:?}");
     update(&mut app, Action::CycleSort);
     assert_eq!(app.trace_sort, TraceSort::Errors);
     update(&mut app, Action::CycleSort);
     assert_eq!(app.trace_sort, TraceSort::Time);
-    let starts: Vec<i64> = app.visible_traces().iter().map(|t| t.start_unix_nano).collect();
+    let starts: Vec<i64> = app
+        .visible_traces()
+        .iter()
+        .map(|t| t.start_unix_nano)
+        .collect();
     assert!(starts.windows(2).all(|w| w[0] >= w[1]), "newest first");
     update(&mut app, Action::CycleServiceFilter);
     assert_eq!(app.service_filter.as_deref(), Some("checkout"));
@@ -472,7 +583,10 @@ fn a_candidate_without_exemplars_says_so() {
         Some("db_client_connection_count has no exemplars in the spike window")
     );
     update(&mut app, Action::Down);
-    assert_eq!(app.candidate, 1, "j walks the ranking from the candidate view");
+    assert_eq!(
+        app.candidate, 1,
+        "j walks the ranking from the candidate view"
+    );
 }
 
 #[test]
@@ -531,7 +645,10 @@ fn reports_of_another_version_or_not_json_are_refused_with_what_to_do() {
     let err = crate::tui::parse_report(b"<html>").unwrap_err();
     assert!(err.starts_with("not a JSON report"), "{err}");
     let err = crate::tui::parse_report(br#"{"schema_version": 7}"#).unwrap_err();
-    assert!(err.contains("report schema version 7, but this obs reads version 1"), "{err}");
+    assert!(
+        err.contains("report schema version 7, but this obs reads version 1"),
+        "{err}"
+    );
     let err = crate::tui::parse_report(br#"{"traces": []}"#).unwrap_err();
     assert!(err.contains("no schema_version"), "{err}");
     let err = crate::tui::parse_report(br#"{"schema_version": 1}"#).unwrap_err();

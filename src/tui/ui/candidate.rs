@@ -25,13 +25,17 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Paragraph::new(vec![
             Line::from(vec![
                 Span::styled(format!("#{} ", c.rank), theme.bold()),
-                Span::styled(fit(&series_name(&c.metric, &c.labels), width.saturating_sub(4)), theme.bold()),
+                Span::styled(
+                    fit(&series_name(&c.metric, &c.labels), width.saturating_sub(4)),
+                    theme.bold(),
+                ),
             ]),
             Line::styled(fit(&c.query, width), theme.dim()),
         ]),
         l.header,
     );
-    let steps = (c.lag_seconds / report.window.step_seconds.max(f64::MIN_POSITIVE)).round() as isize;
+    let steps =
+        (c.lag_seconds / report.window.step_seconds.max(f64::MIN_POSITIVE)).round() as isize;
     let shifted: Vec<f64>;
     let overlay: &[f64] = if app.lag_shift && steps != 0 {
         shifted = shift(&c.values, steps);
@@ -40,7 +44,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         &c.values
     };
     let mut markers = Vec::new();
-    if let Some(i) = report.symptom.onset_unix.and_then(|t| grid_index(report, t)) {
+    if let Some(i) = report
+        .symptom
+        .onset_unix
+        .and_then(|t| grid_index(report, t))
+    {
         markers.push((i, "onset".to_string()));
     }
     let tz = &app.time_zone;
@@ -48,7 +56,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         "{}  ▆ symptom • candidate{}",
         local(report.window.until_unix, tz, false),
         if app.lag_shift && steps != 0 {
-            format!(" (shifted {})", lag_text(c.lag_seconds).replace("leads", "by").replace("lags", "by -"))
+            format!(
+                " (shifted {})",
+                lag_text(c.lag_seconds)
+                    .replace("leads", "by")
+                    .replace("lags", "by -")
+            )
         } else {
             String::new()
         }
@@ -95,14 +108,19 @@ fn numbers<'a>(app: &App, report: &Report, c: &CorrelationEntry, theme: &Theme) 
         .filter(|t| {
             t.exemplar_series.as_ref().is_some_and(|s| {
                 s.get("__name__").is_some_and(|n| *n == c.metric)
-                    && c.labels.iter().all(|(k, v)| s.get(k).is_some_and(|x| x == v))
+                    && c.labels
+                        .iter()
+                        .all(|(k, v)| s.get(k).is_some_and(|x| x == v))
             })
         })
         .count();
     let verdict = if c.significant {
         Span::styled("significant (q < 0.05)", theme.error())
     } else {
-        Span::styled("not significant after the Benjamini–Hochberg correction", theme.dim())
+        Span::styled(
+            "not significant after the Benjamini–Hochberg correction",
+            theme.dim(),
+        )
     };
     let total = report.correlations.len();
     let why = if c.significant && c.lag_seconds >= 0.0 {
@@ -118,12 +136,18 @@ fn numbers<'a>(app: &App, report: &Report, c: &CorrelationEntry, theme: &Theme) 
             c.rank
         )
     } else {
-        format!("ranked {} of {total}: after every significant candidate", c.rank)
+        format!(
+            "ranked {} of {total}: after every significant candidate",
+            c.rank
+        )
     };
     vec![
         Line::from(vec![
             Span::styled("r(Δ) ", theme.bold()),
-            Span::raw(format!("{:+.3} at its best lag, {:+.3} at zero lag   ", c.r, c.r_at_zero_lag)),
+            Span::raw(format!(
+                "{:+.3} at its best lag, {:+.3} at zero lag   ",
+                c.r, c.r_at_zero_lag
+            )),
             Span::styled("p ", theme.bold()),
             Span::raw(format!("{}   ", fmt_p(c.p_value))),
             Span::styled("q ", theme.bold()),
@@ -133,7 +157,7 @@ fn numbers<'a>(app: &App, report: &Report, c: &CorrelationEntry, theme: &Theme) 
         ]),
         Line::from(vec![
             Span::styled("lag  ", theme.bold()),
-            Span::raw(format!("{} ({:+.1}s; > 0 moved before the symptom)   ", lag_text(c.lag_seconds), c.lag_seconds)),
+            Span::raw(format!("{}   ", lag_text(c.lag_seconds))),
             verdict,
         ]),
         Line::from(vec![Span::styled("why  ", theme.bold()), Span::raw(why)]),
@@ -144,7 +168,10 @@ fn numbers<'a>(app: &App, report: &Report, c: &CorrelationEntry, theme: &Theme) 
             } else {
                 format!("{exemplars}: x opens their traces")
             }),
-            Span::styled("   s toggles the lag shift · j/k next candidate", theme.dim()),
+            Span::styled(
+                "   s toggles the lag shift · j/k next candidate",
+                theme.dim(),
+            ),
         ]),
     ]
 }

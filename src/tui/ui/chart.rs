@@ -32,7 +32,9 @@ fn range(values: &[f64]) -> Option<(f64, f64)> {
         .iter()
         .copied()
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     lo.is_finite().then_some((lo, hi))
 }
 
@@ -44,7 +46,9 @@ fn columns(values: &[f64], columns: usize) -> Vec<f64> {
                 return f64::NAN;
             }
             let a = c * values.len() / columns;
-            let b = ((c + 1) * values.len() / columns).max(a + 1).min(values.len());
+            let b = ((c + 1) * values.len() / columns)
+                .max(a + 1)
+                .min(values.len());
             values[a.min(values.len() - 1)..b]
                 .iter()
                 .copied()
@@ -77,7 +81,11 @@ pub fn render(frame: &mut Frame, theme: &Theme, area: Rect, chart: &Chart) {
     };
     let normalised = chart.overlay.is_some();
     // A chart of a rate starts at zero; a normalised pair spans each series' own range.
-    let (y0, mut y1) = if normalised { (lo, hi) } else { (lo.min(0.0), hi) };
+    let (y0, mut y1) = if normalised {
+        (lo, hi)
+    } else {
+        (lo.min(0.0), hi)
+    };
     if let Some(t) = chart.threshold.filter(|_| !normalised) {
         y1 = y1.max(t);
     }
@@ -102,7 +110,11 @@ pub fn render(frame: &mut Frame, theme: &Theme, area: Rect, chart: &Chart) {
 
     let level = |v: f64| -> f64 { ((v - y0) / (y1 - y0)).clamp(0.0, 1.0) * f64::from(rows) };
     // Bars.
-    let bar_style = if normalised { theme.dim() } else { theme.accent() };
+    let bar_style = if normalised {
+        theme.dim()
+    } else {
+        theme.accent()
+    };
     for (c, v) in columns(chart.values, cols).into_iter().enumerate() {
         if !v.is_finite() {
             continue;
@@ -153,7 +165,13 @@ pub fn render(frame: &mut Frame, theme: &Theme, area: Rect, chart: &Chart) {
                 continue;
             }
             let r = (((v - olo) / span) * f64::from(rows - 1)).round() as u16;
-            set(buf, plot.x + c as u16, plot.y + rows - 1 - r.min(rows - 1), '•', theme.critical());
+            set(
+                buf,
+                plot.x + c as u16,
+                plot.y + rows - 1 - r.min(rows - 1),
+                '•',
+                theme.critical(),
+            );
         }
     }
     // Vertical markers with their labels on the top row.
@@ -180,6 +198,11 @@ pub fn render(frame: &mut Frame, theme: &Theme, area: Rect, chart: &Chart) {
     buf.set_string(plot.x, y, &chart.x_labels.0, label_style);
     let right_w = chart.x_labels.1.chars().count() as u16;
     if plot.width > right_w + chart.x_labels.0.chars().count() as u16 + 1 {
-        buf.set_string(plot.x + plot.width - right_w, y, &chart.x_labels.1, label_style);
+        buf.set_string(
+            plot.x + plot.width - right_w,
+            y,
+            &chart.x_labels.1,
+            label_style,
+        );
     }
 }

@@ -11,24 +11,48 @@ use crate::tui::ui::Theme;
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let view = app.view();
-    let bindings: Vec<_> = keys::bindings(view)
+    // List movement and the view jumps take one row each, so the help fits 80×24.
+    let mut rows: Vec<(String, String)> = keys::bindings(view)
         .into_iter()
-        .filter(|b| !b.keys.is_empty())
+        .filter(|b| !b.keys.is_empty() && !keys::is_list(b) && !keys::is_jump(b))
+        .map(|b| (b.keys.to_string(), b.help.to_string()))
         .collect();
-    let key_w = bindings.iter().map(|b| b.keys.chars().count()).max().unwrap_or(4);
-    let mut lines: Vec<Line> = bindings
+    if view != crate::tui::app::View::Candidate {
+        rows.push((
+            "j k g G".into(),
+            "move (↓ ↑ Home End too); PgDn PgUp Ctrl-D Ctrl-U page".into(),
+        ));
+    }
+    rows.push((
+        "1 2 3 4".into(),
+        "overview, traces, last waterfall, last logs".into(),
+    ));
+    let key_w = rows
         .iter()
-        .map(|b| {
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4);
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(k, h)| {
             Line::from(vec![
-                Span::styled(format!(" {:<key_w$}  ", b.keys), theme.bold()),
-                Span::raw(b.help),
+                Span::styled(format!(" {k:<key_w$}  "), theme.bold()),
+                Span::raw(h),
             ])
         })
         .collect();
-    lines.push(Line::styled(" mouse: wheel scrolls, click selects a row", theme.dim()));
-    let width = (lines.iter().map(Line::width).max().unwrap_or(20) + 3)
-        .min(usize::from(area.width)) as u16;
-    let height = (lines.len() as u16 + 2).min(area.height);
+    lines.push(Line::styled(
+        " mouse: wheel scrolls, click selects a row",
+        theme.dim(),
+    ));
+    // Two columns when one does not fit the height.
+    let col_w = lines.iter().map(Line::width).max().unwrap_or(20) + 1;
+    let two =
+        lines.len() + 2 > usize::from(area.height) && 2 * col_w + 2 <= usize::from(area.width);
+    let columns = if two { 2 } else { 1 };
+    let per_column = lines.len().div_ceil(columns).max(1);
+    let width = (columns * col_w + 2).min(usize::from(area.width)) as u16;
+    let height = (per_column as u16 + 2).min(area.height);
     let r = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
@@ -36,12 +60,17 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         height,
     );
     frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::new()
-                .borders(Borders::ALL)
-                .title(format!(" keys: {} (any key closes) ", view.title())),
-        ),
-        r,
-    );
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(format!(" keys: {} (any key closes) ", view.title()));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    for (c, chunk) in lines.chunks(per_column).enumerate() {
+        let x = inner.x + (c * col_w) as u16;
+        let w = (col_w as u16).min(inner.right().saturating_sub(x));
+        frame.render_widget(
+            Paragraph::new(chunk.to_vec()),
+            Rect::new(x, inner.y, w, inner.height),
+        );
+    }
 }

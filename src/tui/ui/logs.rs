@@ -68,9 +68,18 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             fit(&body, width.saturating_sub(prefix_w))
         };
         let mut line = Line::from(vec![
-            Span::styled(format!("{} ", clock(r.timestamp_unix_nano, &app.time_zone)), theme.dim()),
-            Span::styled(format!("{:<service_w$} ", fit(service, service_w)), theme.service(service)),
-            Span::styled(format!("{:<5} ", fit(&severity.to_uppercase(), 5)), theme.severity(r.severity.as_deref())),
+            Span::styled(
+                format!("{} ", clock(r.timestamp_unix_nano, &app.time_zone)),
+                theme.dim(),
+            ),
+            Span::styled(
+                format!("{:<service_w$} ", fit(service, service_w)),
+                theme.service(service),
+            ),
+            Span::styled(
+                format!("{:<5} ", fit(&severity.to_uppercase(), 5)),
+                theme.severity(r.severity.as_deref()),
+            ),
             Span::raw(body),
         ]);
         if logs.list.top + k == logs.list.selected {

@@ -37,7 +37,7 @@ fn header(frame: &mut Frame, app: &App, report: &Report, theme: &Theme, area: Re
                 local(w.since_unix, tz, true),
                 local(w.until_unix, tz, false),
                 human_duration(w.until_unix - w.since_unix),
-                human_duration(w.step_seconds),
+                fmt_secs(w.step_seconds),
                 local(w.baseline_since_unix, tz, false),
             ),
             width.saturating_sub(8),
@@ -101,7 +101,11 @@ pub fn grid_index(report: &Report, unix: f64) -> Option<usize> {
 
 fn symptom_chart(frame: &mut Frame, app: &App, report: &Report, theme: &Theme, area: Rect) {
     let sym = &report.symptom;
-    let ratio = sym.values.iter().filter(|v| v.is_finite()).all(|v| (0.0..=1.0).contains(v));
+    let ratio = sym
+        .values
+        .iter()
+        .filter(|v| v.is_finite())
+        .all(|v| (0.0..=1.0).contains(v));
     let mut markers = Vec::new();
     if let Some(i) = sym.onset_unix.and_then(|t| grid_index(report, t)) {
         markers.push((i, "onset".to_string()));
@@ -123,10 +127,7 @@ fn symptom_chart(frame: &mut Frame, app: &App, report: &Report, theme: &Theme, a
             markers,
             x_labels: (
                 local(w.baseline_since_unix, tz, false),
-                format!(
-                    "{}  ╌ threshold · baseline",
-                    local(w.until_unix, tz, false)
-                ),
+                format!("{}  ╌ threshold · baseline", local(w.until_unix, tz, false)),
             ),
             format: if ratio { fmt_ratio } else { fmt_number },
         },
@@ -175,11 +176,24 @@ fn services_line(report: &Report, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
+/// Seconds as a person reads them: `500ms`, `1.5s`, `2m30s`; sub-second steps and lags are
+/// common with fast scrapes (the demo's step is 500 ms).
+pub fn fmt_secs(seconds: f64) -> String {
+    let s = seconds.abs();
+    if s > 0.0 && s < 1.0 {
+        format!("{}ms", (s * 1000.0).round())
+    } else if s < 10.0 && s.fract() != 0.0 {
+        format!("{s:.1}s")
+    } else {
+        human_duration(s)
+    }
+}
+
 pub fn lag_text(lag_seconds: f64) -> String {
     if lag_seconds > 0.0 {
-        format!("leads {}", human_duration(lag_seconds))
+        format!("leads {}", fmt_secs(lag_seconds))
     } else if lag_seconds < 0.0 {
-        format!("lags {}", human_duration(lag_seconds))
+        format!("lags {}", fmt_secs(lag_seconds))
     } else {
         "same time".into()
     }
@@ -190,7 +204,13 @@ fn candidates(frame: &mut Frame, app: &App, report: &Report, theme: &Theme, area
         return;
     }
     let width = usize::from(area.width);
-    let spark_w = if width >= 100 { 24 } else if width >= 60 { 12 } else { 0 };
+    let spark_w = if width >= 100 {
+        24
+    } else if width >= 60 {
+        12
+    } else {
+        0
+    };
     // " #  metric…  r(Δ)      q        lag  trend"
     let fixed = 4 + 7 + 9 + 13 + if spark_w > 0 { spark_w + 1 } else { 0 };
     let metric_w = width.saturating_sub(fixed).max(8);
@@ -244,9 +264,18 @@ fn candidates(frame: &mut Frame, app: &App, report: &Report, theme: &Theme, area
             Span::raw(format!("{:>3} ", c.rank)),
             Span::styled(
                 format!("{:<metric_w$}", fit(&name, metric_w)),
-                if c.significant { Style::new() } else { theme.dim() },
+                if c.significant {
+                    Style::new()
+                } else {
+                    theme.dim()
+                },
             ),
-            Span::raw(format!(" {:>+6.2} {:>8} {:>12}", c.r, fmt_p(c.q_value), lag_text(c.lag_seconds))),
+            Span::raw(format!(
+                " {:>+6.2} {:>8} {:>12}",
+                c.r,
+                fmt_p(c.q_value),
+                lag_text(c.lag_seconds)
+            )),
         ];
         if spark_w > 0 {
             spans.push(Span::raw(" "));

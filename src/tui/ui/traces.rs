@@ -54,8 +54,9 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             _ if app.exemplar_filter.is_some() || app.service_filter.is_some() => {
                 "no trace matches the filter: f cycles the service filter".to_string()
             }
-            _ => "no traces in this report: no exemplars, and no trace search found any"
-                .to_string(),
+            _ => {
+                "no traces in this report: no exemplars, and no trace search found any".to_string()
+            }
         };
         frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())), l.rows);
         return;

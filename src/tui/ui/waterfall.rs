@@ -29,7 +29,7 @@ const TIME: usize = 8;
 fn columns(width: usize) -> Columns {
     if width >= 70 {
         let avail = width - MARKS - 3 * TIME;
-        let bar = avail * 2 / 5;
+        let bar = avail / 3;
         Columns {
             offset: true,
             self_time: true,
@@ -64,7 +64,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Paragraph::new(Line::styled(format!("Trace {}", w.trace_id), theme.bold())),
             l.header,
         );
-        let body = Rect::new(area.x, l.columns.y, area.width, area.height.saturating_sub(2));
+        let body = Rect::new(
+            area.x,
+            l.columns.y,
+            area.width,
+            area.height.saturating_sub(2),
+        );
         loading(frame, app, theme, body, &w.loading);
         return;
     };
@@ -81,7 +86,13 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     let height = usize::from(l.rows.height);
     let mut lines = Vec::with_capacity(height);
-    for (k, &i) in rows.spans().iter().skip(w.list.top).take(height).enumerate() {
+    for (k, &i) in rows
+        .spans()
+        .iter()
+        .skip(w.list.top)
+        .take(height)
+        .enumerate()
+    {
         let selected = w.list.top + k == w.list.selected;
         let matched = w.search.is_some() && w.is_match.get(i).copied().unwrap_or(false);
         lines.push(row(tree, rows, w, &cols, theme, i, selected, matched));
@@ -94,14 +105,20 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 
 fn header(frame: &mut Frame, tree: &SpanTree, w: &WaterfallState, theme: &Theme, area: Rect) {
     let width = usize::from(area.width);
-    let mut first = vec![Span::styled(format!("Trace {}", tree.trace_id()), theme.bold())];
+    let mut first = vec![Span::styled(
+        format!("Trace {}", tree.trace_id()),
+        theme.bold(),
+    )];
     if let Some(r) = tree.root() {
         let s = &tree.spans()[r];
         first.push(Span::raw("  "));
         first.push(Span::styled(s.service.clone(), theme.service(&s.service)));
         first.push(Span::raw(format!(" {}", s.name)));
     }
-    first.push(Span::styled(format!("  {}", format_nanos(tree.duration_nanos())), theme.bold()));
+    first.push(Span::styled(
+        format!("  {}", format_nanos(tree.duration_nanos())),
+        theme.bold(),
+    ));
     let errors = tree.error_spans().len();
     let top = tree.top_self_time_on_critical_path(2);
     let path: Vec<String> = top
@@ -116,7 +133,11 @@ fn header(frame: &mut Frame, tree: &SpanTree, w: &WaterfallState, theme: &Theme,
                 1 => "1 error".to_string(),
                 n => format!("{n} errors"),
             },
-            if errors > 0 { theme.error() } else { Style::new() },
+            if errors > 0 {
+                theme.error()
+            } else {
+                Style::new()
+            },
         ),
         Span::raw(format!(", {} services", tree.services().len())),
     ];
@@ -126,12 +147,21 @@ fn header(frame: &mut Frame, tree: &SpanTree, w: &WaterfallState, theme: &Theme,
         second.push(Span::raw(fit(&path.join(", "), width / 2)));
     }
     if let Some(q) = &w.search {
-        second.push(Span::styled(format!(" · /{q}: {} matches", w.matches.len()), theme.dim()));
+        second.push(Span::styled(
+            format!(" · /{q}: {} matches", w.matches.len()),
+            theme.dim(),
+        ));
     }
     if !tree.anomalies().is_empty() {
-        second.push(Span::styled(format!(" · {} anomalies", tree.anomalies().len()), theme.warn()));
+        second.push(Span::styled(
+            format!(" · {} anomalies", tree.anomalies().len()),
+            theme.warn(),
+        ));
     }
-    frame.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
 }
 
 fn column_header<'a>(tree: &SpanTree, cols: &Columns, theme: &Theme) -> Line<'a> {
@@ -154,7 +184,10 @@ fn column_header<'a>(tree: &SpanTree, cols: &Columns, theme: &Theme) -> Line<'a>
     Line::styled(s, theme.dim())
 }
 
-#[expect(clippy::too_many_arguments, reason = "one row's inputs, all needed to draw it")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row's inputs, all needed to draw it"
+)]
 fn row<'a>(
     tree: &SpanTree,
     rows: &Rows,
@@ -207,7 +240,10 @@ fn row<'a>(
         (format!(" {}", p.name), Style::new()),
         (hidden, theme.dim()),
         (
-            p.hint.as_ref().map(|h| format!(" ✗ {h}")).unwrap_or_default(),
+            p.hint
+                .as_ref()
+                .map(|h| format!(" ✗ {h}"))
+                .unwrap_or_default(),
             theme.error(),
         ),
     ];
@@ -237,7 +273,10 @@ fn row<'a>(
             } else {
                 ('▒', theme.service(&p.service))
             };
-            spans.push(Span::styled(std::iter::repeat_n(ch, run.len).collect::<String>(), style));
+            spans.push(Span::styled(
+                std::iter::repeat_n(ch, run.len).collect::<String>(),
+                style,
+            ));
             at = run.start + run.len;
         }
     }
@@ -277,7 +316,10 @@ fn detail(frame: &mut Frame, app: &App, tree: &SpanTree, i: usize, theme: &Theme
     lines.push(Line::from(vec![
         Span::styled(s.service.clone(), theme.service(&s.service)),
         Span::raw(format!(" {}", s.name)),
-        Span::styled(format!("  span {}  {:?}", s.span_id, s.kind).to_lowercase(), theme.dim()),
+        Span::styled(
+            format!("  span {}  {:?}", s.span_id, s.kind).to_lowercase(),
+            theme.dim(),
+        ),
     ]));
     lines.push(Line::from(format!(
         "start +{} · duration {} · self {} · on the critical path {}",
@@ -287,7 +329,17 @@ fn detail(frame: &mut Frame, app: &App, tree: &SpanTree, i: usize, theme: &Theme
         format_nanos(tree.critical_path_nanos(i)),
     )));
     let status = format!("{:?}", s.status).to_lowercase();
-    let mut st = vec![head("status "), Span::styled(status, if s.is_error() { theme.error() } else { Style::new() })];
+    let mut st = vec![
+        head("status "),
+        Span::styled(
+            status,
+            if s.is_error() {
+                theme.error()
+            } else {
+                Style::new()
+            },
+        ),
+    ];
     if !s.status_message.is_empty() {
         st.push(Span::raw(format!(": {}", s.status_message)));
     }
@@ -318,14 +370,21 @@ fn detail(frame: &mut Frame, app: &App, tree: &SpanTree, i: usize, theme: &Theme
                     .iter()
                     .map(|(k, v)| format!("{k}={}", value_text(v)))
                     .collect();
-                lines.push(Line::from(format!("  +{at} {} {}", e.name, attrs.join(" "))));
+                lines.push(Line::from(format!(
+                    "  +{at} {} {}",
+                    e.name,
+                    attrs.join(" ")
+                )));
             }
         }
     }
     if !s.links.is_empty() {
         lines.push(Line::from(head("links")));
         for l in &s.links {
-            lines.push(Line::from(format!("  trace {} span {}", l.trace_id, l.span_id)));
+            lines.push(Line::from(format!(
+                "  trace {} span {}",
+                l.trace_id, l.span_id
+            )));
         }
     }
     if !s.resource.is_empty() || s.scope.is_some() {
