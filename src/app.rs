@@ -27,6 +27,8 @@ use crate::source::{
 };
 use crate::timespec::{self, TimeSpecError};
 
+mod tui;
+
 /// A command that cannot run as asked (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
@@ -79,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sink(args) => sink_command(&cli, args),
         Command::Demo(args) => crate::demo::command(&cli, args),
         Command::Query(args) => query_command(&cli, args),
+        Command::Tui(args) => tui::command(&cli, args),
         Command::Store(StoreCommand::Info(args)) => store_info_command(&cli, args.store.as_deref()),
     }
 }
@@ -93,6 +96,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<UsageError>()
             || e.is::<SinkUsageError>()
             || e.is::<crate::demo::KeepExists>()
+            || tui::is_usage(e)
     });
     if usage { 2 } else { 1 }
 }
@@ -449,6 +453,10 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         scrape_interval: args.scrape_interval.clone(),
         ..Overrides::default()
     };
+    if args.tui {
+        // Before the investigation: a pipe cannot show the UI, so say so at once.
+        crate::tui::require_terminal()?;
+    }
     let config = load_config(cli, &overrides)?;
     let now = jiff::Zoned::now();
     let window = timespec::resolve_window(
@@ -529,6 +537,17 @@ fn investigate_command(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> 
         &follow,
     ));
     followed.apply(&mut report);
+    if args.tui {
+        let failed = report.any_source_failed();
+        let sources = crate::tui::Sources { traces, logs };
+        crate::tui::run_report(
+            report,
+            sources,
+            &tui::options(cli.global.color),
+            runtime.handle(),
+        )?;
+        return Ok(if failed { 1 } else { 0 });
+    }
     if !cli.global.quiet {
         for warning in &report.warnings {
             tracing::warn!("{warning}");

@@ -17,3 +17,4 @@ mod promql_parity;
 mod sink;
 mod store_v1;
 mod trace_logs;
+mod tui;

@@ -627,7 +627,8 @@ fn bar(tree: &SpanTree, cells: usize, st: &Styles, i: usize) -> String {
         if out.is_empty() {
             out.push_str(&" ".repeat(run.start));
         }
-        let text: String = std::iter::repeat_n(if run.critical { '█' } else { '▒' }, run.len).collect();
+        let text: String =
+            std::iter::repeat_n(if run.critical { '█' } else { '▒' }, run.len).collect();
         push_run(&mut out, &text, run.critical, st, &plain);
     }
     out

@@ -118,7 +118,22 @@ pub enum Fetch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanScope {
     pub span_id: String,
+    /// `service operation`, for the breadcrumb.
     pub name: String,
+    /// The span's window, unix nanoseconds (start inclusive, end exclusive): records that do
+    /// not say which span they belong to are kept when they fall in it.
+    pub start_ns: i64,
+    pub end_ns: i64,
+}
+
+impl SpanScope {
+    /// A record of the span: it names the span, or names none and falls in its window.
+    pub fn holds(&self, span_id: Option<&str>, timestamp_unix_nano: i64) -> bool {
+        match span_id {
+            Some(id) => id == self.span_id,
+            None => (self.start_ns..self.end_ns).contains(&timestamp_unix_nano),
+        }
+    }
 }
 
 /// An answer to a [`Fetch`]. Errors are the source's message, shown inline.
@@ -575,10 +590,9 @@ impl App {
             })
             .filter(|t| {
                 self.exemplar_filter.as_ref().is_none_or(|want| {
-                    t.exemplar_series.as_ref().is_some_and(|have| {
-                        want.iter()
-                            .all(|(k, v)| have.get(k).is_some_and(|x| x == v))
-                    })
+                    t.exemplar_series
+                        .as_ref()
+                        .is_some_and(|have| labels_within(want, have))
                 })
             })
             .collect()
@@ -599,6 +613,12 @@ impl App {
     fn page(&self) -> usize {
         layout::list_rows(self, self.view())
     }
+}
+
+/// Every label of `want` is in `have` with the same value.
+pub fn labels_within(want: &crate::model::Labels, have: &crate::model::Labels) -> bool {
+    want.iter()
+        .all(|(k, v)| have.get(k).is_some_and(|x| x == v))
 }
 
 /// The traces of a report: followed traces first, then exemplars whose trace was not followed.
@@ -691,10 +711,16 @@ fn store_trace_row(t: &TraceSummary) -> TraceRow {
         start_unix_nano: t.start_unix_nano,
         duration_ms: t.duration_ms,
         spans: t.span_count,
-        errors: t.has_error.map(usize::from),
+        // The store says whether a trace failed, not how many spans did.
+        errors: None,
         services: t.root_service.iter().cloned().collect(),
         exemplar_series: None,
     }
+}
+
+/// Failing spans for sorting: the count where known, else 1 for a failing trace.
+fn error_rank(t: &TraceRow) -> usize {
+    t.errors.unwrap_or(usize::from(t.kind == "error"))
 }
 
 /// Sorts the traces, keeping the selected trace selected.
@@ -706,10 +732,8 @@ fn sort_traces(app: &mut App) {
     let by = app.trace_sort;
     app.traces.sort_by(|a, b| match by {
         TraceSort::Duration => b.duration_ms.total_cmp(&a.duration_ms),
-        TraceSort::Errors => b
-            .errors
-            .unwrap_or(0)
-            .cmp(&a.errors.unwrap_or(0))
+        TraceSort::Errors => error_rank(b)
+            .cmp(&error_rank(a))
             .then(b.duration_ms.total_cmp(&a.duration_ms)),
         TraceSort::Time => b.start_unix_nano.cmp(&a.start_unix_nano),
     });
@@ -1079,9 +1103,7 @@ fn on_data(app: &mut App, data: Data) -> Vec<Fetch> {
                 Ok(mut records) => {
                     records.sort_by_key(|r| r.timestamp_unix_nano);
                     if let Some(span) = &app.logs.span {
-                        // Records that name their span keep only that span's; the window
-                        // bounds the rest.
-                        records.retain(|r| r.span_id.as_ref().is_none_or(|s| *s == span.span_id));
+                        records.retain(|r| span.holds(r.span_id.as_deref(), r.timestamp_unix_nano));
                     }
                     app.logs.lines = records.iter().map(LogLine::from_record).collect();
                     app.logs.loading = Loading::Idle;
@@ -1121,15 +1143,11 @@ fn exemplars(app: &mut App) {
     };
     let mut want = c.labels.clone();
     want.insert("__name__".into(), c.metric.clone());
-    let with_name = |l: &crate::model::Labels| -> bool {
-        want.iter().all(|(k, v)| {
-            l.get(k).is_some_and(|x| x == v) || (k == "__name__" && l.get(k).is_none())
-        }) && l.contains_key("__name__")
-    };
-    let any = app
-        .traces
-        .iter()
-        .any(|t| t.exemplar_series.as_ref().is_some_and(with_name));
+    let any = app.traces.iter().any(|t| {
+        t.exemplar_series
+            .as_ref()
+            .is_some_and(|have| labels_within(&want, have))
+    });
     if !any {
         app.message = Some(format!("{} has no exemplars in the spike window", c.metric));
         return;
@@ -1340,28 +1358,25 @@ fn span_logs(app: &mut App, span: bool) -> Vec<Fetch> {
     let scope = if span {
         w.selected_span().map(|i| {
             let s = &tree.spans()[i];
-            (
-                SpanScope {
-                    span_id: s.span_id.clone(),
-                    name: format!("{} {}", s.service, s.name),
-                },
-                s.start_unix_nano,
-                tree.end_unix_nano(i),
-            )
+            SpanScope {
+                span_id: s.span_id.clone(),
+                name: format!("{} {}", s.service, s.name),
+                start_ns: s.start_unix_nano,
+                end_ns: tree.end_unix_nano(i).saturating_add(1),
+            }
         })
     } else {
         None
     };
-    let (start_ns, end_ns) = match &scope {
-        Some((_, start, end)) => (*start, end.saturating_add(1)),
-        None => (
-            tree.start_unix_nano().saturating_sub(LOG_SLACK_NS),
-            tree.start_unix_nano()
-                .saturating_add(tree.duration_nanos())
-                .saturating_add(LOG_SLACK_NS),
-        ),
-    };
-    let span_scope = scope.map(|(s, _, _)| s);
+    // The trace's window either way: records that name their span are found wherever their
+    // clock put them, and `SpanScope::holds` narrows them to the span.
+    let (start_ns, end_ns) = (
+        tree.start_unix_nano().saturating_sub(LOG_SLACK_NS),
+        tree.start_unix_nano()
+            .saturating_add(tree.duration_nanos())
+            .saturating_add(LOG_SLACK_NS),
+    );
+    let span_scope = scope;
     app.logs = LogsState {
         trace_id: Some(trace_id.clone()),
         span: span_scope.clone(),
@@ -1396,8 +1411,9 @@ fn span_logs(app: &mut App, span: bool) -> Vec<Fetch> {
                 .filter(|l| l.trace_id == trace_id)
                 .map(LogLine::from_entry)
                 .filter(|l| {
-                    span_scope.is_none()
-                        || (l.timestamp_unix_nano >= start_ns && l.timestamp_unix_nano < end_ns)
+                    span_scope
+                        .as_ref()
+                        .is_none_or(|s| s.holds(None, l.timestamp_unix_nano))
                 })
                 .collect()
         })

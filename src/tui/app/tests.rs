@@ -338,16 +338,20 @@ fn span_logs_keep_the_span_and_a_log_line_opens_its_trace() {
         panic!("{fetches:?}")
     };
     assert_eq!(scope.span_id, tree.spans()[i].span_id);
-    assert_eq!(*start_ns, tree.spans()[i].start_unix_nano);
-    assert_eq!(*end_ns, tree.end_unix_nano(i) + 1);
-    let record = |span_id: &str, body: &str, trace_id: Option<&str>| LogRecord {
-        timestamp_unix_nano: *start_ns + 5,
+    assert_eq!(scope.start_ns, tree.spans()[i].start_unix_nano);
+    assert_eq!(scope.end_ns, tree.end_unix_nano(i) + 1);
+    // The fetch covers the trace's window: records that name the span are kept wherever their
+    // clock put them.
+    assert!(*start_ns < tree.start_unix_nano() && *end_ns > tree.end_unix_nano(0));
+    let after_the_span = scope.end_ns + 1_000_000;
+    let record = |span_id: Option<&str>, body: &str, at: i64| LogRecord {
+        timestamp_unix_nano: at,
         severity: Some("ERROR".into()),
         severity_number: Some(17),
         service: Some("checkout".into()),
         body: body.into(),
-        trace_id: trace_id.map(str::to_string),
-        span_id: Some(span_id.into()),
+        trace_id: None,
+        span_id: span_id.map(str::to_string),
         labels: Default::default(),
     };
     update(
@@ -355,12 +359,21 @@ fn span_logs_keep_the_span_and_a_log_line_opens_its_trace() {
         Action::Data(Data::Logs {
             seq: *seq,
             result: Ok(vec![
-                record(&scope.span_id, "timeout acquiring a connection", None),
-                record("ffffffffffffffff", "another span's line", None),
                 record(
-                    &scope.span_id,
-                    "retry of 3760ee0bacab8fbe65ebb55576067d97 queued",
+                    Some(&scope.span_id),
+                    "timeout acquiring a connection",
+                    after_the_span,
+                ),
+                record(
+                    Some("ffffffffffffffff"),
+                    "another span's line",
+                    scope.start_ns,
+                ),
+                record(None, "a line outside the span's window", after_the_span),
+                record(
                     None,
+                    "retry of 3760ee0bacab8fbe65ebb55576067d97 queued",
+                    scope.start_ns + 5,
                 ),
             ]),
         }),
@@ -373,9 +386,10 @@ fn span_logs_keep_the_span_and_a_log_line_opens_its_trace() {
             "retry of 3760ee0bacab8fbe65ebb55576067d97 queued"
         ]
     );
+    update(&mut app, Action::Down);
     update(&mut app, Action::Open);
     assert_eq!(app.message.as_deref(), Some("this line names no trace"));
-    update(&mut app, Action::Down);
+    update(&mut app, Action::Up);
     let fetches = update(&mut app, Action::Open);
     assert!(
         matches!(fetches.as_slice(), [Fetch::Trace { trace_id, .. }] if trace_id == "3760ee0bacab8fbe65ebb55576067d97"),

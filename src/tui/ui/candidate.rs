@@ -102,16 +102,15 @@ fn shift(values: &[f64], steps: isize) -> Vec<f64> {
 }
 
 fn numbers<'a>(app: &App, report: &Report, c: &CorrelationEntry, theme: &Theme) -> Vec<Line<'a>> {
+    let mut want = c.labels.clone();
+    want.insert("__name__".into(), c.metric.clone());
     let exemplars = app
         .traces
         .iter()
         .filter(|t| {
-            t.exemplar_series.as_ref().is_some_and(|s| {
-                s.get("__name__").is_some_and(|n| *n == c.metric)
-                    && c.labels
-                        .iter()
-                        .all(|(k, v)| s.get(k).is_some_and(|x| x == v))
-            })
+            t.exemplar_series
+                .as_ref()
+                .is_some_and(|have| crate::tui::app::labels_within(&want, have))
         })
         .count();
     let verdict = if c.significant {
