@@ -12,7 +12,7 @@ use crate::tui::{self, Sources, TuiError, TuiOptions};
 
 /// How the UI draws: monochrome with `--color never` or `NO_COLOR` (stdout is a terminal here,
 /// so `auto` means colour unless `NO_COLOR` says otherwise).
-pub(super) fn options(color: ColorChoice) -> TuiOptions {
+pub(crate) fn options(color: ColorChoice) -> TuiOptions {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     TuiOptions {
         monochrome: match color {
@@ -43,7 +43,7 @@ fn report_store(report: &Report) -> Option<&Path> {
         .find(|p| p.is_file())
 }
 
-pub(super) fn command(cli: &Cli, args: &TuiArgs) -> anyhow::Result<u8> {
+pub fn run(cli: &Cli, args: &TuiArgs) -> anyhow::Result<u8> {
     // The report is read (and refused, naming the file) before the terminal is asked for.
     let report = args.report.as_deref().map(tui::read_report).transpose()?;
     tui::require_terminal()?;
@@ -79,7 +79,7 @@ pub(super) fn command(cli: &Cli, args: &TuiArgs) -> anyhow::Result<u8> {
 }
 
 /// True when `err` is a TUI error the user fixes by asking differently (exit code 2).
-pub(super) fn is_usage(err: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn is_usage(err: &(dyn std::error::Error + 'static)) -> bool {
     err.downcast_ref::<TuiError>()
         .is_some_and(TuiError::is_usage)
 }
