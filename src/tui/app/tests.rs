@@ -382,8 +382,8 @@ fn span_logs_keep_the_span_and_a_log_line_opens_its_trace() {
     assert_eq!(
         bodies,
         [
-            "timeout acquiring a connection",
-            "retry of 3760ee0bacab8fbe65ebb55576067d97 queued"
+            "retry of 3760ee0bacab8fbe65ebb55576067d97 queued",
+            "timeout acquiring a connection"
         ]
     );
     update(&mut app, Action::Down);
