@@ -178,7 +178,7 @@ fn investigate_tui_in_tmux_drills_from_the_pool_metric_to_the_failing_span_and_i
     // Waterfall: the failing database span, on the critical path, with its exception.
     tmux.send(&["Enter"]);
     let screen = tmux.wait_for(&["› trace ", "OFFSET"], "waterfall");
-    let span = row_with(&screen, "SELECT orders");
+    let span = row_with(&screen, "checkout SELECT orders");
     assert!(
         span.starts_with("*!"),
         "critical path and error marks: {span}"
