@@ -129,9 +129,9 @@ pub(crate) fn human_duration(seconds: f64) -> String {
     let s = seconds.abs().round() as u64;
     match s {
         0..=119 => format!("{s}s"),
-        120..=7199 if s % 60 == 0 => format!("{}m", s / 60),
+        120..=7199 if s.is_multiple_of(60) => format!("{}m", s / 60),
         120..=7199 => format!("{}m{}s", s / 60, s % 60),
-        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
         _ => format!("{}h{}m", s / 3600, (s % 3600) / 60),
     }
 }

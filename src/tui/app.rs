@@ -308,6 +308,10 @@ impl WaterfallState {
         self.rows.as_ref().map_or(0, |r| r.spans().len())
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The span index of the selected row.
     pub fn selected_span(&self) -> Option<usize> {
         self.rows

@@ -184,7 +184,7 @@ pub fn render(frame: &mut Frame, theme: &Theme, area: Rect, chart: &Chart) {
                 set(buf, x, y, '│', theme.error());
             }
         }
-        let text = format!("{label}");
+        let text = label.to_string();
         let room = usize::from(plot.x + plot.width - x);
         let start = if text.chars().count() + 1 > room {
             x.saturating_sub(text.chars().count() as u16)
