@@ -144,7 +144,7 @@ fn row_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 #[test]
 fn investigate_tui_in_tmux_drills_from_the_pool_metric_to_the_failing_span_and_its_log() {
     let dir = tempfile::tempdir().unwrap();
-    let (_store, args) = demo_store(dir.path());
+    let (store, args) = demo_store(dir.path());
     let bin = assert_cmd::cargo::cargo_bin("obs");
     let tmux = Tmux::start(140, 40, dir.path());
     let mut line = format!("NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {}", bin.display());
@@ -207,18 +207,70 @@ fn investigate_tui_in_tmux_drills_from_the_pool_metric_to_the_failing_span_and_i
     );
 
     // The terminal is as the shell left it.
+    assert_sane(&tmux, &modes_of(&tmux, "1"));
+
+    // `obs tui --store`: the store's traces, newest first; SIGTERM restores the terminal too.
+    tmux.type_line("clear");
+    tmux.type_line(&format!(
+        "NO_COLOR=1 {} tui --store {}; echo \"obs tui exited $?\"",
+        bin.display(),
+        store.display()
+    ));
+    let screen = tmux.wait_for(
+        &["obs ", "› traces", "traces · sorted by time"],
+        "store traces",
+    );
+    assert!(screen.contains("frontend POST /checkout"), "{screen}");
+    assert!(screen.contains("refreshed every 2s"), "{screen}");
+    let shell = tmux.format("#{pane_pid}");
+    let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        !pid.is_empty() && !pid.contains('\n'),
+        "one obs under the shell: {pid:?}"
+    );
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    tmux.wait_for(&["obs tui exited 0"], "quit on SIGTERM");
+    assert_sane(&tmux, &modes_of(&tmux, "2"));
+}
+
+/// The terminal modes that raw mode turns off, as `stty` reports them.
+fn modes_of(tmux: &Tmux, tag: &str) -> String {
+    tmux.type_line(&format!(
+        "stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo MODES{tag}"
+    ));
+    let marker = format!("MODES{tag}");
+    // The output line, not the command line that also holds the marker.
+    let output = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.trim_end().ends_with(&marker) && !l.contains("stty"))
+            .map(str::to_string)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let screen = tmux.screen();
+        if let Some(line) = output(&screen) {
+            return line;
+        }
+        assert!(Instant::now() < deadline, "stty printed nothing:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Out of the alternate screen, cursor shown, canonical mode and echo on.
+fn assert_sane(tmux: &Tmux, modes: &str) {
     assert_eq!(
         tmux.format("#{alternate_on}"),
         "0",
         "left the alternate screen"
     );
     assert_eq!(tmux.format("#{cursor_flag}"), "1", "the cursor is shown");
-    tmux.type_line("stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo END");
-    let screen = tmux.wait_for(&["END"], "stty");
-    let modes = row_with(&screen, "icanon");
+    let words: Vec<&str> = modes.split_whitespace().collect();
     assert!(
-        modes.contains("icanon") && !modes.contains("-icanon") && !modes.contains("-echo "),
-        "not in raw mode: {modes}"
+        words.contains(&"icanon") && words.contains(&"echo"),
+        "not in raw mode: {modes:?}"
     );
 }
 
@@ -261,6 +313,14 @@ fn tui_with_stdout_piped_is_a_usage_error_that_says_what_to_do() {
         "checked before investigating: {stderr}"
     );
     assert!(out.stdout.is_empty());
+
+    let out = obs()
+        .args(["investigate", "--since", "5m", "--tui", "-o", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--tui and -o json"), "{stderr}");
 }
 
 #[test]

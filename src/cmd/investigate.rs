@@ -20,6 +20,9 @@ use super::{load_config, origin_of, print, runtime, terminal_width, use_color};
 pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
     if args.tui {
         // Before the investigation: a pipe cannot show the UI, so say so at once.
+        if cli.global.output == Output::Json {
+            return Err(crate::tui::TuiError::TuiAndJson.into());
+        }
         crate::tui::require_terminal()?;
     }
     let config = load_config(cli, &overrides(args))?;

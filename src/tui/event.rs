@@ -19,6 +19,8 @@ pub enum Event {
     Resize(u16, u16),
     Tick,
     Data(Data),
+    /// SIGTERM or SIGHUP: quit (and restore the terminal) as `Q` does.
+    Terminate,
 }
 
 /// The mouse wheel moves this many rows.
@@ -48,7 +50,28 @@ pub fn to_action(app: &App, ev: Event) -> Option<Action> {
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
         Event::Tick => Some(Action::Tick),
         Event::Data(d) => Some(Action::Data(d)),
+        Event::Terminate => Some(Action::Quit),
     }
+}
+
+/// Sends [`Event::Terminate`] on SIGTERM or SIGHUP (a closed terminal window), so the loop
+/// quits through the same path as `Q` and the terminal guard restores the terminal. In raw mode
+/// Ctrl-C is a key, not SIGINT.
+pub fn forward_termination(runtime: &tokio::runtime::Handle, tx: Sender<Event>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    runtime.spawn(async move {
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        let _ = tx.send(Event::Terminate);
+    });
 }
 
 /// Reads terminal input on its own thread until stopped or the channel closes.

@@ -52,6 +52,12 @@ pub enum TuiError {
          it in a terminal, or use -o json or the text report for scripts"
     )]
     NotATerminal,
+    /// Usage error (exit code 2): `--tui` with `-o json`.
+    #[error(
+        "--tui and -o json both say where the report goes: drop one (to keep the report for \
+         later, run with -o json > FILE, then obs tui FILE)"
+    )]
+    TuiAndJson,
     /// Usage error (exit code 2): the report file cannot be used.
     #[error("{}: {reason}", path.display())]
     BadReport { path: PathBuf, reason: String },
@@ -62,7 +68,10 @@ pub enum TuiError {
 impl TuiError {
     /// True for errors the user can fix by asking differently (exit code 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, TuiError::NotATerminal | TuiError::BadReport { .. })
+        matches!(
+            self,
+            TuiError::NotATerminal | TuiError::TuiAndJson | TuiError::BadReport { .. }
+        )
     }
 }
 
@@ -163,6 +172,7 @@ fn run_app(
     let (tx, rx) = mpsc::channel();
     let mut guard = terminal::TerminalGuard::enter()?;
     let input = event::InputThread::spawn(tx.clone());
+    event::forward_termination(runtime, tx.clone());
     let fetcher = fetch::Fetcher::new(sources, runtime.clone(), tx);
     let size = guard.terminal().size()?;
     for f in update(&mut app, Action::Resize(size.width, size.height)) {
