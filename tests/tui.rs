@@ -359,3 +359,133 @@ fn a_report_file_that_is_not_a_report_is_named_in_the_error() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot read the report"), "{stderr}");
 }
+
+/// The drill-down's fetches against recorded real Tempo answers, a trace Tempo does not have,
+/// and a Loki that is down: each answer lands in the UI as data or as an inline message.
+#[tokio::test]
+async fn drill_down_fetches_through_tempo_and_reports_a_missing_trace_and_a_down_loki_inline() {
+    use obs::config::HttpSettings;
+    use obs::source::http::HttpClient;
+    use obs::source::loki::Loki;
+    use obs::source::tempo::Tempo;
+    use obs::source::{Logs, Traces};
+    use obs::tui::app::{Data, Fetch, Loading};
+    use obs::tui::{Action, App, Sources, View, fetch, update};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer};
+
+    let server = MockServer::start().await;
+    crate::backends::mount_tempo_traces(&server).await;
+    let missing = "0123456789abcdef0123456789abcdef";
+    Mock::given(method("GET"))
+        .and(path(format!("/api/traces/{missing}")))
+        .respond_with(crate::backends::text_body(
+            404,
+            "tempo/trace_by_id_not_found_404.txt",
+            "text/plain; charset=utf-8",
+        ))
+        .mount(&server)
+        .await;
+    // A port nothing listens on: Loki is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let loki_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let settings = |url: String| HttpSettings {
+        url,
+        tenant: None,
+        auth: None,
+        headers: Default::default(),
+        ca_file: None,
+        timeout: Duration::from_secs(5),
+    };
+    let sources = Sources {
+        traces: Some(Traces::Tempo(Tempo::new(
+            HttpClient::new("tempo", &settings(server.uri())).unwrap(),
+        ))),
+        logs: Some(Logs::Loki(Loki::new(
+            HttpClient::new("loki", &settings(loki_url.clone())).unwrap(),
+        ))),
+    };
+
+    // The demo's report, with exemplars pointing at the recorded incident trace and at one
+    // Tempo does not have.
+    let mut report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/tui/demo-report.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    for (id, value) in [(crate::backends::INCIDENT, 1.82), (missing, 0.5)] {
+        report["exemplars"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "trace_id": id, "kind": "slow", "value": value,
+                "timestamp": "2026-12-02T02:53:50Z", "timestamp_unix": 1796180030.0,
+                "labels": {"trace_id": id},
+                "series": {"__name__": "http_server_request_duration_seconds_bucket", "le": "2.5"}
+            }));
+    }
+    let report = obs::tui::parse_report(report.to_string().as_bytes()).unwrap();
+    let mut app = App::from_report(report, true, true);
+    update(&mut app, Action::Resize(120, 40));
+    update(&mut app, Action::Goto(View::Traces));
+    let row = |app: &App, id: &str| {
+        app.visible_traces()
+            .iter()
+            .position(|t| t.trace_id == id)
+            .unwrap()
+    };
+    // Applies `fetches` the way the UI loop does, one answer at a time.
+    async fn answer(app: &mut App, sources: &Sources, fetches: Vec<Fetch>) {
+        for f in fetches {
+            let data: Data = fetch::run(sources, f).await;
+            let more = update(app, Action::Data(data));
+            assert!(more.is_empty());
+        }
+    }
+    let screen = |app: &App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| obs::tui::ui::render(f, app)).unwrap();
+        t.backend().to_string()
+    };
+
+    let r = row(&app, crate::backends::INCIDENT);
+    update(&mut app, Action::ClickRow(r));
+    let fetches = update(&mut app, Action::Open);
+    assert_eq!(fetches.len(), 1);
+    answer(&mut app, &sources, fetches).await;
+    let w = app.waterfall.as_ref().unwrap();
+    assert_eq!(w.tree.as_ref().unwrap().len(), 20);
+    let s = screen(&app);
+    assert!(s.contains("db.pool.acquire ✗ pool exhausted"), "{s}");
+
+    update(&mut app, Action::Back);
+    let r = row(&app, missing);
+    update(&mut app, Action::ClickRow(r));
+    let fetches = update(&mut app, Action::Open);
+    answer(&mut app, &sources, fetches).await;
+    let s = screen(&app);
+    assert!(s.contains(&format!("trace {missing} not found")), "{s}");
+
+    update(&mut app, Action::Back);
+    let r = row(&app, crate::backends::INCIDENT);
+    update(&mut app, Action::ClickRow(r));
+    // The UI keeps the last trace opened: this one is fetched again.
+    let fetches = update(&mut app, Action::Open);
+    answer(&mut app, &sources, fetches).await;
+    let fetches = update(&mut app, Action::TraceLogs);
+    answer(&mut app, &sources, fetches).await;
+    let Loading::Failed(msg) = &app.logs.loading else {
+        panic!("{:?}", app.logs.loading)
+    };
+    assert!(msg.starts_with("cannot fetch logs: "), "{msg}");
+    assert!(msg.contains(&loki_url), "names the backend's URL: {msg}");
+    let s = screen(&app);
+    assert!(s.contains("cannot fetch logs"), "{s}");
+    // The trace is still there behind it.
+    update(&mut app, Action::Back);
+    assert!(screen(&app).contains("db.pool.acquire"));
+}
