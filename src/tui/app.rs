@@ -268,6 +268,14 @@ pub struct WaterfallState {
     pub is_match: Vec<bool>,
     /// Per span: its position in the display order.
     pub position: Vec<usize>,
+    /// Per span: spans in its subtree, itself included (shown on a collapsed row).
+    pub subtree: Vec<usize>,
+    /// The header's facts, counted once when the trace loads: every frame would otherwise
+    /// walk all spans.
+    pub errors: usize,
+    pub services: usize,
+    /// The top critical-path spans and their critical-path time.
+    pub critical: Vec<(usize, i64)>,
 }
 
 impl WaterfallState {
@@ -287,6 +295,10 @@ impl WaterfallState {
             matches: Vec::new(),
             is_match: Vec::new(),
             position: Vec::new(),
+            subtree: Vec::new(),
+            errors: 0,
+            services: 0,
+            critical: Vec::new(),
         }
     }
 
@@ -299,6 +311,16 @@ impl WaterfallState {
         for (pos, &i) in tree.display_order().iter().enumerate() {
             w.position[i] = pos;
         }
+        // Children come after their parent in display order: walking it backwards sums them
+        // before their parent.
+        w.subtree = vec![1; tree.len()];
+        for &i in tree.display_order().iter().rev() {
+            let below: usize = tree.children(i).iter().map(|&c| w.subtree[c]).sum();
+            w.subtree[i] += below;
+        }
+        w.errors = tree.error_spans().len();
+        w.services = tree.services().len();
+        w.critical = tree.top_self_time_on_critical_path(2);
         w.rows = Some(Rows::from_spans(&tree, tree.display_order().to_vec()));
         w.tree = Some(tree);
         w

@@ -119,9 +119,9 @@ fn header(frame: &mut Frame, tree: &SpanTree, w: &WaterfallState, theme: &Theme,
         format!("  {}", format_nanos(tree.duration_nanos())),
         theme.bold(),
     ));
-    let errors = tree.error_spans().len();
-    let top = tree.top_self_time_on_critical_path(2);
-    let path: Vec<String> = top
+    let errors = w.errors;
+    let path: Vec<String> = w
+        .critical
         .iter()
         .map(|&(i, t)| format!("{} {}", tree.spans()[i].name, format_nanos(t)))
         .collect();
@@ -139,7 +139,7 @@ fn header(frame: &mut Frame, tree: &SpanTree, w: &WaterfallState, theme: &Theme,
                 Style::new()
             },
         ),
-        Span::raw(format!(", {} services", tree.services().len())),
+        Span::raw(format!(", {} services", w.services)),
     ];
     if !path.is_empty() {
         second.push(Span::raw(" · "));
@@ -229,7 +229,7 @@ fn row<'a>(
         (false, _) => "",
     };
     let hidden = if w.collapsed.get(i).copied().unwrap_or(false) {
-        format!(" (+{})", subtree_size(tree, w, i) - 1)
+        format!(" (+{})", w.subtree.get(i).copied().unwrap_or(1) - 1)
     } else {
         String::new()
     };
@@ -288,18 +288,6 @@ fn row<'a>(
         line = line.style(theme.selected());
     }
     line
-}
-
-/// Spans in `i`'s subtree, itself included (its display positions are contiguous).
-fn subtree_size(tree: &SpanTree, w: &WaterfallState, i: usize) -> usize {
-    let order = tree.display_order();
-    let start = w.position.get(i).copied().unwrap_or(0);
-    let depth = tree.depth(i);
-    order[start + 1..]
-        .iter()
-        .take_while(|&&j| tree.depth(j) > depth)
-        .count()
-        + 1
 }
 
 fn value_text(v: &serde_json::Value) -> String {
