@@ -50,8 +50,10 @@ pub fn run(cli: &Cli, args: &TuiArgs) -> anyhow::Result<u8> {
     let options = options(cli.global.color);
     let runtime = super::runtime()?;
     let Some(report) = report else {
-        // `--store` alone: clap requires one of the two.
-        let path = args.store.as_deref().unwrap_or(Path::new("."));
+        // clap asks for one of the two; this is the same message for a caller that did not.
+        let path = args.store.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("give a report file (REPORT) or a store (--store PATH)")
+        })?;
         let sources = store_sources(path)?;
         tui::run_store(path, sources, &options, runtime.handle())?;
         return Ok(0);
