@@ -7,6 +7,7 @@
 
 mod support;
 
+mod architecture;
 mod backends;
 mod cli;
 mod demo;

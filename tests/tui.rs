@@ -371,20 +371,18 @@ async fn drill_down_fetches_through_tempo_and_reports_a_missing_trace_and_a_down
     use obs::source::{Logs, Traces};
     use obs::tui::app::{Data, Fetch, Loading};
     use obs::tui::{Action, App, Sources, View, fetch, update};
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer};
 
-    let server = MockServer::start().await;
-    crate::backends::mount_tempo_traces(&server).await;
+    use crate::support::recorded::{INCIDENT, Recorded};
+
+    let server = Recorded::start().await.with_tempo_traces().await;
     let missing = "0123456789abcdef0123456789abcdef";
-    Mock::given(method("GET"))
-        .and(path(format!("/api/traces/{missing}")))
-        .respond_with(crate::backends::text_body(
+    server
+        .get(format!("/api/traces/{missing}"))
+        .text(
             404,
             "tempo/trace_by_id_not_found_404.txt",
             "text/plain; charset=utf-8",
-        ))
-        .mount(&server)
+        )
         .await;
     // A port nothing listens on: Loki is down.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -417,7 +415,7 @@ async fn drill_down_fetches_through_tempo_and_reports_a_missing_trace_and_a_down
         .unwrap(),
     )
     .unwrap();
-    for (id, value) in [(crate::backends::INCIDENT, 1.82), (missing, 0.5)] {
+    for (id, value) in [(INCIDENT, 1.82), (missing, 0.5)] {
         report["exemplars"]
             .as_array_mut()
             .unwrap()
@@ -452,7 +450,7 @@ async fn drill_down_fetches_through_tempo_and_reports_a_missing_trace_and_a_down
         t.backend().to_string()
     };
 
-    let r = row(&app, crate::backends::INCIDENT);
+    let r = row(&app, INCIDENT);
     update(&mut app, Action::ClickRow(r));
     let fetches = update(&mut app, Action::Open);
     assert_eq!(fetches.len(), 1);
@@ -471,7 +469,7 @@ async fn drill_down_fetches_through_tempo_and_reports_a_missing_trace_and_a_down
     assert!(s.contains(&format!("trace {missing} not found")), "{s}");
 
     update(&mut app, Action::Back);
-    let r = row(&app, crate::backends::INCIDENT);
+    let r = row(&app, INCIDENT);
     update(&mut app, Action::ClickRow(r));
     // The UI keeps the last trace opened: this one is fetched again.
     let fetches = update(&mut app, Action::Open);

@@ -8,5 +8,6 @@
 pub mod exporter;
 pub mod otel;
 pub mod prometheus;
+pub mod recorded;
 pub mod scenario;
 pub mod sink;
