@@ -37,6 +37,9 @@ _obs() {
             obs,logs)
                 cmd="obs__subcmd__logs"
                 ;;
+            obs,patterns)
+                cmd="obs__subcmd__patterns"
+                ;;
             obs,query)
                 cmd="obs__subcmd__query"
                 ;;
@@ -69,6 +72,9 @@ _obs() {
                 ;;
             obs__subcmd__help,logs)
                 cmd="obs__subcmd__help__subcmd__logs"
+                ;;
+            obs__subcmd__help,patterns)
+                cmd="obs__subcmd__help__subcmd__patterns"
                 ;;
             obs__subcmd__help,query)
                 cmd="obs__subcmd__help__subcmd__query"
@@ -107,7 +113,7 @@ _obs() {
 
     case "${cmd}" in
         obs)
-            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config demo query tui completions help"
+            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config demo query tui patterns completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,7 +253,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__help)
-            opts="investigate trace logs sink store config demo query tui completions help"
+            opts="investigate trace logs sink store config demo query tui patterns completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +337,20 @@ _obs() {
             return 0
             ;;
         obs__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__help__subcmd__patterns)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -563,7 +583,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__logs)
-            opts="-o -v -q -h -V --trace --service --grep --level --query --selector --trace-match --since --until --limit --forward --loki-url --tenant --timeout --store --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --trace --service --grep --level --query --selector --trace-match --since --until --limit --forward --patterns --loki-url --tenant --timeout --store --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,6 +642,44 @@ _obs() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__patterns)
+            opts="-o -v -q -h -V --per-line --max-patterns --context --config --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-patterns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

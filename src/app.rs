@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sink(args) => cmd::sink::run(&cli, args),
         Command::Demo(args) => cmd::demo::run(&cli, args),
         Command::Query(args) => cmd::query::run(&cli, args),
+        Command::Patterns(args) => cmd::patterns::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
         Command::Tui(args) => cmd::tui::run(&cli, args),
     }

@@ -76,6 +76,8 @@ pub enum Command {
     Query(Box<QueryArgs>),
     /// Explore a saved report (`investigate -o json`) or a store's traces in the interactive UI
     Tui(Box<TuiArgs>),
+    /// Group log lines (one message per line) into patterns with the variable parts masked
+    Patterns(PatternsArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -260,6 +262,9 @@ pub struct LogsArgs {
     /// Take the oldest lines of the window instead of the newest
     #[arg(long)]
     pub forward: bool,
+    /// Print the patterns of the lines fetched instead of the lines (raise --limit to group more)
+    #[arg(long)]
+    pub patterns: bool,
     /// Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]
     #[arg(long, value_name = "URL")]
     pub loki_url: Option<String>,
@@ -273,6 +278,19 @@ pub struct LogsArgs {
     /// the remote backends; the file a running `obs sink --store PATH` writes is readable
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// The file to read, or - for stdin [default: stdin]
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Print, for each input line in order, {"line": N, "pattern": ID, "template": T} (JSON lines)
+    #[arg(long)]
+    pub per_line: bool,
+    /// Most distinct patterns kept; lines of further shapes are counted, not grouped
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_patterns: usize,
 }
 
 #[derive(Debug, Args)]

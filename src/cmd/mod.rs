@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod investigate;
 pub mod logs;
+pub mod patterns;
 pub mod query;
 pub mod sink;
 pub mod store;

@@ -4,13 +4,18 @@
 //! The JSON form is versioned (`schema_version`) and described by `schema/report.v1.json`;
 //! a change that breaks a key bumps the version.
 
+pub mod findings;
+pub mod patterns;
 pub mod text;
+pub mod timeline;
 pub mod waterfall;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Labels, Trace};
 use crate::report::waterfall::TraceSummaryView;
+
+pub use patterns::LogPatternEntry;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -26,6 +31,17 @@ pub struct Report {
     pub traces: Vec<TraceEntry>,
     /// What those traces logged.
     pub logs: Vec<LogEntry>,
+    /// Error and warning log patterns that are new in the window, or whose rate jumped,
+    /// against the baseline window.
+    #[serde(default)]
+    pub log_patterns: Vec<LogPatternEntry>,
+    /// Baseline, leading changes, onset, first new log pattern, first failing trace, peak and
+    /// recovery, in time order.
+    #[serde(default)]
+    pub timeline: Vec<timeline::TimelineEntry>,
+    /// Ranked hypotheses, each pointing at its evidence in this report.
+    #[serde(default)]
+    pub findings: Vec<findings::Finding>,
     pub sources: Vec<SourceStatus>,
     pub warnings: Vec<String>,
     pub timings: Timings,
@@ -277,7 +293,9 @@ pub struct SourceStatus {
     pub error: Option<String>,
 }
 
+/// Missing timings (a report written before a step existed) read as 0.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Timings {
     pub total_ms: u64,
     pub discovery_ms: u64,
@@ -289,6 +307,8 @@ pub struct Timings {
     pub traces_ms: u64,
     /// Fetching the traces' logs.
     pub logs_ms: u64,
+    /// Fetching and grouping the window's and baseline's error and warning logs.
+    pub log_patterns_ms: u64,
 }
 
 impl Report {
