@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Query(args) => cmd::query::run(&cli, args),
         Command::Patterns(args) => cmd::patterns::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
+        Command::Tui(args) => cmd::tui::run(&cli, args),
     }
 }
 
@@ -40,6 +41,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<UsageError>()
             || e.is::<SinkUsageError>()
             || e.is::<crate::demo::KeepExists>()
+            || cmd::tui::is_usage(e)
     });
     if usage { 2 } else { 1 }
 }

@@ -74,6 +74,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Evaluate PromQL against Prometheus or, offline, against an obs store file
     Query(Box<QueryArgs>),
+    /// Explore a saved report (`investigate -o json`) or a store's traces in the interactive UI
+    Tui(Box<TuiArgs>),
     /// Group log lines (one message per line) into patterns with the variable parts masked
     Patterns(PatternsArgs),
     /// Print a shell completion script
@@ -157,6 +159,9 @@ pub struct InvestigateArgs {
     /// Stream selector the traces' logs are searched under, e.g. '{namespace="shop"}'
     #[arg(long, value_name = "SELECTOR")]
     pub log_selector: Option<String>,
+    /// Open the report in the interactive UI instead of printing it (needs a terminal)
+    #[arg(long)]
+    pub tui: bool,
 }
 
 /// Where traces come from (Tempo or Jaeger).
@@ -317,6 +322,29 @@ pub struct QueryArgs {
     /// With -o json, indent the JSON (it is compact unless stdout is a terminal)
     #[arg(long)]
     pub pretty: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// A report written by `obs investigate … -o json`; drilling into traces and logs uses the
+    /// store it names, or the configured backends
+    #[arg(value_name = "REPORT", required_unless_present = "store")]
+    pub report: Option<PathBuf>,
+    /// An obs store file: with a report, where its traces and logs are read; alone, its newest
+    /// traces, refreshed while a sink writes to it
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub traces_backend: TraceBackendArgs,
+    /// Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]
+    #[arg(long, value_name = "URL")]
+    pub loki_url: Option<String>,
+    /// Tenant sent as X-Scope-OrgID [env: OBS_TENANT]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod sink;
 pub mod source;
 pub mod store;
 pub mod timespec;
+pub mod tui;
 
 mod app;
 

@@ -23,3 +23,4 @@ mod sink_hostile;
 mod store_v1;
 mod store_v2;
 mod trace_logs;
+mod tui;

@@ -18,6 +18,13 @@ use crate::timespec;
 use super::{load_config, origin_of, print, runtime, terminal_width, use_color};
 
 pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
+    if args.tui {
+        // Before the investigation: a pipe cannot show the UI, so say so at once.
+        if cli.global.output == Output::Json {
+            return Err(crate::tui::TuiError::TuiAndJson.into());
+        }
+        crate::tui::require_terminal()?;
+    }
     let config = load_config(cli, &overrides(args))?;
     let now = jiff::Zoned::now();
     let options = options(cli, args, &config, &now)?;
@@ -61,6 +68,13 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
     }
     report.timeline = investigate::timeline::build(&report);
     report.findings = investigate::findings::build(&report);
+    if args.tui {
+        let failed = report.any_source_failed();
+        let sources = crate::tui::Sources { traces, logs };
+        let options = super::tui::options(cli.global.color);
+        crate::tui::run_report(report, sources, &options, runtime.handle())?;
+        return Ok(if failed { 1 } else { 0 });
+    }
     if !cli.global.quiet {
         for warning in &report.warnings {
             tracing::warn!("{warning}");

@@ -21,6 +21,7 @@ pub mod query;
 pub mod sink;
 pub mod store;
 pub mod trace;
+pub mod tui;
 
 use std::io::{IsTerminal as _, Write as _};
 

@@ -240,7 +240,7 @@ fn ms(since: Clock) -> u64 {
 /// `60s`, `2m`: a PromQL range literal for a number of seconds.
 fn format_range(seconds: f64) -> String {
     let s = seconds.ceil() as u64;
-    if s % 60 == 0 {
+    if s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")

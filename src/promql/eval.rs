@@ -275,10 +275,10 @@ fn check_supported(expr: &Expr) -> Result<(), PromqlError> {
             Ok(())
         }
         Expr::Binary(b) => {
-            if let Some(m) = &b.modifier {
-                if m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some() {
-                    return un("fill values in vector matching".into());
-                }
+            if let Some(m) = &b.modifier
+                && (m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some())
+            {
+                return un("fill values in vector matching".into());
             }
             check_supported(&b.lhs)?;
             check_supported(&b.rhs)

@@ -10,7 +10,7 @@ pub mod text;
 pub mod timeline;
 pub mod waterfall;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Labels, Trace};
 use crate::report::waterfall::TraceSummaryView;
@@ -19,7 +19,7 @@ pub use patterns::LogPatternEntry;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub window: WindowInfo,
@@ -33,11 +33,14 @@ pub struct Report {
     pub logs: Vec<LogEntry>,
     /// Error and warning log patterns that are new in the window, or whose rate jumped,
     /// against the baseline window.
+    #[serde(default)]
     pub log_patterns: Vec<LogPatternEntry>,
     /// Baseline, leading changes, onset, first new log pattern, first failing trace, peak and
     /// recovery, in time order.
+    #[serde(default)]
     pub timeline: Vec<timeline::TimelineEntry>,
     /// Ranked hypotheses, each pointing at its evidence in this report.
+    #[serde(default)]
     pub findings: Vec<findings::Finding>,
     pub sources: Vec<SourceStatus>,
     pub warnings: Vec<String>,
@@ -72,7 +75,7 @@ fn rfc3339(unix: f64) -> String {
     Instant::from_unix(unix).rfc3339.to_string()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WindowInfo {
     pub since: String,
     pub since_unix: f64,
@@ -101,7 +104,7 @@ impl WindowInfo {
 }
 
 /// What the symptom series did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Spike,
@@ -109,7 +112,7 @@ pub enum Verdict {
     NoData,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Symptom {
     pub query: String,
     /// Where the query came from: `flag`, `config`, `auto:opentelemetry`, `auto:http_requests_total`.
@@ -128,7 +131,7 @@ pub struct Symptom {
     pub end: Option<String>,
     pub end_unix: Option<f64>,
     /// The symptom over the baseline and the window, on the step grid (`null` = no sample).
-    #[serde(serialize_with = "ser_values")]
+    #[serde(serialize_with = "ser_values", deserialize_with = "de_values")]
     pub values: Vec<f64>,
 }
 
@@ -148,7 +151,13 @@ fn ser_values<S: serde::Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Er
     s.collect_seq(values.iter().map(|v| v.is_finite().then_some(*v)))
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// `null` reads back as a missing sample (`NaN`), as [`ser_values`] wrote it.
+fn de_values<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    let values: Vec<Option<f64>> = Deserialize::deserialize(d)?;
+    Ok(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CandidateStats {
     /// Metric names with samples in the window (after `--candidate-match`).
     pub metric_names: usize,
@@ -166,7 +175,7 @@ pub struct CandidateStats {
     pub skipped_series: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorrelationEntry {
     /// 1 = most likely cause.
     pub rank: usize,
@@ -186,12 +195,13 @@ pub struct CorrelationEntry {
     pub effect: Option<f64>,
     /// When it changed relative to the symptom: `leads`, `simultaneous`, `lags`, `earlier`
     /// (before the incident's reach), `unchanged`.
+    #[serde(default)]
     pub timing: String,
-    #[serde(serialize_with = "ser_values")]
+    #[serde(serialize_with = "ser_values", deserialize_with = "de_values")]
     pub values: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExemplarKind {
     /// Attached to a failing request (an error-status series).
@@ -200,7 +210,7 @@ pub enum ExemplarKind {
     Slow,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExemplarEntry {
     pub trace_id: Option<String>,
     pub kind: ExemplarKind,
@@ -214,7 +224,7 @@ pub struct ExemplarEntry {
 }
 
 /// How a trace came into the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceOrigin {
     /// From an exemplar of the spike.
@@ -225,7 +235,7 @@ pub enum TraceOrigin {
 
 /// One trace: its summary (root, duration, error spans, where the time went on the critical
 /// path), and why it is here.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TraceEntry {
     #[serde(flatten)]
     pub summary: TraceSummaryView,
@@ -235,7 +245,7 @@ pub struct TraceEntry {
 }
 
 /// One log record of a trace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogEntry {
     pub trace_id: String,
     pub timestamp: String,
@@ -274,14 +284,14 @@ impl LogEntry {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceState {
     Ok,
     Error,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub signal: String,
     pub kind: String,
@@ -290,7 +300,9 @@ pub struct SourceStatus {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// Missing timings (a report written before a step existed) read as 0.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Timings {
     pub total_ms: u64,
     pub discovery_ms: u64,

@@ -5,14 +5,14 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::patterns::compare::Compared;
 use crate::analysis::patterns::{Assigned, Grouping};
 
 /// A log pattern of the investigation (`log_patterns[]`): new in the window or logged at a
 /// jumped rate, against the baseline window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogPatternEntry {
     pub id: String,
     pub template: String,

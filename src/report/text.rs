@@ -40,7 +40,7 @@ const QUIET_LABELS: [&str; 4] = ["instance", "job", "otel_scope_name", "otel_sco
 /// Display names for a set of rows: `name{labels}` without the labels every row shares, and
 /// without `instance`/`job`/`otel_scope_*` unless a row needs them to stay distinct from another
 /// (`-o json` keeps every label).
-fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
+pub(crate) fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
     let shared = |k: &str, v: &str| {
         rows.len() > 1 && rows.iter().all(|(_, l)| l.get(k).is_some_and(|x| x == v))
     };
@@ -74,7 +74,7 @@ fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
         .collect()
 }
 
-fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
+pub(crate) fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
     series_names(&[(metric, labels)])
         .pop()
         .unwrap_or_else(|| metric.to_string())
@@ -116,7 +116,7 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
 
 /// Local time of day, or with the date and zone (via [`crate::timespec::format_local`], which
 /// shows the offset where a zone has no abbreviation).
-fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
+pub(crate) fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
     let ts = crate::report::Instant::from_unix(unix).rfc3339;
     if with_date {
         crate::timespec::format_local(ts, tz)
@@ -125,18 +125,18 @@ fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
     }
 }
 
-fn human_duration(seconds: f64) -> String {
+pub(crate) fn human_duration(seconds: f64) -> String {
     let s = seconds.abs().round() as u64;
     match s {
         0..=119 => format!("{s}s"),
-        120..=7199 if s % 60 == 0 => format!("{}m", s / 60),
+        120..=7199 if s.is_multiple_of(60) => format!("{}m", s / 60),
         120..=7199 => format!("{}m{}s", s / 60, s % 60),
-        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
         _ => format!("{}h{}m", s / 3600, (s % 3600) / 60),
     }
 }
 
-fn fmt_p(p: f64) -> String {
+pub(crate) fn fmt_p(p: f64) -> String {
     if !p.is_finite() {
         "n/a".into()
     } else if p < 1e-4 {
@@ -582,7 +582,7 @@ fn render_error_logs(
     }
 }
 
-fn fmt_value_plain(v: f64) -> String {
+pub(crate) fn fmt_value_plain(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e12 {
         format!("{v:.0}")
     } else {

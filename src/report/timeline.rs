@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One event: when, what kind, a sentence, and where in the report the evidence is (a JSON
 /// path such as `correlations[0]` or `log_patterns[2]`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub at: String,
     pub at_unix: f64,

@@ -634,7 +634,7 @@ mod tests {
             end_time_unix_nano: 2_000 + u64::from(id),
             attributes: vec![kv("k", name)],
             status: Some(Status {
-                code: i32::from(id % 3 == 0) * 2,
+                code: i32::from(id.is_multiple_of(3)) * 2,
                 message: String::new(),
             }),
             ..Default::default()

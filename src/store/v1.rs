@@ -186,7 +186,7 @@ fn flush_v1(conn: &Connection, request: ExportTraceServiceRequest) -> rusqlite::
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

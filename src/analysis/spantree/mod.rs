@@ -47,7 +47,7 @@ mod tests;
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Span, Trace};
 
@@ -69,7 +69,7 @@ impl CriticalSegment {
 
 /// Something odd in the trace data, and what was done about it. Serialized with a `kind` tag
 /// (`"orphan"`, `"duplicate_span_id"`, …); [`Anomaly::message`] says it in a sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Anomaly {
     /// The span's parent is not in the trace (not received, dropped by sampling, or not yet

@@ -21,7 +21,9 @@ use console::{Color, Style, truncate_str};
 
 use crate::analysis::spantree::{Anomaly, SpanTree, format_nanos};
 
-use rows::{Layout, Visible, column_header, row};
+use rows::{Layout, column_header, row};
+
+pub use rows::{BarRun, RowParts, Rows, bar_runs};
 
 pub use view::{
     AnomalyView, CriticalSegmentView, CriticalView, ErrorSpanView, ExceptionView, RootView,
@@ -152,7 +154,8 @@ pub fn render(tree: &SpanTree, opts: &WaterfallOptions) -> String {
     }
 
     // Rows.
-    let visible = Visible::new(tree, opts);
+    let prepared = Rows::new(tree, opts);
+    let visible = &prepared.visible;
     let shown = opts
         .max_rows
         .map_or(visible.rows.len(), |m| m.min(visible.rows.len()));
@@ -160,7 +163,7 @@ pub fn render(tree: &SpanTree, opts: &WaterfallOptions) -> String {
     out.push('\n');
     out.push_str(&column_header(tree, &layout, &st));
     for &i in &visible.rows[..shown] {
-        out.push_str(&row(tree, &visible, &layout, &st, i));
+        out.push_str(&row(tree, &prepared, &layout, &st, i));
     }
     let hidden_by_filter = tree.len() - visible.rows.len();
     let mut notes = Vec::new();
@@ -238,20 +241,29 @@ pub fn render_rows(
 ) -> String {
     let width = usize::from(opts.width).max(1);
     let st = Styles::new(opts.color);
-    let visible = Visible::new(tree, opts);
+    let prepared = Rows::new(tree, opts);
+    let visible = &prepared.visible;
     let layout = Layout::new(width);
     let from = first_row.min(visible.rows.len());
     let to = from.saturating_add(rows).min(visible.rows.len());
     let mut out = String::new();
     for &i in &visible.rows[from..to] {
-        out.push_str(&row(tree, &visible, &layout, &st, i));
+        out.push_str(&row(tree, &prepared, &layout, &st, i));
     }
     out
 }
 
 /// The spans the filters keep, in display order (what [`render_rows`] counts rows over).
 pub fn visible_rows(tree: &SpanTree, opts: &WaterfallOptions) -> Vec<usize> {
-    Visible::new(tree, opts).rows
+    Rows::new(tree, opts).visible.rows
+}
+
+/// A stable hash of a service name (FNV-1a: std's hasher is randomly seeded per process), so
+/// that a service gets the same colour in every renderer and every run.
+pub fn service_hash(service: &str) -> u64 {
+    service.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 struct Styles {
@@ -285,11 +297,7 @@ impl Styles {
             Color::Color256(208),
             Color::Color256(67),
         ];
-        // FNV-1a: std's hasher is randomly seeded per process.
-        let hash = service.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        let color = PALETTE[(hash % PALETTE.len() as u64) as usize];
+        let color = PALETTE[(service_hash(service) % PALETTE.len() as u64) as usize];
         Style::new().fg(color).force_styling(self.color)
     }
 

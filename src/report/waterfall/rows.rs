@@ -78,6 +78,7 @@ pub(super) fn column_header(tree: &SpanTree, layout: &Layout, st: &Styles) -> St
 
 /// The filtered rows, and for the tree lines which visible span is the last visible child of
 /// its parent.
+#[derive(Debug, Clone)]
 pub(super) struct Visible {
     pub(super) rows: Vec<usize>,
     pub(super) last: Vec<bool>,
@@ -115,6 +116,12 @@ impl Visible {
             .copied()
             .filter(|&i| keep[i])
             .collect();
+        Visible::from_rows(tree, rows)
+    }
+
+    /// `rows` (span indices in display order) with the tree lines resolved for them.
+    pub(super) fn from_rows(tree: &SpanTree, rows: Vec<usize>) -> Visible {
+        let n = tree.len();
         // The last visible child of each parent, found as the last one met in display order.
         let mut last_child = vec![usize::MAX; n];
         for &i in &rows {
@@ -172,46 +179,107 @@ pub(super) fn error_hint(span: &Span) -> Option<String> {
     }
 }
 
-pub(super) fn row(
-    tree: &SpanTree,
-    visible: &Visible,
-    layout: &Layout,
-    st: &Styles,
-    i: usize,
-) -> String {
-    let s = &tree.spans()[i];
-    let on_path = tree.is_on_critical_path(i);
+/// One waterfall row as data, for a renderer that styles it itself (the TUI): the text of each
+/// column. [`row`] formats the same parts, so both read alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowParts {
+    pub on_critical_path: bool,
+    pub error: bool,
+    /// From the trace's start: `0`, `+2.99ms`.
+    pub offset: String,
+    pub duration: String,
+    /// The tree lines (`│  ├─ `), or a depth marker (`[12] └─ `) when they would take more
+    /// than half of `label_width`.
+    pub prefix: String,
+    pub service: String,
+    pub name: String,
+    /// What an error row says after the operation: the exception type, else the status message.
+    pub hint: Option<String>,
+}
+
+/// The rows of a waterfall, prepared once (filters applied, tree lines resolved) so that a
+/// scrolling renderer asks only for the rows on screen.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    pub(super) visible: Visible,
+}
+
+impl Rows {
+    /// The rows `opts`'s filters keep.
+    pub fn new(tree: &SpanTree, opts: &WaterfallOptions) -> Rows {
+        Rows {
+            visible: Visible::new(tree, opts),
+        }
+    }
+
+    /// The rows of the spans the caller chose, given in display order (the TUI leaves out
+    /// collapsed subtrees); tree lines follow the spans that are shown.
+    pub fn from_spans(tree: &SpanTree, spans: Vec<usize>) -> Rows {
+        Rows {
+            visible: Visible::from_rows(tree, spans),
+        }
+    }
+
+    /// Span indices, one per row, in display order.
+    pub fn spans(&self) -> &[usize] {
+        &self.visible.rows
+    }
+
+    /// The parts of span `i`'s row.
+    pub fn parts(&self, tree: &SpanTree, i: usize, label_width: usize) -> RowParts {
+        let s = &tree.spans()[i];
+        let start = s.start_unix_nano;
+        let offset = start.saturating_sub(tree.start_unix_nano());
+        RowParts {
+            on_critical_path: tree.is_on_critical_path(i),
+            error: s.is_error(),
+            offset: if offset == 0 {
+                "0".to_string()
+            } else {
+                format!("+{}", format_nanos(offset))
+            },
+            duration: format_nanos(tree.end_unix_nano(i).saturating_sub(start)),
+            prefix: tree_prefix(tree, &self.visible, i, label_width),
+            service: s.service.clone(),
+            name: s.name.clone(),
+            hint: error_hint(s),
+        }
+    }
+}
+
+/// A run of bar cells: `len` cells from `start`, on the critical path or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarRun {
+    pub start: usize,
+    pub len: usize,
+    pub critical: bool,
+}
+
+pub(super) fn row(tree: &SpanTree, rows: &Rows, layout: &Layout, st: &Styles, i: usize) -> String {
+    let p = rows.parts(tree, i, layout.label);
     let mut line = String::new();
-    line.push_str(&if on_path {
+    line.push_str(&if p.on_critical_path {
         st.critical.apply_to("*").to_string()
     } else {
         " ".to_string()
     });
-    line.push_str(&if s.is_error() {
+    line.push_str(&if p.error {
         st.red.apply_to("!").to_string()
     } else {
         " ".to_string()
     });
     line.push(' ');
-    let start = s.start_unix_nano;
-    let end = tree.end_unix_nano(i);
     if layout.offset {
-        let offset = start.saturating_sub(tree.start_unix_nano());
-        let text = if offset == 0 {
-            "0".to_string()
-        } else {
-            format!("+{}", format_nanos(offset))
-        };
-        line.push_str(&format!("{text:>7} "));
+        line.push_str(&format!("{:>7} ", p.offset));
     }
     if layout.duration {
-        line.push_str(&format!("{:>7} ", format_nanos(end.saturating_sub(start))));
+        line.push_str(&format!("{:>7} ", p.duration));
     }
-    let mut label = tree_prefix(tree, visible, i, layout.label);
-    label.push_str(&st.service(&s.service));
+    let mut label = p.prefix;
+    label.push_str(&st.service(&p.service));
     label.push(' ');
-    label.push_str(&s.name);
-    if let Some(hint) = error_hint(s) {
+    label.push_str(&p.name);
+    if let Some(hint) = p.hint {
         label.push(' ');
         label.push_str(&st.red.apply_to(format!("✗ {hint}")).to_string());
     }
@@ -231,6 +299,23 @@ pub(super) fn row(
 /// The span on the trace's time axis, `cells` wide: `█` where the span itself is on the critical
 /// path, `▒` for the rest of it, blank outside it. At least one cell, so a zero-length span shows.
 pub(super) fn bar(tree: &SpanTree, cells: usize, st: &Styles, i: usize) -> String {
+    let plain = st.service_style(&tree.spans()[i].service);
+    let mut out = String::new();
+    for run in bar_runs(tree, i, cells) {
+        if out.is_empty() {
+            out.push_str(&" ".repeat(run.start));
+        }
+        let text: String =
+            std::iter::repeat_n(if run.critical { '█' } else { '▒' }, run.len).collect();
+        push_run(&mut out, &text, run.critical, st, &plain);
+    }
+    out
+}
+
+/// Span `i` on the trace's time axis, `cells` wide, as runs of cells on and off the critical
+/// path (what [`bar`] draws as `█` and `▒`). At least one cell, so a zero-length span shows;
+/// nothing when `cells` is 0.
+pub fn bar_runs(tree: &SpanTree, i: usize, cells: usize) -> Vec<BarRun> {
     let t0 = tree.start_unix_nano();
     let total = tree.duration_nanos().max(1) as f64;
     let at = |t: i64| (t.saturating_sub(t0)) as f64 / total * cells as f64;
@@ -253,21 +338,19 @@ pub(super) fn bar(tree: &SpanTree, cells: usize, st: &Styles, i: usize) -> Strin
                     && (seg.start_unix_nano as f64) <= to)
         })
     };
-    let plain = st.service_style(&tree.spans()[i].service);
-    let mut out = " ".repeat(a);
-    let mut run = String::new();
-    let mut run_critical = false;
+    let mut runs: Vec<BarRun> = Vec::new();
     for c in a..b {
         let critical = cell_on_path(c);
-        if critical != run_critical && !run.is_empty() {
-            push_run(&mut out, &run, run_critical, st, &plain);
-            run.clear();
+        match runs.last_mut() {
+            Some(run) if run.critical == critical => run.len += 1,
+            _ => runs.push(BarRun {
+                start: c,
+                len: 1,
+                critical,
+            }),
         }
-        run_critical = critical;
-        run.push(if critical { '█' } else { '▒' });
     }
-    push_run(&mut out, &run, run_critical, st, &plain);
-    out
+    runs
 }
 
 pub(super) fn push_run(out: &mut String, run: &str, critical: bool, st: &Styles, plain: &Style) {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::spantree::{Anomaly, SpanTree};
 use crate::model::trace::Attributes;
@@ -23,14 +23,14 @@ pub(super) fn rfc3339(nanos: i64) -> String {
 }
 
 /// The root span's service and operation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RootView {
     pub service: String,
     pub name: String,
 }
 
 /// An exception event's `exception.type` and `exception.message`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExceptionView {
     #[serde(rename = "type")]
     pub kind: String,
@@ -63,7 +63,7 @@ pub struct SpanView {
 }
 
 /// An anomaly with its sentence: `{"kind": "orphan", "span_id": …, "message": "…"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyView {
     #[serde(flatten)]
     pub anomaly: Anomaly,
@@ -177,7 +177,7 @@ pub fn trace_view(tree: &SpanTree) -> TraceView {
 }
 
 /// An error span in a trace summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorSpanView {
     pub span_id: String,
     pub service: String,
@@ -187,7 +187,7 @@ pub struct ErrorSpanView {
 }
 
 /// A top contributor to the critical path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriticalView {
     pub span_id: String,
     pub service: String,
@@ -199,7 +199,7 @@ pub struct CriticalView {
 }
 
 /// The short view of a trace that investigate's report carries in `traces[]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceSummaryView {
     pub trace_id: String,
     pub start: String,
