@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod explain;
 pub mod investigate;
 pub mod model;
 pub mod promql;
