@@ -10,6 +10,7 @@ mod support;
 mod backends;
 mod cli;
 mod demo;
+mod explain;
 mod investigate_follow;
 mod investigate_prometheus;
 mod offline;
