@@ -1,5 +1,5 @@
 //! The Tempo, Jaeger and Loki clients against recorded real responses (`fixtures/real/`, see
-//! its README for the exact requests that produced them), served by wiremock. Each mock matches
+//! its README for the exact requests that produced them), served by `support::recorded`. Each route matches
 //! the method, the path and the query parameters obs sends, so a request obs builds wrongly gets
 //! wiremock's 404 and the test fails.
 
@@ -14,25 +14,9 @@ use obs::source::loki::Loki;
 use obs::source::tempo::{SearchMode, Tempo};
 use obs::source::{Direction, TraceSearch};
 use serde_json::Value;
-use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-pub fn fixture(rel: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/real")
-        .join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A recorded JSON body, as the server sent it.
-pub fn json_body(rel: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(fixture(rel), "application/json")
-}
-
-/// A recorded error body with its recorded status and content type.
-pub fn text_body(status: u16, rel: &str, content_type: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(fixture(rel), content_type)
-}
+use crate::support::recorded::{INCIDENT, OK, Recorded, fixture, json_body};
 
 fn client(backend: &'static str, url: &str, timeout: Duration) -> HttpClient {
     HttpClient::new(
@@ -53,36 +37,9 @@ fn tempo(server: &MockServer) -> Tempo {
     Tempo::new(client("tempo", &server.uri(), Duration::from_secs(10)))
 }
 
-pub const INCIDENT: &str = "aa3683ad52e9b569c004436d55771b03";
-pub const OK: &str = "481a39364315ad7ca3fc1c64a0c790e2";
-
-/// Mounts Tempo's recorded trace-by-id answers.
-pub async fn mount_tempo_traces(server: &MockServer) {
-    for (id, file) in [
-        (INCIDENT, "tempo/trace_by_id_incident_error.json"),
-        (OK, "tempo/trace_by_id_ok.json"),
-        (
-            "2a0c234e2d1b0f75cdf00544ba7c7181",
-            "tempo/trace_by_id_incident_503_shed.json",
-        ),
-        (
-            "99428b9199a22ba7952d26984bf30ae3",
-            "tempo/trace_by_id_incident_slow_200_pool_wait.json",
-        ),
-    ] {
-        Mock::given(method("GET"))
-            .and(path(format!("/api/traces/{id}")))
-            .and(header("accept", "application/json"))
-            .respond_with(json_body(file))
-            .mount(server)
-            .await;
-    }
-}
-
 #[tokio::test]
 async fn tempo_trace_by_id_converts_both_recorded_traces() {
-    let server = MockServer::start().await;
-    mount_tempo_traces(&server).await;
+    let server = Recorded::start().await.with_tempo_traces().await;
     let t = tempo(&server);
     let incident = t.trace(INCIDENT).await.unwrap().unwrap();
     assert_eq!(incident.trace_id, INCIDENT);
@@ -102,23 +59,19 @@ async fn tempo_search_ids_without_leading_zero_are_padded_and_found_again() {
     // Tempo's search drops the leading zero of 0eec28f0… (31 characters); looking the trace up
     // again works (the recorded lookup of the 31-character id returned the trace; Tempo pads
     // ids itself, so the padded request obs sends gets the same answer).
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/search"))
-        .and(query_param("tags", "service.name=checkout"))
-        .and(query_param("limit", "20"))
-        .and(query_param("start", "1795238300"))
-        .and(query_param("end", "1795238900"))
-        .and(query_param_is_missing("q"))
-        .respond_with(json_body("tempo/search_tags_service_checkout.json"))
-        .mount(&server)
+    let server = Recorded::start().await;
+    server
+        .get("/api/search")
+        .query("tags", "service.name=checkout")
+        .query("limit", "20")
+        .query("start", "1795238300")
+        .query("end", "1795238900")
+        .query_missing("q")
+        .json("tempo/search_tags_service_checkout.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/traces/0eec28f002d3299c1507b75eb8fb23af"))
-        .respond_with(json_body(
-            "tempo/trace_by_id_leading_zero_31hex_from_search.json",
-        ))
-        .mount(&server)
+    server
+        .get("/api/traces/0eec28f002d3299c1507b75eb8fb23af")
+        .json("tempo/trace_by_id_leading_zero_31hex_from_search.json")
         .await;
     let t = tempo(&server).with_search_mode(SearchMode::Tags);
     let hits = t
@@ -149,26 +102,24 @@ async fn tempo_search_ids_without_leading_zero_are_padded_and_found_again() {
 
 #[tokio::test]
 async fn tempo_unknown_trace_is_none_and_a_rejected_id_is_an_error_in_tempos_words() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/traces/0123456789abcdef0123456789abcdef"))
-        .respond_with(text_body(
+    let server = Recorded::start().await;
+    server
+        .get("/api/traces/0123456789abcdef0123456789abcdef")
+        .text(
             404,
             "tempo/trace_by_id_not_found_404.txt",
             "text/plain; charset=utf-8",
-        ))
-        .mount(&server)
+        )
         .await;
     // obs never sends a non-hex id (it validates first), so Tempo's recorded answer to one is
     // served for a valid id here, to check that a 400 is reported with Tempo's own text.
-    Mock::given(method("GET"))
-        .and(path("/api/traces/00000000000000000000000000000bad"))
-        .respond_with(text_body(
+    server
+        .get("/api/traces/00000000000000000000000000000bad")
+        .text(
             400,
             "tempo/trace_by_id_invalid_id_400.txt",
             "text/plain; charset=utf-8",
-        ))
-        .mount(&server)
+        )
         .await;
     let t = tempo(&server);
     assert!(
@@ -192,28 +143,26 @@ async fn tempo_unknown_trace_is_none_and_a_rejected_id_is_an_error_in_tempos_wor
 
 #[tokio::test]
 async fn tempo_traceql_search_sends_the_recorded_query_and_reads_span_sets() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/search"))
-        .and(query_param(
+    let server = Recorded::start().await;
+    server
+        .get("/api/search")
+        .query(
             "q",
             r#"{ status = error && resource.service.name = "checkout" }"#,
-        ))
-        .and(query_param("limit", "20"))
-        .and(query_param("start", "1795238300"))
-        .and(query_param("end", "1795238900"))
-        .respond_with(json_body("tempo/search_traceql_error_status_checkout.json"))
-        .mount(&server)
+        )
+        .query("limit", "20")
+        .query("start", "1795238300")
+        .query("end", "1795238900")
+        .json("tempo/search_traceql_error_status_checkout.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/search"))
-        .and(query_param("q", "{ span.http.status_code = }"))
-        .respond_with(text_body(
+    server
+        .get("/api/search")
+        .query("q", "{ span.http.status_code = }")
+        .text(
             400,
             "tempo/search_traceql_parse_error_400.txt",
             "text/plain; charset=utf-8",
-        ))
-        .mount(&server)
+        )
         .await;
     let t = tempo(&server);
     let window = TraceSearch {
@@ -250,31 +199,25 @@ async fn tempo_traceql_search_sends_the_recorded_query_and_reads_span_sets() {
 
 #[tokio::test]
 async fn tempo_tag_search_with_min_duration_and_without_results() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/search"))
-        .and(query_param("tags", "service.name=frontend"))
-        .and(query_param("minDuration", "1s"))
-        .and(query_param("limit", "20"))
-        .and(query_param_is_missing("start"))
-        .respond_with(json_body("tempo/search_tags_min_duration.json"))
-        .mount(&server)
+    let server = Recorded::start().await;
+    server
+        .get("/api/search")
+        .query("tags", "service.name=frontend")
+        .query("minDuration", "1s")
+        .query("limit", "20")
+        .query_missing("start")
+        .json("tempo/search_tags_min_duration.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/search"))
-        .and(query_param(
-            "tags",
-            "service.name=checkout http.status_code=500",
-        ))
-        .and(query_param("start", "1795238300"))
-        .respond_with(json_body("tempo/search_tags_checkout_http_500.json"))
-        .mount(&server)
+    server
+        .get("/api/search")
+        .query("tags", "service.name=checkout http.status_code=500")
+        .query("start", "1795238300")
+        .json("tempo/search_tags_checkout_http_500.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/search"))
-        .and(query_param("tags", "service.name=does-not-exist"))
-        .respond_with(json_body("tempo/search_tags_no_results.json"))
-        .mount(&server)
+    server
+        .get("/api/search")
+        .query("tags", "service.name=does-not-exist")
+        .json("tempo/search_tags_no_results.json")
         .await;
     let t = tempo(&server).with_search_mode(SearchMode::Tags);
     let slow = t
@@ -323,7 +266,7 @@ fn envelope(trace: Value) -> Vec<u8> {
 
 #[tokio::test]
 async fn jaeger_trace_by_id_reads_both_envelopes_and_the_ui_model_trace() {
-    let server = MockServer::start().await;
+    let server = Recorded::start().await;
     for (id, file) in [
         (
             "83a9efd15c1c98a977e0711cc93ee28b",
@@ -334,21 +277,16 @@ async fn jaeger_trace_by_id_reads_both_envelopes_and_the_ui_model_trace() {
             "jaeger/api_traces_response_envelope_multi_span.json",
         ),
     ] {
-        Mock::given(method("GET"))
-            .and(path(format!("/api/traces/{id}")))
-            .respond_with(json_body(file))
-            .mount(&server)
-            .await;
+        server.get(format!("/api/traces/{id}")).json(file).await;
     }
     // ui_01.json is one trace object of the query service's UI model, which is exactly what sits
     // in `data[]` of the `structuredResponse` envelope that `GET /api/traces/{id}` returns; it is
     // served here wrapped in that envelope (the envelope's other fields as in the recorded one).
     let ui: Value =
         serde_json::from_slice(&fixture("jaeger/ui_model_single_trace_ui_01.json")).unwrap();
-    Mock::given(method("GET"))
-        .and(path("/api/traces/00000000000000000000000000000001"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(envelope(ui), "application/json"))
-        .mount(&server)
+    server
+        .get("/api/traces/00000000000000000000000000000001")
+        .respond(ResponseTemplate::new(200).set_body_raw(envelope(ui), "application/json"))
         .await;
     let j = Jaeger::new(client("jaeger", &server.uri(), Duration::from_secs(10)));
 
@@ -383,23 +321,17 @@ async fn jaeger_trace_by_id_reads_both_envelopes_and_the_ui_model_trace() {
 async fn jaeger_search_sends_service_operation_tags_duration_and_time() {
     // The search endpoint answers with the same envelope, `data[]` holding whole traces; the
     // recorded multi-span envelope is served as that answer.
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/traces"))
-        .and(query_param("service", "example-trace"))
-        .and(query_param("operation", "main"))
-        .and(query_param(
-            "tags",
-            r#"{"error":"true","http.method":"GET"}"#,
-        ))
-        .and(query_param("minDuration", "100ms"))
-        .and(query_param("start", "1711138246000000"))
-        .and(query_param("end", "1711138247000000"))
-        .and(query_param("limit", "20"))
-        .respond_with(json_body(
-            "jaeger/api_traces_response_envelope_multi_span.json",
-        ))
-        .mount(&server)
+    let server = Recorded::start().await;
+    server
+        .get("/api/traces")
+        .query("service", "example-trace")
+        .query("operation", "main")
+        .query("tags", r#"{"error":"true","http.method":"GET"}"#)
+        .query("minDuration", "100ms")
+        .query("start", "1711138246000000")
+        .query("end", "1711138247000000")
+        .query("limit", "20")
+        .json("jaeger/api_traces_response_envelope_multi_span.json")
         .await;
     let j = Jaeger::new(client("jaeger", &server.uri(), Duration::from_secs(10)));
     let hits = j
@@ -437,27 +369,25 @@ const END_NS: i64 = 1_795_238_850_000_000_000;
 
 #[tokio::test]
 async fn loki_streams_become_records_with_service_level_and_trace_id() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/query_range"))
-        .and(query_param(
+    let server = Recorded::start().await;
+    server
+        .get("/loki/api/v1/query_range")
+        .query(
             "query",
             r#"{job="shop"} |= "aa3683ad52e9b569c004436d55771b03""#,
-        ))
-        .and(query_param("start", START_NS.to_string()))
-        .and(query_param("end", END_NS.to_string()))
-        .and(query_param("limit", "100"))
-        .and(query_param("direction", "backward"))
-        .respond_with(json_body("loki/query_range_logs_line_filter_traceid.json"))
-        .mount(&server)
+        )
+        .query("start", START_NS.to_string())
+        .query("end", END_NS.to_string())
+        .query("limit", "100")
+        .query("direction", "backward")
+        .json("loki/query_range_logs_line_filter_traceid.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/query_range"))
-        .and(query_param("query", r#"{job="shop"}"#))
-        .and(query_param("limit", "5"))
-        .and(query_param("direction", "forward"))
-        .respond_with(json_body("loki/query_range_logs_forward_limit5.json"))
-        .mount(&server)
+    server
+        .get("/loki/api/v1/query_range")
+        .query("query", r#"{job="shop"}"#)
+        .query("limit", "5")
+        .query("direction", "forward")
+        .json("loki/query_range_logs_forward_limit5.json")
         .await;
     let l = loki(&server);
     let (records, truncated) = l
@@ -571,16 +501,15 @@ async fn loki_pagination_neither_drops_nor_repeats_lines() {
         r#"{job="shop", service="checkout"} | json | level="error" | duration_ms > 1500"#;
     let (start, end) = (1_795_238_537_000_000_000i64, 1_795_238_722_000_000_000i64);
     for direction in [Direction::Backward, Direction::Forward] {
-        let server = MockServer::start().await;
+        let server = Recorded::start().await;
         let seen = Arc::new(Mutex::new(Vec::new()));
         let paging = PagingLoki::new(seen.clone());
         let mut all: Vec<i64> = paging.lines.iter().map(|l| l.0).collect();
         all.sort();
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param("query", QUERY))
-            .respond_with(paging)
-            .mount(&server)
+        server
+            .get("/loki/api/v1/query_range")
+            .query("query", QUERY)
+            .respond(paging)
             .await;
         let l = loki(&server).with_page_size(8);
         let (records, truncated) = l
@@ -626,7 +555,7 @@ async fn loki_pagination_neither_drops_nor_repeats_lines() {
 
 #[tokio::test]
 async fn loki_labels_label_values_and_series() {
-    let server = MockServer::start().await;
+    let server = Recorded::start().await;
     let window = [("start", START_NS.to_string()), ("end", END_NS.to_string())];
     for (p, file) in [
         ("/loki/api/v1/labels", "loki/labels.json"),
@@ -635,19 +564,17 @@ async fn loki_labels_label_values_and_series() {
             "loki/label_values_service.json",
         ),
     ] {
-        Mock::given(method("GET"))
-            .and(path(p))
-            .and(query_param(window[0].0, window[0].1.clone()))
-            .and(query_param(window[1].0, window[1].1.clone()))
-            .respond_with(json_body(file))
-            .mount(&server)
+        server
+            .get(p)
+            .query(window[0].0, window[0].1.clone())
+            .query(window[1].0, window[1].1.clone())
+            .json(file)
             .await;
     }
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/series"))
-        .and(query_param("match[]", r#"{job="shop"}"#))
-        .respond_with(json_body("loki/series_job_shop.json"))
-        .mount(&server)
+    server
+        .get("/loki/api/v1/series")
+        .query("match[]", r#"{job="shop"}"#)
+        .json("loki/series_job_shop.json")
         .await;
     let l = loki(&server);
     assert_eq!(
@@ -665,17 +592,16 @@ async fn loki_labels_label_values_and_series() {
 
 #[tokio::test]
 async fn loki_plain_text_400_is_reported_in_lokis_words() {
-    let server = MockServer::start().await;
+    let server = Recorded::start().await;
     for (query, file) in [
         (r#"{job="shop"} |= "#, "loki/error_bad_logql_400.txt"),
         (r#"{job=~".*"}"#, "loki/error_empty_matcher_400.txt"),
     ] {
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param("query", query))
-            // Loki 2.8 says JSON in the header and sends plain text.
-            .respond_with(text_body(400, file, "application/json; charset=UTF-8"))
-            .mount(&server)
+        // Loki 2.8 says JSON in the header and sends plain text.
+        server
+            .get("/loki/api/v1/query_range")
+            .query("query", query)
+            .text(400, file, "application/json; charset=UTF-8")
             .await;
     }
     let l = loki(&server);
@@ -713,30 +639,24 @@ async fn loki_plain_text_400_is_reported_in_lokis_words() {
 
 #[tokio::test]
 async fn slow_failing_and_garbled_backends_are_errors_naming_backend_and_url() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/traces/{INCIDENT}")))
-        .respond_with(
+    let server = Recorded::start().await;
+    server
+        .get(format!("/api/traces/{INCIDENT}"))
+        .respond(
             json_body("tempo/trace_by_id_incident_error.json").set_delay(Duration::from_secs(3)),
         )
-        .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/traces/{OK}")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("{\"batches\": [", "application/json"),
-        )
-        .mount(&server)
+    server
+        .get(format!("/api/traces/{OK}"))
+        .respond(ResponseTemplate::new(200).set_body_raw("{\"batches\": [", "application/json"))
         .await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/query_range"))
-        .respond_with(ResponseTemplate::new(502))
-        .mount(&server)
+    server
+        .get("/loki/api/v1/query_range")
+        .respond(ResponseTemplate::new(502))
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/services"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>", "text/html"))
-        .mount(&server)
+    server
+        .get("/api/services")
+        .respond(ResponseTemplate::new(200).set_body_raw("<html>", "text/html"))
         .await;
 
     let slow = Tempo::new(client("tempo", &server.uri(), Duration::from_secs(1)));

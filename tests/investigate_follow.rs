@@ -9,13 +9,11 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::matchers::{method, path, path_regex, query_param};
-use wiremock::{Mock, MockServer};
 
-use crate::backends::{INCIDENT, json_body, mount_tempo_traces, text_body};
 use crate::cli::obs;
 use crate::support::exporter::Exporter;
 use crate::support::prometheus::{Options, TestPrometheus, unix_now};
+use crate::support::recorded::{INCIDENT, Recorded};
 use crate::support::scenario;
 
 const INCIDENT_IDS: [&str; 4] = [
@@ -57,40 +55,29 @@ fn investigate(args: &[&str]) -> (i32, Value, String) {
 /// with the recorded label names, an empty answer for label filters, and the recorded lines of
 /// the incident trace for its line filter (the recorded empty answer for the other ids' line
 /// filters: only the incident trace's lookup was recorded).
-async fn backends() -> (MockServer, MockServer) {
-    let tempo = MockServer::start().await;
-    mount_tempo_traces(&tempo).await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/api/traces/[0-9a-f]{32}$"))
-        .respond_with(text_body(
+async fn backends() -> (Recorded, Recorded) {
+    let tempo = Recorded::start().await.with_tempo_traces().await;
+    tempo
+        .get_matching("^/api/traces/[0-9a-f]{32}$")
+        .priority(10)
+        .text(
             404,
             "tempo/trace_by_id_not_found_404.txt",
             "text/plain; charset=utf-8",
-        ))
-        .with_priority(10)
-        .mount(&tempo)
+        )
         .await;
-    let loki = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/labels"))
-        .respond_with(json_body("loki/labels.json"))
-        .mount(&loki)
+    let loki = Recorded::start().await;
+    loki.get("/loki/api/v1/labels")
+        .json("loki/labels.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/query_range"))
-        .and(query_param(
-            "query",
-            format!(r#"{{job="shop"}} |= "{INCIDENT}""#),
-        ))
-        .and(query_param("direction", "backward"))
-        .respond_with(json_body("loki/query_range_logs_line_filter_traceid.json"))
-        .mount(&loki)
+    loki.get("/loki/api/v1/query_range")
+        .query("query", format!(r#"{{job="shop"}} |= "{INCIDENT}""#))
+        .query("direction", "backward")
+        .json("loki/query_range_logs_line_filter_traceid.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/query_range"))
-        .respond_with(json_body("loki/query_range_logs_no_results.json"))
-        .with_priority(10)
-        .mount(&loki)
+    loki.get("/loki/api/v1/query_range")
+        .priority(10)
+        .json("loki/query_range_logs_no_results.json")
         .await;
     (tempo, loki)
 }
@@ -230,15 +217,14 @@ fn without_exemplars_a_trace_search_is_used_and_said_and_a_failing_tempo_is_reco
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (tempo, loki) = rt.block_on(async {
         let (tempo, loki) = backends().await;
-        Mock::given(method("GET"))
-            .and(path("/api/search"))
-            .and(query_param(
+        tempo
+            .get("/api/search")
+            .query(
                 "q",
                 r#"{ status = error && resource.service.name = "checkout" }"#,
-            ))
-            .and(query_param("limit", "20"))
-            .respond_with(json_body("tempo/search_traceql_error_status_checkout.json"))
-            .mount(&tempo)
+            )
+            .query("limit", "20")
+            .json("tempo/search_traceql_error_status_checkout.json")
             .await;
         (tempo, loki)
     });

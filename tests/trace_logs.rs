@@ -2,11 +2,9 @@
 //! served by wiremock (see `backends.rs` for the client-level tests).
 
 use serde_json::Value;
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer};
 
-use crate::backends::{INCIDENT, json_body, mount_tempo_traces, text_body};
 use crate::cli::obs;
+use crate::support::recorded::{INCIDENT, Recorded, json_body};
 
 fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
@@ -26,8 +24,7 @@ fn rt() -> tokio::runtime::Runtime {
 fn trace_prints_the_waterfall_with_the_critical_path_and_the_exception() {
     let rt = rt();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        mount_tempo_traces(&s).await;
+        let s = Recorded::start().await.with_tempo_traces().await;
         s
     });
     let (code, stdout, stderr) =
@@ -67,8 +64,7 @@ fn trace_prints_the_waterfall_with_the_critical_path_and_the_exception() {
 fn trace_json_is_the_trace_view() {
     let rt = rt();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        mount_tempo_traces(&s).await;
+        let s = Recorded::start().await.with_tempo_traces().await;
         s
     });
     let (code, stdout, stderr) = run(obs()
@@ -93,15 +89,13 @@ fn trace_json_is_the_trace_view() {
 fn unknown_and_invalid_trace_ids() {
     let rt = rt();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/traces/0123456789abcdef0123456789abcdef"))
-            .respond_with(text_body(
+        let s = Recorded::start().await;
+        s.get("/api/traces/0123456789abcdef0123456789abcdef")
+            .text(
                 404,
                 "tempo/trace_by_id_not_found_404.txt",
                 "text/plain; charset=utf-8",
-            ))
-            .mount(&s)
+            )
             .await;
         s
     });
@@ -140,42 +134,33 @@ const START_NS: &str = "1795238354000000000";
 const END_NS: &str = "1795238850000000000";
 
 /// Loki with the recorded answers for a lookup of the incident trace under `{job="shop"}`.
-async fn loki_for_trace() -> MockServer {
-    let s = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/labels"))
-        .and(query_param("start", START_NS))
-        .and(query_param("end", END_NS))
-        .respond_with(json_body("loki/labels.json"))
-        .mount(&s)
+async fn loki_for_trace() -> Recorded {
+    let s = Recorded::start().await;
+    s.get("/loki/api/v1/labels")
+        .query("start", START_NS)
+        .query("end", END_NS)
+        .json("loki/labels.json")
         .await;
     // Loki 2.8 has no structured metadata: the label filter finds nothing. The recorded empty
     // answer (to a line filter for an unknown id) is served for it.
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/query_range"))
-        .and(query_param(
+    s.get("/loki/api/v1/query_range")
+        .query(
             "query",
             format!(r#"{{job="shop"}} | trace_id="{INCIDENT}""#),
-        ))
-        .and(query_param("start", START_NS))
-        .and(query_param("end", END_NS))
-        .and(query_param("limit", "100"))
-        .and(query_param("direction", "backward"))
-        .respond_with(json_body("loki/query_range_logs_no_results.json"))
-        .mount(&s)
+        )
+        .query("start", START_NS)
+        .query("end", END_NS)
+        .query("limit", "100")
+        .query("direction", "backward")
+        .json("loki/query_range_logs_no_results.json")
         .await;
-    Mock::given(method("GET"))
-        .and(path("/loki/api/v1/query_range"))
-        .and(query_param(
-            "query",
-            format!(r#"{{job="shop"}} |= "{INCIDENT}""#),
-        ))
-        .and(query_param("start", START_NS))
-        .and(query_param("end", END_NS))
-        .and(query_param("limit", "100"))
-        .and(query_param("direction", "backward"))
-        .respond_with(json_body("loki/query_range_logs_line_filter_traceid.json"))
-        .mount(&s)
+    s.get("/loki/api/v1/query_range")
+        .query("query", format!(r#"{{job="shop"}} |= "{INCIDENT}""#))
+        .query("start", START_NS)
+        .query("end", END_NS)
+        .query("limit", "100")
+        .query("direction", "backward")
+        .json("loki/query_range_logs_line_filter_traceid.json")
         .await;
     s
 }
@@ -235,29 +220,20 @@ fn logs_of_a_trace_in_auto_mode_say_which_strategy_matched() {
 fn logs_strategies_label_and_metadata_send_their_own_queries() {
     let rt = rt();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param(
-                "query",
-                format!(r#"{{job="shop", trace_id="{INCIDENT}"}}"#),
-            ))
-            .respond_with(json_body("loki/query_range_logs_no_results.json"))
-            .mount(&s)
+        let s = Recorded::start().await;
+        s.get("/loki/api/v1/query_range")
+            .query("query", format!(r#"{{job="shop", trace_id="{INCIDENT}"}}"#))
+            .json("loki/query_range_logs_no_results.json")
             .await;
         // A label filter on a label Loki knows (here extracted by `| logfmt`; structured metadata
         // in Loki 3 behaves the same) answers with the label among the stream's labels: the
         // recorded answer to `{service="frontend"} | logfmt | trace_id="…"` is served for it.
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param(
+        s.get("/loki/api/v1/query_range")
+            .query(
                 "query",
                 format!(r#"{{service="frontend"}} | trace_id="{INCIDENT}""#),
-            ))
-            .respond_with(json_body(
-                "loki/query_range_logs_logfmt_traceid_label_filter.json",
-            ))
-            .mount(&s)
+            )
+            .json("loki/query_range_logs_logfmt_traceid_label_filter.json")
             .await;
         s
     });
@@ -295,25 +271,14 @@ fn logs_strategies_label_and_metadata_send_their_own_queries() {
 fn logs_of_a_service_at_a_level_with_text_detect_the_service_label() {
     let rt = rt();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/labels"))
-            .respond_with(json_body("loki/labels.json"))
-            .mount(&s)
-            .await;
+        let s = Recorded::start().await;
+        s.get("/loki/api/v1/labels").json("loki/labels.json").await;
         // The recorded checkout error lines with PoolTimeout (answer to a `| json | level="error"`
         // query) stand in for the answer to the query obs builds.
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param(
+        s.get("/loki/api/v1/query_range").query(
                 "query",
                 r#"{service="checkout"} |= "PoolTimeout" | level=~"(?i)error|err|eror|fatal|critical|crit|panic|emerg|alert""#,
-            ))
-            .and(query_param("limit", "20"))
-            .and(query_param("direction", "backward"))
-            .respond_with(json_body("loki/query_range_logs_json_parser_errors.json"))
-            .mount(&s)
-            .await;
+            ).query("limit", "20").query("direction", "backward").json("loki/query_range_logs_json_parser_errors.json").await;
         s
     });
     let mut args = vec![
@@ -346,25 +311,21 @@ fn logs_of_a_service_at_a_level_with_text_detect_the_service_label() {
 fn logs_query_errors_come_back_in_lokis_words() {
     let rt = rt();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param("query", r#"{job="shop"} |= "#))
-            .respond_with(text_body(
+        let s = Recorded::start().await;
+        s.get("/loki/api/v1/query_range")
+            .query("query", r#"{job="shop"} |= "#)
+            .text(
                 400,
                 "loki/error_bad_logql_400.txt",
                 "application/json; charset=UTF-8",
-            ))
-            .mount(&s)
+            )
             .await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .and(query_param(
+        s.get("/loki/api/v1/query_range")
+            .query(
                 "query",
                 r#"sum by (level) (count_over_time({job="shop"}[1m]))"#,
-            ))
-            .respond_with(json_body("loki/query_range_metric_count_by_level.json"))
-            .mount(&s)
+            )
+            .json("loki/query_range_metric_count_by_level.json")
             .await;
         s
     });
@@ -395,14 +356,12 @@ fn logs_query_errors_come_back_in_lokis_words() {
 fn a_slow_loki_times_out_with_the_configured_timeout() {
     let rt = rt();
     let server = rt.block_on(async {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/loki/api/v1/query_range"))
-            .respond_with(
+        let s = Recorded::start().await;
+        s.get("/loki/api/v1/query_range")
+            .respond(
                 json_body("loki/query_range_logs_no_results.json")
                     .set_delay(std::time::Duration::from_secs(5)),
             )
-            .mount(&s)
             .await;
         s
     });

@@ -5,10 +5,12 @@
 //!
 //! It never fakes a result: what it cannot run (for example offline metrics missing from a
 //! build) it says it did not run.
+//!
+//! The command's glue (flags, the runtime, printing) is `cmd::demo`; this module knows no CLI
+//! types and does not import `cmd` or `app`.
 
 pub mod shop;
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -16,10 +18,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::cli::{Cli, DemoArgs, Output};
 use crate::investigate;
 use crate::report::Report;
-use crate::report::text::{TextOptions, render};
 use crate::sink::{Receiver, ReceiverConfig};
 use crate::source::local_traces::{LocalLogs, LocalStore, LocalTraces};
 use crate::source::{Logs, Traces};
@@ -51,80 +51,6 @@ pub struct Verdict {
 /// The metric the injected cause shows up as.
 pub const CAUSE_METRIC: &str = "db_client_connection_count";
 
-pub fn command(cli: &Cli, args: &DemoArgs) -> anyhow::Result<u8> {
-    if let Some(path) = &args.keep
-        && path.exists()
-    {
-        return Err(KeepExists { path: path.clone() }.into());
-    }
-    let dir = TempDir::new()?;
-    let store_path = match &args.keep {
-        Some(path) => path.clone(),
-        None => dir.path.join("demo.db"),
-    };
-    let runtime = crate::app::runtime()?;
-    let quiet = cli.global.quiet;
-    let say = |line: &str| {
-        if !quiet {
-            eprintln!("{line}");
-        }
-    };
-    let plan = shop::Plan::default();
-    say(&format!(
-        "obs demo: a shop (frontend → checkout → payments, inventory; checkout → postgres) \
-         sending OTLP to an embedded sink; store {}",
-        store_path.display()
-    ));
-    say(&format!(
-        "injecting: checkout's database pool \"orders\" saturates {:.0}s into the run \
-         ({}/{} connections held by a leaking query); checkout times out waiting for \
-         connections and frontend answers 502",
-        plan.tick.as_secs_f64() * f64::from(plan.fault_tick),
-        plan.pool_size,
-        plan.pool_size
-    ));
-    let timeline = runtime.block_on(simulate(&plan, &store_path, &say))?;
-    say(&format!(
-        "sent {} requests ({} failed) in {:.0}s; investigating the store",
-        timeline.requests,
-        timeline.failed_requests,
-        secs(timeline.end) - secs(timeline.start)
-    ));
-    let store = LocalStore::open(&store_path)?;
-    let metrics = crate::app::local_metrics(&store);
-    let code = match metrics {
-        Ok(metrics) => {
-            let report = runtime.block_on(investigation(
-                &metrics,
-                &store,
-                &plan,
-                &timeline,
-                !quiet && std::io::stderr().is_terminal(),
-            ))?;
-            let verdict = judge(&report, &timeline, &plan);
-            print_outcome(cli, &report, &verdict, &timeline)?;
-            if verdict.found { 0 } else { 1 }
-        }
-        Err(e) => {
-            // No investigation without metrics: say so, and show what the store can show.
-            let evidence = runtime.block_on(trace_evidence(&store, &timeline))?;
-            println!("investigation not run: {e:#}");
-            println!("{evidence}");
-            0
-        }
-    };
-    if let Some(path) = &args.keep {
-        say(&format!(
-            "kept the store; the same investigation: {}\n\
-             and: obs store info --store {p}; obs logs --store {p} --service checkout --level error",
-            investigate_command_line(path, &timeline, &plan),
-            p = path.display(),
-        ));
-    }
-    drop(dir);
-    Ok(code)
-}
-
 /// The `obs investigate --store` command that reproduces the demo's investigation.
 pub fn investigate_command_line(
     path: &Path,
@@ -146,7 +72,8 @@ pub fn investigate_command_line(
     )
 }
 
-fn secs(t: SystemTime) -> f64 {
+/// Seconds since the Unix epoch (0 before it).
+pub fn secs(t: SystemTime) -> f64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
@@ -154,7 +81,7 @@ fn secs(t: SystemTime) -> f64 {
 
 /// Runs the sink on loopback port 0 and the shop against it; returns once every export is
 /// committed and the sink has stopped.
-async fn simulate(
+pub async fn simulate(
     plan: &shop::Plan,
     store_path: &Path,
     say: &impl Fn(&str),
@@ -204,7 +131,7 @@ async fn simulate(
 }
 
 /// The investigation obs would run with `--store`, over the demo's window.
-async fn investigation(
+pub async fn investigation(
     metrics: &crate::source::Metrics,
     store: &LocalStore,
     plan: &shop::Plan,
@@ -276,74 +203,7 @@ pub fn judge(report: &Report, timeline: &shop::Timeline, plan: &shop::Plan) -> V
     }
 }
 
-fn print_outcome(
-    cli: &Cli,
-    report: &Report,
-    verdict: &Verdict,
-    timeline: &shop::Timeline,
-) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    if cli.global.output == Output::Json {
-        let json = serde_json::json!({
-            "injected": injected_json(timeline),
-            "verdict": verdict,
-            "report": report,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
-        return Ok(());
-    }
-    let tz = jiff::tz::TimeZone::system();
-    let text = render(
-        report,
-        &TextOptions {
-            color: std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            width: 120,
-            top: 10,
-            time_zone: tz.clone(),
-        },
-    );
-    out.write_all(text.as_bytes())?;
-    let clock = |t: SystemTime, format: &str| {
-        jiff::Timestamp::try_from(t)
-            .map(|t| t.to_zoned(tz.clone()).strftime(format).to_string())
-            .unwrap_or_default()
-    };
-    let at = format!(
-        "{} → {}",
-        clock(timeline.fault, "%H:%M:%S"),
-        clock(timeline.fault_end, "%H:%M:%S %Z")
-    );
-    writeln!(out)?;
-    writeln!(
-        out,
-        "Injected  checkout's database pool \"orders\" saturated {at} ({CAUSE_METRIC}{{db_client_connection_pool_name=\"orders\"}} → 20/20)"
-    )?;
-    let rank = match verdict.root_cause_rank {
-        Some(1) => "ranked first".to_string(),
-        Some(n) => format!("ranked #{n}, not first"),
-        None => "not among the correlated metrics".to_string(),
-    };
-    let onset = match verdict.onset_after_injection_s {
-        Some(d) => format!("onset {d:+.1}s from the injection"),
-        None => "no onset found".to_string(),
-    };
-    writeln!(
-        out,
-        "Found it  {}: root cause {rank}; {onset}{}",
-        if verdict.found { "yes" } else { "no" },
-        if verdict.trace_shows_cause {
-            "; a followed trace shows the pool timeout"
-        } else {
-            ""
-        }
-    )?;
-    out.flush()?;
-    Ok(())
-}
-
-fn injected_json(timeline: &shop::Timeline) -> serde_json::Value {
+pub fn injected_json(timeline: &shop::Timeline) -> serde_json::Value {
     serde_json::json!({
         "cause": "checkout database pool \"orders\" saturated",
         "metric": CAUSE_METRIC,
@@ -355,7 +215,10 @@ fn injected_json(timeline: &shop::Timeline) -> serde_json::Value {
 }
 
 /// Without an investigation: the traces and logs the store holds about the fault.
-async fn trace_evidence(store: &LocalStore, timeline: &shop::Timeline) -> anyhow::Result<String> {
+pub async fn trace_evidence(
+    store: &LocalStore,
+    timeline: &shop::Timeline,
+) -> anyhow::Result<String> {
     let path = store.path().to_path_buf();
     let fault = timeline.fault;
     let (start, end) = (timeline.start, timeline.end);
@@ -388,12 +251,12 @@ async fn trace_evidence(store: &LocalStore, timeline: &shop::Timeline) -> anyhow
 }
 
 /// A directory removed when dropped (the demo's store, unless `--keep`).
-struct TempDir {
-    path: PathBuf,
+pub struct TempDir {
+    pub path: PathBuf,
 }
 
 impl TempDir {
-    fn new() -> anyhow::Result<TempDir> {
+    pub fn new() -> anyhow::Result<TempDir> {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())

@@ -4,6 +4,7 @@
 //! these types before they leave the client module.
 
 pub mod log;
+pub mod query;
 pub mod trace;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use log::LogRecord;
+pub use query::{SearchMode, TraceMatch};
 pub use trace::{Span, SpanKind, StatusCode, Trace, TraceSummary};
 
 /// A label set, ordered so that output and comparisons are deterministic.

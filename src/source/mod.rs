@@ -15,6 +15,7 @@ pub mod tempo;
 
 use std::time::Duration;
 
+pub use crate::model::TraceMatch;
 pub use http::SourceError;
 
 use crate::model::{LogRecord, Trace, TraceSummary};
@@ -168,42 +169,6 @@ impl Traces {
             Traces::Tempo(t) => t.services().await,
             Traces::Jaeger(j) => j.services().await,
             Traces::Local(l) => l.services().await,
-        }
-    }
-}
-
-/// How a trace id is found in logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TraceMatch {
-    /// Try `Label`, then `Metadata`, then `Line`; the first that finds lines wins.
-    #[default]
-    Auto,
-    /// The trace id is a stream label: `{trace_id="…"}`.
-    Label,
-    /// The trace id is structured metadata (Loki 3) or an extracted label: `{…} | trace_id="…"`.
-    Metadata,
-    /// The trace id appears in the line: `{…} |= "…"`.
-    Line,
-}
-
-impl TraceMatch {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TraceMatch::Auto => "auto",
-            TraceMatch::Label => "label",
-            TraceMatch::Metadata => "metadata",
-            TraceMatch::Line => "line",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TraceMatch> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "auto" => Some(TraceMatch::Auto),
-            "label" => Some(TraceMatch::Label),
-            "metadata" => Some(TraceMatch::Metadata),
-            "line" => Some(TraceMatch::Line),
-            _ => None,
         }
     }
 }

@@ -17,28 +17,11 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use crate::model::query::SearchMode;
 use crate::model::trace::{Attributes, SpanEvent, SpanLink, normalize_trace_id};
 use crate::model::{Span, SpanKind, StatusCode, Trace, TraceSummary};
 use crate::source::TraceSearch;
 use crate::source::http::{HttpClient, SourceError, bytes_body::Body};
-
-/// How to search: TraceQL (Tempo 2.0 and later) or the tag search of older versions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SearchMode {
-    #[default]
-    TraceQl,
-    Tags,
-}
-
-impl SearchMode {
-    pub fn parse(s: &str) -> Option<SearchMode> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "traceql" => Some(SearchMode::TraceQl),
-            "tags" => Some(SearchMode::Tags),
-            _ => None,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Tempo {

@@ -9,5 +9,6 @@ pub mod exporter;
 pub mod litellm;
 pub mod otel;
 pub mod prometheus;
+pub mod recorded;
 pub mod scenario;
 pub mod sink;

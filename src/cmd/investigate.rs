@@ -1,0 +1,170 @@
+//! `obs investigate`: resolve the window and the configuration into `investigate::Options`,
+//! pick the backends (or a store), run the investigation and follow its exemplars to traces
+//! and logs, then print the `Report` as text or JSON. The exit code is 1 when a source failed.
+
+use std::io::IsTerminal as _;
+
+use crate::cli::{Cli, InvestigateArgs, Output};
+use crate::config::{Config, Overrides};
+use crate::investigate::{self, FollowOptions, Options};
+use crate::report::Report;
+use crate::report::text::{TextOptions, render};
+use crate::source::http::HttpClient;
+use crate::source::local_traces::{LocalLogs, LocalStore, LocalTraces};
+use crate::source::prometheus::Prometheus;
+use crate::source::{Logs, Metrics, Traces};
+use crate::timespec;
+
+use super::{load_config, origin_of, print, runtime, terminal_width, use_color};
+
+pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
+    let config = load_config(cli, &overrides(args))?;
+    let now = jiff::Zoned::now();
+    let options = options(cli, args, &config, &now)?;
+    tracing::info!(
+        context = %config.context,
+        prometheus = %config.prometheus.url,
+        step_seconds = options.step,
+        "investigating"
+    );
+    let (metrics, traces, logs) = backends(args, &config)?;
+    let runtime = runtime()?;
+    let mut report = runtime.block_on(investigate::run(&metrics, &options))?;
+    let (start, end) = investigate::spike_window(&report);
+    let follow = FollowOptions {
+        traces: args.traces,
+        service: args.service.clone(),
+        start,
+        end,
+        trace_match: config.trace_match,
+        log_selector: config.log_selector.clone(),
+        logs_per_trace: 50,
+        concurrency: config.concurrency.min(8),
+    };
+    let followed = runtime.block_on(investigate::follow(
+        &report.exemplars,
+        traces.as_ref(),
+        logs.as_ref(),
+        &follow,
+    ));
+    followed.apply(&mut report);
+    if !cli.global.quiet {
+        for warning in &report.warnings {
+            tracing::warn!("{warning}");
+        }
+    }
+    print(&render_report(cli, args, &report, now.time_zone().clone())?)?;
+    Ok(if report.any_source_failed() { 1 } else { 0 })
+}
+
+/// The command's flags as the highest configuration layer.
+fn overrides(args: &InvestigateArgs) -> Overrides {
+    Overrides {
+        tempo_url: args.traces_backend.tempo_url.clone(),
+        jaeger_url: args.traces_backend.jaeger_url.clone(),
+        loki_url: args.loki_url.clone(),
+        trace_match: args.trace_match.map(|m| m.as_str().to_string()),
+        log_selector: args.log_selector.clone(),
+        prometheus_url: args.prometheus_url.clone(),
+        tenant: args.tenant.clone(),
+        timeout: args.timeout.clone(),
+        error_query: args.error_query.clone(),
+        latency_query: args.latency_query.clone(),
+        service_label: args.service_label.clone(),
+        candidate_match: args.candidate_match.clone(),
+        candidates: args.candidates.clone(),
+        max_candidates: args.max_candidates,
+        concurrency: args.concurrency,
+        scrape_interval: args.scrape_interval.clone(),
+        ..Overrides::default()
+    }
+}
+
+/// The window (relative to `now`) and the resolved settings as the investigation's options.
+fn options(
+    cli: &Cli,
+    args: &InvestigateArgs,
+    config: &Config,
+    now: &jiff::Zoned,
+) -> anyhow::Result<Options> {
+    let window = timespec::resolve_window(
+        &args.since,
+        args.until.as_deref(),
+        args.baseline.as_deref(),
+        args.step.as_deref(),
+        config.scrape_interval,
+        now,
+    )?;
+    let tz = now.time_zone();
+    let unix = |ts: jiff::Timestamp| ts.as_duration().as_secs_f64();
+    Ok(Options {
+        since: unix(window.since),
+        until: unix(window.until),
+        baseline_since: unix(window.baseline_since),
+        step: window.step.as_secs_f64(),
+        error_query: config
+            .error_query
+            .clone()
+            .map(|q| (q, origin_of(config, "error_query"))),
+        latency_query: config.latency_query.clone(),
+        service: args.service.clone(),
+        service_label: config.service_label.clone(),
+        candidate_match: config.candidate_match.clone(),
+        candidates: config.candidates.clone(),
+        max_candidates: config.max_candidates,
+        concurrency: config.concurrency,
+        scrape_interval: config.scrape_interval.as_secs_f64(),
+        max_exemplars: args.exemplars,
+        progress: !cli.global.quiet && std::io::stderr().is_terminal(),
+        time_zone: tz
+            .iana_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| tz.to_offset(window.since).to_string()),
+    })
+}
+
+/// Metrics, traces and logs: all three from the store with `--store`, else the configured
+/// Prometheus and whichever traces and logs backends are configured.
+fn backends(
+    args: &InvestigateArgs,
+    config: &Config,
+) -> anyhow::Result<(Metrics, Option<Traces>, Option<Logs>)> {
+    Ok(match &args.store {
+        Some(path) => {
+            let store = LocalStore::open(path)?;
+            (
+                crate::source::local::open_local_metrics(store.path())?,
+                Some(Traces::Local(LocalTraces::new(store.clone()))),
+                Some(Logs::Local(LocalLogs::new(store))),
+            )
+        }
+        None => {
+            let http = HttpClient::new("prometheus", &config.prometheus)?;
+            (
+                Metrics::Prometheus(Prometheus::new(http)),
+                super::traces_backend(config)?,
+                super::logs_backend(config)?,
+            )
+        }
+    })
+}
+
+fn render_report(
+    cli: &Cli,
+    args: &InvestigateArgs,
+    report: &Report,
+    time_zone: jiff::tz::TimeZone,
+) -> anyhow::Result<String> {
+    Ok(match cli.global.output {
+        Output::Json => serde_json::to_string_pretty(report)? + "\n",
+        Output::Text => render(
+            report,
+            &TextOptions {
+                color: use_color(cli.global.color),
+                width: terminal_width(),
+                top: args.top,
+                time_zone,
+            },
+        ),
+    })
+}

@@ -1,0 +1,289 @@
+//! The candidates step: every metric name with samples in the window (less the symptom's own
+//! families), typed and turned into a query comparable with the symptom — counters as rates,
+//! histograms as p99, summaries at their 0.99 quantile, gauges as they are — plus the explicit
+//! `--candidate`s, queried concurrently with at most `concurrency` in flight.
+
+use std::collections::{BTreeSet, HashMap};
+
+use futures_util::StreamExt as _;
+
+use crate::model::{MetricType, Series};
+use crate::report::CandidateStats;
+use crate::source::{Metrics, SourceError};
+
+use super::symptom::{Discovery, SymptomPlan, promql_string};
+use super::{Grid, Options, SERVICE_LABELS};
+
+/// A query that returns more series than this is re-run aggregated by service, so that one
+/// high-cardinality metric cannot drown the ranking (or the backend).
+const MAX_SERIES_PER_QUERY: usize = 50;
+
+/// One candidate query.
+#[derive(Debug, Clone)]
+pub(super) struct Plan {
+    pub(super) metric: String,
+    pub(super) query: String,
+    /// The same query aggregated by service, for when `query` returns too many series.
+    pub(super) aggregated: Option<String>,
+}
+
+/// A candidate query and what it returned.
+pub(super) type Fetched = (Plan, Result<Vec<Series>, SourceError>);
+
+/// The queries to run: one per candidate metric name up to `--max-candidates` (the rest are
+/// counted and warned about), then the explicit candidates.
+pub(super) fn plan(
+    discovery: &Discovery,
+    opts: &Options,
+    rate_range: &str,
+    warnings: &mut Vec<String>,
+) -> (Vec<Plan>, CandidateStats) {
+    let window_names = &discovery.window_names;
+    let (excluded, other_services) = own_families(&discovery.plan, window_names);
+    let mut stats = CandidateStats {
+        metric_names: window_names.len(),
+        excluded_symptom: excluded.len(),
+        ..CandidateStats::default()
+    };
+    let service_label = resolve_service_label_for_candidates(opts);
+    let mut plans: Vec<Plan> = Vec::new();
+    let mut names: Vec<&String> = window_names
+        .iter()
+        .filter(|n| !excluded.contains(*n))
+        .collect();
+    names.sort();
+    let mut typed = 0usize;
+    for name in names {
+        let selector = match &other_services {
+            Some((own, selector)) if own.contains(name) => selector.as_str(),
+            _ => "",
+        };
+        if let Some(plan) = plan_candidate(
+            name,
+            selector,
+            window_names,
+            &discovery.metadata,
+            rate_range,
+            service_label,
+        ) {
+            if typed < opts.max_candidates {
+                plans.push(plan);
+                typed += 1;
+            } else {
+                stats.skipped_over_cap += 1;
+            }
+        }
+    }
+    if stats.skipped_over_cap > 0 {
+        warnings.push(format!(
+            "{} candidate metrics not queried because of --max-candidates {} (narrow with --candidate-match or raise the cap)",
+            stats.skipped_over_cap, opts.max_candidates
+        ));
+    }
+    for query in &opts.candidates {
+        plans.push(Plan {
+            metric: query.clone(),
+            query: query.clone(),
+            aggregated: None,
+        });
+    }
+    stats.queries = plans.len();
+    (plans, stats)
+}
+
+/// The symptom's own metrics: the families in its query and the latency histogram its
+/// exemplars come from (the same requests' errors and latency are the symptom, not a cause).
+/// Returns the names excluded from the candidates and, with `--service`, the families that stay
+/// candidates for the other services with the matcher that selects those.
+fn own_families(
+    symptom: &SymptomPlan,
+    window_names: &[String],
+) -> (BTreeSet<String>, Option<(BTreeSet<String>, String)>) {
+    let mut own_text = symptom.query.clone();
+    if let Some(latency) = &symptom.latency_selector {
+        own_text.push(' ');
+        own_text.push_str(latency);
+    }
+    let own = symptom_metric_names(&own_text, window_names);
+    match &symptom.service_matcher {
+        Some((label, service)) => (
+            BTreeSet::new(),
+            Some((own, format!("{label}!={}", promql_string(service)))),
+        ),
+        None => (own, None),
+    }
+}
+
+/// Runs the plans concurrently (a progress bar on stderr when asked); the results in the order
+/// they finished.
+pub(super) async fn fetch(
+    metrics: &Metrics,
+    plans: Vec<Plan>,
+    grid: &Grid,
+    opts: &Options,
+) -> Vec<Fetched> {
+    let progress = progress_bar(opts.progress, plans.len());
+    let results: Vec<Fetched> = futures_util::stream::iter(plans.into_iter().map(|plan| {
+        let progress = progress.clone();
+        async move {
+            let result = query_plan(metrics, &plan, grid.start, grid.end, grid.step).await;
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            (plan, result)
+        }
+    }))
+    .buffer_unordered(opts.concurrency.max(1))
+    .collect()
+    .await;
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    results
+}
+
+/// Metric names the symptom query is made of, with their histogram/summary family, so they are
+/// not ranked as causes of themselves.
+pub(super) fn symptom_metric_names(query: &str, names: &[String]) -> BTreeSet<String> {
+    let words: BTreeSet<&str> = query
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let families: BTreeSet<&str> = words.iter().map(|w| family(w)).collect();
+    names
+        .iter()
+        .filter(|n| words.contains(n.as_str()) || families.contains(family(n)))
+        .cloned()
+        .collect()
+}
+
+/// The family name of a series name: without `_total`, `_count`, `_sum`, `_bucket`, `_created`.
+fn family(name: &str) -> &str {
+    for suffix in ["_total", "_count", "_sum", "_bucket", "_created"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            return base;
+        }
+    }
+    name
+}
+
+fn resolve_service_label_for_candidates(opts: &Options) -> &str {
+    opts.service_label.as_deref().unwrap_or(SERVICE_LABELS[0])
+}
+
+/// Chooses how to query one metric name so that its series is comparable with an error ratio:
+/// counters as rates, histograms as p99, summaries at their 0.99 quantile, gauges as they are.
+/// `matchers` (`""` or e.g. `service!="checkout"`) narrows the series queried.
+pub(super) fn plan_candidate(
+    name: &str,
+    matchers: &str,
+    names: &[String],
+    metadata: &HashMap<String, MetricType>,
+    range: &str,
+    service_label: &str,
+) -> Option<Plan> {
+    if name.ends_with("_created") || name.starts_with("ALERTS") {
+        return None;
+    }
+    let has = |n: String| names.contains(&n);
+    let type_of = |n: &str| {
+        metadata
+            .get(n)
+            .or_else(|| metadata.get(family(n)))
+            .copied()
+            .unwrap_or(MetricType::Unknown)
+    };
+    let base = family(name);
+    let by = |inner: &str| format!("sum by ({service_label}) ({inner})");
+    let select = |extra: &str| {
+        let inner: Vec<&str> = [matchers, extra]
+            .into_iter()
+            .filter(|m| !m.is_empty())
+            .collect();
+        if inner.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}{{{}}}", inner.join(","))
+        }
+    };
+    let series = select("");
+    if let Some(base) = name.strip_suffix("_bucket") {
+        let q = |rate: String| format!("histogram_quantile(0.99, {rate})");
+        return Some(Plan {
+            metric: name.to_string(),
+            query: q(format!("rate({series}[{range}])")),
+            aggregated: Some(q(format!(
+                "sum by (le, {service_label}) (rate({series}[{range}]))"
+            ))),
+        })
+        .filter(|_| !base.is_empty());
+    }
+    if (name.ends_with("_sum") || name.ends_with("_count"))
+        && (has(format!("{base}_bucket")) || type_of(base) == MetricType::Summary)
+    {
+        // Part of a histogram or summary family, which is queried as a quantile instead.
+        return None;
+    }
+    let kind = match type_of(name) {
+        MetricType::Unknown
+            if name.ends_with("_total") || name.ends_with("_count") || name.ends_with("_sum") =>
+        {
+            MetricType::Counter
+        }
+        other => other,
+    };
+    let (query, aggregated) = match kind {
+        MetricType::Counter => {
+            let rate = format!("rate({series}[{range}])");
+            (rate.clone(), by(&rate))
+        }
+        MetricType::Summary => {
+            let q = select("quantile=\"0.99\"");
+            (q.clone(), format!("max by ({service_label}) ({q})"))
+        }
+        MetricType::Histogram | MetricType::GaugeHistogram => return None,
+        _ => (series.clone(), by(&series)),
+    };
+    Some(Plan {
+        metric: name.to_string(),
+        query,
+        aggregated: Some(aggregated),
+    })
+}
+
+async fn query_plan(
+    metrics: &Metrics,
+    plan: &Plan,
+    start: f64,
+    end: f64,
+    step: f64,
+) -> Result<Vec<Series>, SourceError> {
+    let series = metrics.query_range(&plan.query, start, end, step).await?;
+    match &plan.aggregated {
+        Some(aggregated) if series.len() > MAX_SERIES_PER_QUERY => {
+            let mut series = metrics.query_range(aggregated, start, end, step).await?;
+            // Keep the metric name: aggregation drops it.
+            for s in &mut series {
+                s.labels.insert("__name__".into(), plan.metric.clone());
+            }
+            Ok(series)
+        }
+        _ => Ok(series),
+    }
+}
+
+fn progress_bar(enabled: bool, len: usize) -> Option<indicatif::ProgressBar> {
+    if !enabled || len == 0 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} querying candidates {pos}/{len} {wide_bar}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}

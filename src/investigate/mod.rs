@@ -1,0 +1,240 @@
+//! One investigation, from a window to a `Report`, in the steps the data flows through:
+//! `symptom` (find the symptom query and detect its spike), `candidates` (discover, type and
+//! query candidate metrics concurrently), `analyse` (correlate and rank them against the
+//! symptom), `exemplars` (the failing and slowest requests of the spike). [`run`] chains them
+//! and times each step.
+//!
+//! Then [`follow`] continues from the exemplars to the traces behind them (Tempo or Jaeger) and
+//! what those traces logged (Loki): `follow` fetches and summarises the traces, `logs` their
+//! log lines.
+//!
+//! This module does the I/O and the bookkeeping; the statistics live in `analysis`. A failing
+//! candidate query is a warning, not a failure: the report says what could not be read. A
+//! failing traces or logs backend is recorded in `sources[]`, and the rest is still reported.
+
+mod analyse;
+mod candidates;
+mod exemplars;
+mod follow;
+mod logs;
+mod symptom;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Instant as Clock;
+
+use crate::report::{
+    CandidateStats, Report, SCHEMA_VERSION, SourceState, SourceStatus, Timings, WindowInfo,
+};
+use crate::source::{Metrics, SourceError};
+
+pub use follow::{FollowOptions, Followed, follow};
+pub use symptom::fmt_value;
+
+/// Everything an investigation needs, resolved from flags, env and config.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Unix seconds.
+    pub since: f64,
+    pub until: f64,
+    pub baseline_since: f64,
+    pub step: f64,
+    /// The symptom query and where it came from (`flag`, `config`); `None` auto-detects.
+    pub error_query: Option<(String, String)>,
+    /// A latency histogram selector (`…_bucket{…}`) to take exemplars from; `None` derives it.
+    pub latency_query: Option<String>,
+    pub service: Option<String>,
+    /// Label holding the service name; `None` tries `service`, `service_name`, `job`.
+    pub service_label: Option<String>,
+    pub candidate_match: Option<String>,
+    pub candidates: Vec<String>,
+    pub max_candidates: usize,
+    pub concurrency: usize,
+    pub scrape_interval: f64,
+    pub max_exemplars: usize,
+    pub progress: bool,
+    pub time_zone: String,
+}
+
+/// Label names that commonly carry the service, in the order they are tried.
+const SERVICE_LABELS: [&str; 3] = ["service", "service_name", "job"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvestigateError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(
+        "no error-rate metric found between {since} and {until}: looked for \
+         http_server_request_duration_seconds_count (OpenTelemetry) and http_requests_total with a \
+         code or status label; pass --error-query PROMQL or set error_query in the context"
+    )]
+    NoSymptomMetric { since: String, until: String },
+    #[error(
+        "--service {service:?}: the symptom metric {metric} has none of the labels {tried}; \
+         set service_label in the context or pass --service-label"
+    )]
+    NoServiceLabel {
+        service: String,
+        metric: String,
+        tried: String,
+    },
+}
+
+/// The step-aligned query grid: aligned to the step like Grafana does, so repeated runs hit
+/// the same samples. It spans the baseline and the window; `window_start` is the index of the
+/// window's first point.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    start: f64,
+    end: f64,
+    step: f64,
+    len: usize,
+    window_start: usize,
+}
+
+impl Grid {
+    fn new(opts: &Options) -> Grid {
+        let step = opts.step;
+        let start = (opts.baseline_since / step).floor() * step;
+        let end = (opts.until / step).floor() * step;
+        Grid {
+            start,
+            end,
+            step,
+            len: ((end - start) / step).round() as usize + 1,
+            window_start: ((opts.since - start) / step).ceil().max(0.0) as usize,
+        }
+    }
+
+    /// The time of the `i`-th point of the window (not of the baseline).
+    fn window_at(&self, i: usize) -> f64 {
+        self.start + (self.window_start + i) as f64 * self.step
+    }
+}
+
+/// Runs the investigation's steps in order and assembles the `Report`. Only the symptom's own
+/// queries are fatal; everything after it degrades to warnings.
+pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, InvestigateError> {
+    let started = Clock::now();
+    let mut timings = Timings::default();
+    let mut warnings = Vec::new();
+    let grid = Grid::new(opts);
+    let rate_range =
+        format_range((opts.step + opts.scrape_interval).max(4.0 * opts.scrape_interval));
+
+    let t = Clock::now();
+    let discovery = symptom::discover(metrics, opts, &rate_range, &mut warnings).await?;
+    timings.discovery_ms = ms(t);
+
+    let t = Clock::now();
+    let (symptom, symptom_values) =
+        symptom::measure(metrics, &discovery.plan, opts, &grid, &mut warnings).await?;
+    timings.symptom_ms = ms(t);
+
+    let t = Clock::now();
+    let (plans, mut stats) = candidates::plan(&discovery, opts, &rate_range, &mut warnings);
+    let results = candidates::fetch(metrics, plans, &grid, opts).await;
+    timings.candidates_ms = ms(t);
+
+    let t = Clock::now();
+    let (series, mut first_error) = analyse::gather(results, &grid, &mut stats, &mut warnings);
+    let correlations = analyse::correlate(
+        &series,
+        &symptom_values,
+        grid.step,
+        &mut stats,
+        &mut warnings,
+    );
+    timings.analysis_ms = ms(t);
+
+    let t = Clock::now();
+    let (ex_start, ex_end) = exemplars::window(&symptom, opts);
+    let exemplars = match exemplars::collect(
+        metrics,
+        &discovery.plan,
+        ex_start,
+        ex_end,
+        opts.max_exemplars,
+    )
+    .await
+    {
+        Ok(e) => e,
+        Err(e) => {
+            warnings.push(format!("exemplars not read: {e}"));
+            first_error.get_or_insert_with(|| e.to_string());
+            Vec::new()
+        }
+    };
+    timings.exemplars_ms = ms(t);
+
+    timings.total_ms = ms(started);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        window: WindowInfo::new(
+            opts.since,
+            opts.until,
+            opts.baseline_since,
+            opts.step,
+            opts.time_zone.clone(),
+        ),
+        symptom,
+        sources: vec![metrics_status(metrics, &stats, first_error)],
+        candidates: stats,
+        correlations,
+        exemplars,
+        traces: Vec::new(),
+        logs: Vec::new(),
+        worst_trace: None,
+        warnings,
+        timings,
+    })
+}
+
+/// The metrics backend failed when every candidate query did.
+fn metrics_status(
+    metrics: &Metrics,
+    stats: &CandidateStats,
+    first_error: Option<String>,
+) -> SourceStatus {
+    let failed = stats.queries > 0 && stats.failed_queries == stats.queries;
+    SourceStatus {
+        signal: "metrics".into(),
+        kind: metrics.kind().into(),
+        url: metrics.url().into(),
+        status: if failed {
+            SourceState::Error
+        } else {
+            SourceState::Ok
+        },
+        error: if failed { first_error } else { None },
+    }
+}
+
+/// The spike (onset to end, a step either side) or, without one, the whole window: where
+/// exemplars were taken from, and where a trace search looks.
+pub fn spike_window(report: &Report) -> (f64, f64) {
+    let step = report.window.step_seconds;
+    let until = report.window.until_unix;
+    match (report.symptom.onset_unix, report.symptom.end_unix) {
+        (Some(onset), end) => (
+            onset - step,
+            (end.unwrap_or(until).max(onset) + step).min(until),
+        ),
+        _ => (report.window.since_unix, until),
+    }
+}
+
+fn ms(since: Clock) -> u64 {
+    since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+/// `60s`, `2m`: a PromQL range literal for a number of seconds.
+fn format_range(seconds: f64) -> String {
+    let s = seconds.ceil() as u64;
+    if s % 60 == 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
