@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sink(args) => cmd::sink::run(&cli, args),
         Command::Demo(args) => cmd::demo::run(&cli, args),
         Command::Query(args) => cmd::query::run(&cli, args),
+        Command::Explain(args) => cmd::explain::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
     }
 }
@@ -37,6 +38,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<UsageError>()
             || e.is::<SinkUsageError>()
             || e.is::<crate::demo::KeepExists>()
+            || e.is::<cmd::explain::ExplainUsageError>()
+            || e.is::<crate::explain::settings::SettingsError>()
     });
     if usage { 2 } else { 1 }
 }

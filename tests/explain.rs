@@ -540,3 +540,223 @@ async fn redaction_corpus_never_reaches_the_server_and_comes_back_in_the_answer(
         );
     }
 }
+
+/// `obs` with no inherited OPENAI_* settings.
+fn obs_explain() -> assert_cmd::Command {
+    let mut cmd = crate::cli::obs();
+    cmd.env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL");
+    cmd
+}
+
+fn fixture_path() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/explain/report.json").to_string()
+}
+
+fn output(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn schema() -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.v1.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::options().build(&schema).unwrap()
+}
+
+#[test]
+fn dry_run_prints_the_redacted_body_and_never_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("planted.json");
+    std::fs::write(&report, planted_report().to_string()).unwrap();
+    let (code, stdout, stderr) = output(
+        obs_explain()
+            .args(["explain", report.to_str().unwrap(), "--dry-run", "-vvv"])
+            .env("OPENAI_API_KEY", API_KEY)
+            .env(
+                "OPENAI_BASE_URL",
+                "https://user:pw@llm.example.com/v1?key=querysecret",
+            ),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let body: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(body["model"], "gpt-4o");
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    let user = body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.contains("[S1] symptom:") && user.contains("[T1]"),
+        "{user}"
+    );
+    assert!(
+        stderr.contains("nothing sent") && stderr.contains("tokens"),
+        "{stderr}"
+    );
+    for secret in PLANTED.iter().chain(&[API_KEY, "querysecret", "user:pw"]) {
+        assert!(!stdout.contains(secret), "{secret} in the dry run");
+        assert!(!stderr.contains(secret), "{secret} on stderr");
+    }
+}
+
+#[test]
+fn dry_run_json_says_what_was_dropped_for_the_budget() {
+    let (code, stdout, stderr) = output(obs_explain().args([
+        "explain",
+        &fixture_path(),
+        "--dry-run",
+        "-o",
+        "json",
+        "--max-input-tokens",
+        "700",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let d: Value = serde_json::from_str(&stdout).unwrap();
+    let tokens = d["tokens_in"].as_u64().unwrap();
+    assert!(tokens <= 700, "{tokens} tokens over the budget");
+    let dropped: Vec<&str> = d["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert!(!dropped.is_empty(), "{d}");
+    assert!(!dropped.contains(&"S1"));
+    let user = d["body"]["messages"][1]["content"].as_str().unwrap();
+    for id in &dropped {
+        assert!(!user.contains(&format!("[{id}]")), "{id} dropped but sent");
+    }
+    assert!(
+        user.contains(&format!("do not cite): {}", dropped.join(", "))),
+        "{user}"
+    );
+}
+
+#[test]
+fn no_api_key_exits_2_naming_the_variable() {
+    let (code, stdout, stderr) = output(obs_explain().args(["explain", &fixture_path()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("OPENAI_API_KEY"), "{stderr}");
+    assert!(stdout.is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_a_report_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"hello\": 1}").unwrap();
+    let (code, _, stderr) =
+        output(obs_explain().args(["explain", bad.to_str().unwrap(), "--dry-run"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is not an obs report") && stderr.contains("schema_version"),
+        "{stderr}"
+    );
+    std::fs::write(&bad, "not json").unwrap();
+    let (code, _, stderr) =
+        output(obs_explain().args(["explain", bad.to_str().unwrap(), "--dry-run"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not JSON"), "{stderr}");
+}
+
+#[test]
+fn explain_json_against_litellm_matches_the_schema_and_logs_no_secret() {
+    let proxy = litellm::shared();
+    let (code, stdout, stderr) = output(
+        obs_explain()
+            .args([
+                "explain",
+                &fixture_path(),
+                "-o",
+                "json",
+                "--model",
+                "mock-cited",
+                "-vvv",
+            ])
+            .env("OPENAI_API_KEY", API_KEY)
+            .env("OPENAI_BASE_URL", &proxy.base_url),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let errors: Vec<String> = schema()
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let e = &report["explanation"];
+    assert_eq!(e["status"], "verified");
+    assert_eq!(e["uncited_claims"], 0);
+    assert_eq!(
+        report["symptom"]["verdict"], "spike",
+        "the report itself is kept"
+    );
+    assert!(
+        stderr.contains("sending the explain request"),
+        "-vvv logs the request: {stderr}"
+    );
+    assert!(!stderr.contains(API_KEY) && !stdout.contains(API_KEY));
+}
+
+#[test]
+fn explain_text_from_the_context_llm_table() {
+    let proxy = litellm::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[contexts.lab.llm]\nbase_url = \"{}\"\nmodel = \"mock-unknown\"\napi_key = \"{API_KEY}\"\n",
+            proxy.base_url
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = output(obs_explain().args([
+        "explain",
+        &fixture_path(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--context",
+        "lab",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Root cause  a DNS outage"), "{stdout}");
+    assert!(stdout.contains("Uncited hypotheses (2"), "{stdout}");
+    assert!(!stdout.contains(API_KEY) && !stderr.contains(API_KEY));
+}
+
+#[tokio::test]
+async fn a_failed_explanation_exits_1_with_the_servers_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(api_error(
+            403,
+            "Project does not have access to model gpt-4o",
+            "invalid_request_error",
+            Some("model_not_found"),
+        ))
+        .mount(&server)
+        .await;
+    let url = format!("{}/v1", server.uri());
+    let out = tokio::task::spawn_blocking(move || {
+        output(
+            obs_explain()
+                .args(["explain", &fixture_path(), "-o", "json"])
+                .env("OPENAI_API_KEY", API_KEY)
+                .env("OPENAI_BASE_URL", url),
+        )
+    })
+    .await
+    .unwrap();
+    let (code, stdout, stderr) = out;
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["explanation"]["status"], "error");
+    let err = report["explanation"]["error"].as_str().unwrap();
+    assert!(
+        err.contains("403") && err.contains("does not have access"),
+        "{err}"
+    );
+    assert!(schema().iter_errors(&report).next().is_none());
+}

@@ -104,7 +104,13 @@ pub fn num(x: f64) -> String {
     }
     let a = x.abs();
     if !(1e-4..1e7).contains(&a) {
-        return format!("{x:.3e}");
+        let t = format!("{x:.2e}");
+        return match t.split_once('e') {
+            Some((m, e)) if m.contains('.') => {
+                format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.'))
+            }
+            _ => t,
+        };
     }
     let decimals = (3 - a.log10().floor() as i32).clamp(0, 8) as usize;
     let t = format!("{x:.decimals$}");
@@ -615,6 +621,7 @@ mod tests {
         assert_eq!(num(0.0478), "0.0478");
         assert_eq!(num(8012.4), "8012");
         assert_eq!(num(120.0), "120");
-        assert_eq!(num(7e-59), "7.000e-59");
+        assert_eq!(num(7e-59), "7e-59");
+        assert_eq!(num(1.25e-9), "1.25e-9");
     }
 }
