@@ -573,9 +573,12 @@ fn dry_run_prints_the_redacted_body_and_never_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("planted.json");
     std::fs::write(&report, planted_report().to_string()).unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "[contexts.t.llm]\nredact_labels = [\"user_id\"]\n").unwrap();
     let (code, stdout, stderr) = output(
         obs_explain()
             .args(["explain", report.to_str().unwrap(), "--dry-run", "-vvv"])
+            .args(["--config", cfg.to_str().unwrap(), "--context", "t"])
             .env("OPENAI_API_KEY", API_KEY)
             .env(
                 "OPENAI_BASE_URL",
@@ -759,4 +762,24 @@ async fn a_failed_explanation_exits_1_with_the_servers_message() {
         "{err}"
     );
     assert!(schema().iter_errors(&report).next().is_none());
+}
+
+#[test]
+fn demo_explain_dry_run_shows_the_demo_incidents_pack() {
+    let (code, stdout, stderr) =
+        output(obs_explain().args(["demo", "--explain", "--dry-run", "-q", "-o", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let d: Value = serde_json::from_str(&stdout).unwrap();
+    let user = d["body"]["messages"][1]["content"].as_str().unwrap();
+    for id in ["[S1]", "[M1]", "[T1]", "[L1]"] {
+        assert!(
+            user.contains(id),
+            "{id} missing from the demo's pack:\n{user}"
+        );
+    }
+    assert!(
+        user.contains("orders"),
+        "the saturated pool is in the evidence:\n{user}"
+    );
+    assert!(d["tokens_in"].as_u64().unwrap() <= 8000);
 }
