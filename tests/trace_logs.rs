@@ -23,10 +23,7 @@ fn rt() -> tokio::runtime::Runtime {
 #[test]
 fn trace_prints_the_waterfall_with_the_critical_path_and_the_exception() {
     let rt = rt();
-    let server = rt.block_on(async {
-        let s = Recorded::start().await.with_tempo_traces().await;
-        s
-    });
+    let server = rt.block_on(async { Recorded::start().await.with_tempo_traces().await });
     let (code, stdout, stderr) =
         run(obs()
             .env("COLUMNS", "140")
@@ -63,10 +60,7 @@ fn trace_prints_the_waterfall_with_the_critical_path_and_the_exception() {
 #[test]
 fn trace_json_is_the_trace_view() {
     let rt = rt();
-    let server = rt.block_on(async {
-        let s = Recorded::start().await.with_tempo_traces().await;
-        s
-    });
+    let server = rt.block_on(async { Recorded::start().await.with_tempo_traces().await });
     let (code, stdout, stderr) = run(obs()
         .env("OBS_TEMPO_URL", server.uri())
         .args(["trace", INCIDENT, "-o", "json"]));

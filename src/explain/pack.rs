@@ -59,26 +59,34 @@ pub fn build(report: &Value) -> Vec<Item> {
     out
 }
 
-/// The trace and span ids in a report: evidence, never redacted.
+/// The trace and span ids in a report (under any `trace_id`, `trace_ids`, `span_id` key, in
+/// any section): evidence, never redacted.
 pub fn ids_to_keep(report: &Value) -> Vec<String> {
-    let mut ids = Vec::new();
-    for t in arr(report, "traces") {
-        ids.extend(s(t, "trace_id").map(str::to_string));
-        for key in ["error_spans", "critical_path"] {
-            ids.extend(
-                arr(t, key)
-                    .filter_map(|sp| s(sp, "span_id"))
-                    .map(str::to_string),
-            );
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if matches!(
+                        k.as_str(),
+                        "trace_id" | "trace_ids" | "span_id" | "parent_span_id"
+                    ) {
+                        match v {
+                            Value::String(s) => out.push(s.clone()),
+                            Value::Array(items) => out
+                                .extend(items.iter().filter_map(Value::as_str).map(str::to_string)),
+                            _ => {}
+                        }
+                    } else {
+                        walk(v, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
         }
     }
-    for key in ["exemplars", "logs"] {
-        ids.extend(
-            arr(report, key)
-                .filter_map(|e| s(e, "trace_id"))
-                .map(str::to_string),
-        );
-    }
+    let mut ids = Vec::new();
+    walk(report, &mut ids);
     ids
 }
 
@@ -614,6 +622,15 @@ mod tests {
         let items = build(&report());
         let (kept, _) = fit(items, &[500, 1, 1, 1, 1, 1, 1, 1], 10);
         assert_eq!(kept[0].id, "S1");
+    }
+
+    #[test]
+    fn ids_in_any_section_are_kept() {
+        let r = json!({"traces": [{"trace_id": "aa01", "error_spans": [{"span_id": "b1"}]}],
+                       "log_patterns": [{"trace_ids": ["cc03"]}]});
+        let mut ids = ids_to_keep(&r);
+        ids.sort();
+        assert_eq!(ids, ["aa01", "b1", "cc03"]);
     }
 
     #[test]

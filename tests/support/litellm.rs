@@ -63,9 +63,9 @@ fn start() -> LiteLlm {
         found,
         "litellm is not installed: run `pip install 'litellm[proxy]'` (scripts/test-deps.d/13.sh)"
     );
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let cfg = dir.path().join("config.yaml");
-    std::fs::write(&cfg, config()).unwrap();
+    std::fs::write(&cfg, config()).expect("the litellm config is written");
     let log = dir.path().join("litellm.log");
     let port = free_port();
     // The watchdog: stop the proxy when the test process (our parent's pid) is gone.
@@ -88,7 +88,7 @@ fn start() -> LiteLlm {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .expect("sh starts");
     let addr = format!("127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
