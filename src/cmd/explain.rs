@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::cli::{Cli, ExplainArgs, LlmArgs, Output};
 use crate::config::Overrides;
 use crate::explain::settings::{self, LlmFile, LlmFlags, LlmSettings};
-use crate::explain::{DryRun, Explanation, ExplanationStatus, render};
+use crate::explain::{DryRun, Explanation, render};
 
 use super::{load_config, print, runtime};
 
@@ -169,27 +169,9 @@ pub fn explain_value(
 /// The explanation of a request cancelled with Ctrl-C.
 fn cancelled(settings: &LlmSettings, report: &Value) -> Explanation {
     let p = crate::explain::prepare(report, settings);
-    Explanation {
-        model: settings.model.clone(),
-        status: ExplanationStatus::Error,
-        root_cause: None,
-        confidence: None,
-        claims: Vec::new(),
-        uncited_claims: 0,
-        mitigations: Vec::new(),
-        next_checks: Vec::new(),
-        raw: None,
-        evidence: p.evidence.clone(),
-        dropped: p.dropped.clone(),
-        tokens_in: p.tokens_in,
-        tokens_in_local: p.tokens_in,
-        tokenizer: p.tokenizer.encoding.to_string(),
-        tokens_out: None,
-        latency_ms: 0,
-        redactions: p.redactions.clone(),
-        response_format: "json_schema".to_string(),
-        error: Some("cancelled with Ctrl-C before the answer was complete".to_string()),
-    }
+    let mut e = Explanation::unanswered(&p, crate::explain::request::Format::JsonSchema);
+    e.error = Some("cancelled with Ctrl-C before the answer was complete".to_string());
+    e
 }
 
 /// The dry run: the body on stdout (text), or the whole dry run as JSON; the summary on

@@ -81,6 +81,31 @@ pub enum ExplanationStatus {
 }
 
 impl Explanation {
+    /// An explanation with no answer yet (`status: error`), carrying what was prepared.
+    pub fn unanswered(prepared: &Prepared, format: Format) -> Explanation {
+        Explanation {
+            model: prepared.model.clone(),
+            status: ExplanationStatus::Error,
+            root_cause: None,
+            confidence: None,
+            claims: Vec::new(),
+            uncited_claims: 0,
+            mitigations: Vec::new(),
+            next_checks: Vec::new(),
+            raw: None,
+            evidence: prepared.evidence.clone(),
+            dropped: prepared.dropped.clone(),
+            tokens_in: prepared.tokens_in,
+            tokens_in_local: prepared.tokens_in,
+            tokenizer: tokenizer_name(&prepared.tokenizer),
+            tokens_out: None,
+            latency_ms: 0,
+            redactions: prepared.redactions.clone(),
+            response_format: format.as_str().to_string(),
+            error: None,
+        }
+    }
+
     /// True when the explanation failed (exit code 1, the rest of the report still prints).
     pub fn failed(&self) -> bool {
         self.error.is_some()
@@ -283,27 +308,8 @@ pub async fn explain(
         on_delta(&rest);
     }
     let latency_ms = started.elapsed().as_millis() as u64;
-    let mut e = Explanation {
-        model: settings.model.clone(),
-        status: ExplanationStatus::Error,
-        root_cause: None,
-        confidence: None,
-        claims: Vec::new(),
-        uncited_claims: 0,
-        mitigations: Vec::new(),
-        next_checks: Vec::new(),
-        raw: None,
-        evidence: prepared.evidence.clone(),
-        dropped: prepared.dropped.clone(),
-        tokens_in: prepared.tokens_in,
-        tokens_in_local: prepared.tokens_in,
-        tokenizer: tokenizer_name(&prepared.tokenizer),
-        tokens_out: None,
-        latency_ms,
-        redactions: prepared.redactions.clone(),
-        response_format: format.as_str().to_string(),
-        error: None,
-    };
+    let mut e = Explanation::unanswered(&prepared, format);
+    e.latency_ms = latency_ms;
     match result {
         Ok(done) => {
             if let Some((prompt, completion)) = done.usage {
