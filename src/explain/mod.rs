@@ -172,6 +172,11 @@ pub fn prepare(report: &Value, settings: &LlmSettings) -> Prepared {
         .iter()
         .map(|i| tokenizer.count(&format!("[{}] {}\n", i.id, i.text)))
         .collect();
+    let by_id: std::collections::HashMap<String, usize> = items
+        .iter()
+        .zip(&tokens)
+        .map(|(i, &t)| (i.id.clone(), t))
+        .collect();
     let system = request::SYSTEM_PROMPT.to_string();
     let fixed = tokenizer.count_messages([system.as_str(), &request::user_message(&[], &[])]);
     let mut budget = settings
@@ -185,10 +190,14 @@ pub fn prepare(report: &Value, settings: &LlmSettings) -> Prepared {
             .collect();
         let dropped_ids: Vec<String> = dropped.iter().map(|d| d.id.clone()).collect();
         let user = request::user_message(&lines, &dropped_ids);
-        let tokens_in = tokenizer.count_messages([system.as_str(), user.as_str()]);
+        // The message is the header, the item lines and the dropped line; the tokenizer splits
+        // at their newlines, so their counts add up to the whole message's (a test pins it)
+        // and the text is tokenized once, not twice.
+        let kept_tokens: usize = kept.iter().filter_map(|k| by_id.get(&k.id)).sum();
+        let tokens_in = fixed + kept_tokens + tokenizer.count(&request::dropped_line(&dropped_ids));
         let over = tokens_in.saturating_sub(settings.max_input_tokens);
-        // The per-item counts add up to a little more or less than the whole; shrink and refit
-        // in the rare case that tips it over, unless nothing but the symptom is left.
+        // Shrink and refit in the rare case that the dropped line tips it over, unless nothing
+        // but the symptom is left.
         if over > 0 && kept.len() > 1 && budget > 0 {
             budget = budget.saturating_sub(over.max(8));
             continue;
@@ -353,4 +362,39 @@ pub async fn explain(
         }
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use settings::{LlmFile, LlmFlags, resolve};
+
+    fn report() -> Value {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/explain/report.json"
+        ))
+        .unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn the_local_count_is_the_whole_requests_count() {
+        for budget in [8000, 700, 500] {
+            let file = LlmFile {
+                max_input_tokens: Some(budget),
+                ..LlmFile::default()
+            };
+            let s = resolve(Some(&file), &LlmFlags::default(), &|_| None).unwrap();
+            let p = prepare(&report(), &s);
+            let whole = p
+                .tokenizer
+                .count_messages([p.system.as_str(), p.user.as_str()]);
+            assert_eq!(p.tokens_in, whole, "budget {budget}");
+            assert!(
+                p.tokens_in <= budget as usize || p.evidence == ["S1"],
+                "budget {budget}"
+            );
+        }
+    }
 }

@@ -86,12 +86,19 @@ pub fn user_message(items: &[(String, String)], dropped: &[String]) -> String {
         out.push_str(text);
         out.push('\n');
     }
-    if !dropped.is_empty() {
-        out.push_str("\nLeft out to fit the input budget (not shown to you, do not cite): ");
-        out.push_str(&dropped.join(", "));
-        out.push('\n');
-    }
+    out.push_str(&dropped_line(dropped));
     out
+}
+
+/// The user message's last line: the ids left out (empty when none were).
+pub fn dropped_line(dropped: &[String]) -> String {
+    if dropped.is_empty() {
+        return String::new();
+    }
+    format!(
+        "Left out to fit the input budget (not shown to you, do not cite): {}\n",
+        dropped.join(", ")
+    )
 }
 
 /// The request body, as the OpenAI chat-completions API takes it.
