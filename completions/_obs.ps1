@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
+            [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'Group log lines (one message per line) into patterns with the variable parts masked')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -185,6 +186,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
             [CompletionResult]::new('--forward', '--forward', [CompletionResultType]::ParameterName, 'Take the oldest lines of the window instead of the newest')
+            [CompletionResult]::new('--patterns', '--patterns', [CompletionResultType]::ParameterName, 'Print the patterns of the lines fetched instead of the lines (raise --limit to group more)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -202,6 +204,11 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Delete data older than this, by its own timestamps, e.g. 7d or 12h [default: keep all]')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Keep the store''s data under this size by deleting the oldest first, e.g. 2GiB or 500MB [default: no limit]')
             [CompletionResult]::new('--max-request-size', '--max-request-size', [CompletionResultType]::ParameterName, 'Largest request accepted (HTTP body after decompression, gRPC message)')
+            [CompletionResult]::new('--min-free', '--min-free', [CompletionResultType]::ParameterName, 'Free space the store''s file system must keep: below it the sink refuses data (503, UNAVAILABLE, Retry-After) until space returns; 0 turns the check off')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Connections each receiver keeps open; more wait until one closes')
+            [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'Time for an HTTP request''s headers to arrive')
+            [CompletionResult]::new('--body-timeout', '--body-timeout', [CompletionResultType]::ParameterName, 'Time for a request''s body (HTTP) or message (gRPC) to arrive after its headers')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection on which the client sends nothing for this long')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
@@ -325,6 +332,24 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'obs;patterns' {
+            [CompletionResult]::new('--max-patterns', '--max-patterns', [CompletionResultType]::ParameterName, 'Most distinct patterns kept; lines of further shapes are counted, not grouped')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--per-line', '--per-line', [CompletionResultType]::ParameterName, 'Print, for each input line in order, {"line": N, "pattern": ID, "template": T} (JSON lines)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'obs;explain' {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]')
             [CompletionResult]::new('--max-input-tokens', '--max-input-tokens', [CompletionResultType]::ParameterName, 'Input budget in tokens, counted with the model''s encoding; evidence that does not fit is left out by priority and listed [default: 8000]')
@@ -370,6 +395,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
+            [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'Group log lines (one message per line) into patterns with the variable parts masked')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -401,6 +427,9 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             break
         }
         'obs;help;query' {
+            break
+        }
+        'obs;help;patterns' {
             break
         }
         'obs;help;explain' {

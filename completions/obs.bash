@@ -40,6 +40,9 @@ _obs() {
             obs,logs)
                 cmd="obs__subcmd__logs"
                 ;;
+            obs,patterns)
+                cmd="obs__subcmd__patterns"
+                ;;
             obs,query)
                 cmd="obs__subcmd__query"
                 ;;
@@ -72,6 +75,9 @@ _obs() {
                 ;;
             obs__subcmd__help,logs)
                 cmd="obs__subcmd__help__subcmd__logs"
+                ;;
+            obs__subcmd__help,patterns)
+                cmd="obs__subcmd__help__subcmd__patterns"
                 ;;
             obs__subcmd__help,query)
                 cmd="obs__subcmd__help__subcmd__query"
@@ -107,7 +113,7 @@ _obs() {
 
     case "${cmd}" in
         obs)
-            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config demo query explain completions help"
+            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config demo query patterns explain completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,7 +311,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__help)
-            opts="investigate trace logs sink store config demo query explain completions help"
+            opts="investigate trace logs sink store config demo query patterns explain completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,6 +409,20 @@ _obs() {
             return 0
             ;;
         obs__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__help__subcmd__patterns)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -633,7 +653,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__logs)
-            opts="-o -v -q -h -V --trace --service --grep --level --query --selector --trace-match --since --until --limit --forward --loki-url --tenant --timeout --store --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --trace --service --grep --level --query --selector --trace-match --since --until --limit --forward --patterns --loki-url --tenant --timeout --store --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -692,6 +712,44 @@ _obs() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__patterns)
+            opts="-o -v -q -h -V --per-line --max-patterns --context --config --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-patterns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -785,7 +843,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__sink)
-            opts="-o -v -q -h -V --grpc --http --store --max-age --max-size --max-request-size --token --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --grpc --http --store --max-age --max-size --max-request-size --min-free --max-connections --header-timeout --body-timeout --idle-timeout --token --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -812,6 +870,26 @@ _obs() {
                     return 0
                     ;;
                 --max-request-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-free)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --body-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

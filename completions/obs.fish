@@ -44,6 +44,7 @@ complete -c obs -n "__fish_obs_needs_command" -f -a "store" -d 'Inspect the embe
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
 complete -c obs -n "__fish_obs_needs_command" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_needs_command" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
 complete -c obs -n "__fish_obs_needs_command" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
 complete -c obs -n "__fish_obs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c obs -n "__fish_obs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -183,6 +184,7 @@ complete -c obs -n "__fish_obs_using_subcommand logs" -l color -d 'When to use c
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand logs" -l forward -d 'Take the oldest lines of the window instead of the newest'
+complete -c obs -n "__fish_obs_using_subcommand logs" -l patterns -d 'Print the patterns of the lines fetched instead of the lines (raise --limit to group more)'
 complete -c obs -n "__fish_obs_using_subcommand logs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand logs" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -193,6 +195,11 @@ complete -c obs -n "__fish_obs_using_subcommand sink" -l store -d 'The store fil
 complete -c obs -n "__fish_obs_using_subcommand sink" -l max-age -d 'Delete data older than this, by its own timestamps, e.g. 7d or 12h [default: keep all]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l max-size -d 'Keep the store\'s data under this size by deleting the oldest first, e.g. 2GiB or 500MB [default: no limit]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l max-request-size -d 'Largest request accepted (HTTP body after decompression, gRPC message)' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l min-free -d 'Free space the store\'s file system must keep: below it the sink refuses data (503, UNAVAILABLE, Retry-After) until space returns; 0 turns the check off' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l max-connections -d 'Connections each receiver keeps open; more wait until one closes' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l header-timeout -d 'Time for an HTTP request\'s headers to arrive' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l body-timeout -d 'Time for a request\'s body (HTTP) or message (gRPC) to arrive after its headers' -r
+complete -c obs -n "__fish_obs_using_subcommand sink" -l idle-timeout -d 'Close a connection on which the client sends nothing for this long' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l token -d 'Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
@@ -278,6 +285,19 @@ complete -c obs -n "__fish_obs_using_subcommand query" -s v -l verbose -d 'More 
 complete -c obs -n "__fish_obs_using_subcommand query" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand query" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand patterns" -l max-patterns -d 'Most distinct patterns kept; lines of further shapes are counted, not grouped' -r
+complete -c obs -n "__fish_obs_using_subcommand patterns" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand patterns" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand patterns" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand patterns" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand patterns" -l per-line -d 'Print, for each input line in order, {"line": N, "pattern": ID, "template": T} (JSON lines)'
+complete -c obs -n "__fish_obs_using_subcommand patterns" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand patterns" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand patterns" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand patterns" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand explain" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
 complete -c obs -n "__fish_obs_using_subcommand explain" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
 complete -c obs -n "__fish_obs_using_subcommand explain" -l llm-timeout -d 'How long to wait for the answer to start, and between two chunks of it [default: 120s]' -r
@@ -304,15 +324,16 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "store" -d 'Inspect the embedded store'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'

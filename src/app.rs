@@ -13,7 +13,9 @@ use crate::timespec::TimeSpecError;
 
 /// Runs one command; the returned number is the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    init_logging(cli.global.verbose, cli.global.quiet);
+    // The sink's log must never block or fail a request: lines go through a queue.
+    let queued_log = matches!(cli.command, Command::Sink(_));
+    init_logging(cli.global.verbose, cli.global.quiet, queued_log);
     match &cli.command {
         Command::Completions { shell } => cmd::completions::run(*shell),
         Command::Config => cmd::config::run(&cli),
@@ -23,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sink(args) => cmd::sink::run(&cli, args),
         Command::Demo(args) => cmd::demo::run(&cli, args),
         Command::Query(args) => cmd::query::run(&cli, args),
+        Command::Patterns(args) => cmd::patterns::run(&cli, args),
         Command::Explain(args) => cmd::explain::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
     }
@@ -70,7 +73,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, queued: bool) {
     use tracing_subscriber::layer::SubscriberExt as _;
     let level = match (quiet, verbose) {
         (true, _) => tracing::Level::ERROR,
@@ -82,8 +85,13 @@ fn init_logging(verbose: u8, quiet: bool) {
     // Only obs's own events: dependencies' trace output is noise and could carry request
     // details obs does not control.
     let filter = tracing_subscriber::filter::Targets::new().with_target("obs", level);
+    let writer = if queued {
+        crate::sink::log::stderr_writer()
+    } else {
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr)
+    };
     let subscriber = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_max_level(tracing::Level::TRACE)
         .finish()

@@ -74,6 +74,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Evaluate PromQL against Prometheus or, offline, against an obs store file
     Query(Box<QueryArgs>),
+    /// Group log lines (one message per line) into patterns with the variable parts masked
+    Patterns(PatternsArgs),
     /// Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence
     Explain(Box<ExplainArgs>),
     /// Print a shell completion script
@@ -291,6 +293,9 @@ pub struct LogsArgs {
     /// Take the oldest lines of the window instead of the newest
     #[arg(long)]
     pub forward: bool,
+    /// Print the patterns of the lines fetched instead of the lines (raise --limit to group more)
+    #[arg(long)]
+    pub patterns: bool,
     /// Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]
     #[arg(long, value_name = "URL")]
     pub loki_url: Option<String>,
@@ -304,6 +309,19 @@ pub struct LogsArgs {
     /// the remote backends; the file a running `obs sink --store PATH` writes is readable
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// The file to read, or - for stdin [default: stdin]
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Print, for each input line in order, {"line": N, "pattern": ID, "template": T} (JSON lines)
+    #[arg(long)]
+    pub per_line: bool,
+    /// Most distinct patterns kept; lines of further shapes are counted, not grouped
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_patterns: usize,
 }
 
 #[derive(Debug, Args)]
@@ -367,6 +385,21 @@ pub struct SinkArgs {
     /// Largest request accepted (HTTP body after decompression, gRPC message)
     #[arg(long, value_name = "SIZE", default_value = "8MiB")]
     pub max_request_size: String,
+    /// Free space the store's file system must keep: below it the sink refuses data (503, UNAVAILABLE, Retry-After) until space returns; 0 turns the check off
+    #[arg(long, value_name = "SIZE", default_value = "256MiB")]
+    pub min_free: String,
+    /// Connections each receiver keeps open; more wait until one closes
+    #[arg(long, value_name = "N", default_value_t = crate::sink::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Time for an HTTP request's headers to arrive
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub header_timeout: String,
+    /// Time for a request's body (HTTP) or message (gRPC) to arrive after its headers
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub body_timeout: String,
+    /// Close a connection on which the client sends nothing for this long
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub idle_timeout: String,
     /// Bearer token clients must send as "Authorization: Bearer <token>"; prefer the environment variable, which other users cannot see in the process list
     #[arg(
         long,

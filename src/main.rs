@@ -1,5 +1,6 @@
 //! The `obs` binary: parse arguments, run, print the error chain, pick the exit code.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -13,7 +14,8 @@ fn main() -> ExitCode {
                 // `obs … | head` closing the pipe early is not a failure.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", obs::error_text(&err));
+            // Not eprintln!: it panics when stderr cannot be written (a full disk).
+            let _ = writeln!(std::io::stderr(), "error: {}", obs::error_text(&err));
             ExitCode::from(obs::exit_code(&err))
         }
     }

@@ -63,6 +63,95 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
     assert!(!report["traces"].as_array().unwrap().is_empty(), "{report}");
     assert!(!report["logs"].as_array().unwrap().is_empty(), "{report}");
 
+    // The injected fault's error log is a new pattern of the store's logs, tied to the traces
+    // that logged it: the first of them has that line in its own logs.
+    let pool = report["log_patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["template"]
+                .as_str()
+                .unwrap()
+                .starts_with("timeout acquiring a connection from pool orders after <*>")
+        })
+        .unwrap_or_else(|| panic!("the pool timeout is a pattern: {}", report["log_patterns"]));
+    assert_eq!(pool["change"], "new", "{pool}");
+    assert_eq!(pool["services"], serde_json::json!(["checkout"]), "{pool}");
+    assert!(pool["q_value"].as_f64().unwrap() < 0.05, "{pool}");
+    // The timeline: in time order, the injected pool change before the onset, then the peak,
+    // and the first new log pattern pointing at its pattern.
+    let timeline = report["timeline"].as_array().unwrap();
+    let at: Vec<f64> = timeline
+        .iter()
+        .map(|e| e["at_unix"].as_f64().unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "{timeline:#?}");
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    let pos = |k: &str| {
+        kinds
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or_else(|| panic!("{k}: {kinds:?}"))
+    };
+    assert_eq!(pos("baseline"), 0);
+    assert!(pos("onset") < pos("peak"), "{kinds:?}");
+    let leading = &timeline[pos("leading_change")];
+    assert!(
+        leading["text"]
+            .as_str()
+            .unwrap()
+            .contains("db_client_connection_count"),
+        "{leading}"
+    );
+    assert!(pos("leading_change") < pos("onset"), "{kinds:?}");
+    let evidence = timeline[pos("first_new_log_pattern")]["evidence"]
+        .as_str()
+        .unwrap();
+    assert!(evidence.starts_with("log_patterns["), "{evidence}");
+
+    // Findings: the pool first, pointing at the top candidate; the failing traces' exception
+    // and the new log pattern follow, each pointing at its evidence.
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings[0]["rank"], 1);
+    assert!(
+        findings[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("db_client_connection_count"),
+        "{findings:#?}"
+    );
+    assert_eq!(findings[0]["evidence"][0], "correlations[0]");
+    assert!(
+        findings.iter().any(|f| f["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("log_patterns[")
+            && f["text"].as_str().unwrap().contains("new error pattern")),
+        "{findings:#?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["text"].as_str().unwrap().contains("PoolTimeoutError")),
+        "{findings:#?}"
+    );
+
+    let trace = pool["trace_ids"][0].as_str().unwrap();
+    let logs = obs()
+        .args(["logs", "--trace", trace, "--store", kept.to_str().unwrap()])
+        .args(["--since", "1h", "-o", "json"])
+        .output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&logs.stdout);
+    assert!(
+        logs.contains("timeout acquiring a connection from pool orders"),
+        "trace {trace}: {logs}"
+    );
+
     let info = obs()
         .args([
             "store",

@@ -32,7 +32,7 @@ fn schema() -> jsonschema::Validator {
         .unwrap()
 }
 
-fn investigate(args: &[&str]) -> (i32, Value, String) {
+pub(crate) fn investigate(args: &[&str]) -> (i32, Value, String) {
     let out = obs()
         .args(["investigate", "-o", "json"])
         .args(args)
@@ -55,7 +55,7 @@ fn investigate(args: &[&str]) -> (i32, Value, String) {
 /// with the recorded label names, an empty answer for label filters, and the recorded lines of
 /// the incident trace for its line filter (the recorded empty answer for the other ids' line
 /// filters: only the incident trace's lookup was recorded).
-async fn backends() -> (Recorded, Recorded) {
+pub(crate) async fn backends() -> (Recorded, Recorded) {
     let tempo = Recorded::start().await.with_tempo_traces().await;
     tempo
         .get_matching("^/api/traces/[0-9a-f]{32}$")
@@ -199,7 +199,7 @@ fn exemplars_lead_to_traces_and_their_logs() {
     );
 }
 
-fn planted() -> (scenario::Scenario, TestPrometheus) {
+pub(crate) fn planted() -> (scenario::Scenario, TestPrometheus) {
     let end = (unix_now() - 300) / 60 * 60;
     let s = scenario::planted(end, 7);
     let prom = TestPrometheus::start(Options {

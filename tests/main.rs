@@ -7,14 +7,19 @@
 
 mod support;
 
+mod architecture;
 mod backends;
 mod cli;
 mod demo;
 mod explain;
+mod investigate_failing;
 mod investigate_follow;
+mod investigate_patterns;
 mod investigate_prometheus;
 mod offline;
+mod patterns;
 mod promql_parity;
 mod sink;
+mod sink_hostile;
 mod store_v1;
 mod trace_logs;

@@ -34,7 +34,9 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 
 use crate::support::otel::{Transport, exporters};
-use crate::support::sink::{TestSink, counts, hex, trace_id, trace_request};
+use crate::support::sink::{
+    TestSink, counts, hex, obs_command, terminate, trace_id, trace_request,
+};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -837,9 +839,9 @@ impl tonic::codec::Decoder for Raw {
     }
 }
 
-const TRACE_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+pub(crate) const TRACE_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-async fn grpc_raw(
+pub(crate) async fn grpc_raw(
     channel: &tonic::transport::Channel,
     path: &'static str,
     body: Vec<u8>,
@@ -1234,18 +1236,6 @@ struct SinkProcess {
     stderr: Arc<Mutex<String>>,
 }
 
-fn obs_command() -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("obs"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OBS_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("XDG_CONFIG_HOME", "/nonexistent-obs-test-config")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
 impl SinkProcess {
     fn start(store: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> SinkProcess {
         let mut cmd = obs_command();
@@ -1303,19 +1293,7 @@ impl SinkProcess {
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        terminate(&mut self.child)
     }
 }
 

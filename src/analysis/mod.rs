@@ -10,6 +10,7 @@
 //! The method is described for users in `docs/method.md`.
 
 pub mod correlate;
+pub mod patterns;
 pub mod rank;
 pub mod spantree;
 pub mod spike;

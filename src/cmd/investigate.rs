@@ -51,6 +51,19 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
         &follow,
     ));
     followed.apply(&mut report);
+    if let Some(logs) = logs.as_ref() {
+        let opts = investigate::log_patterns::Options {
+            service: args.service.clone(),
+            selector: config.log_selector.clone(),
+            concurrency: config.concurrency.min(8),
+            ..investigate::log_patterns::Options::default()
+        };
+        runtime
+            .block_on(investigate::log_patterns::run(&report, logs, &opts))
+            .apply(&mut report);
+    }
+    report.timeline = investigate::timeline::build(&report);
+    report.findings = investigate::findings::build(&report);
     if !cli.global.quiet {
         for warning in &report.warnings {
             tracing::warn!("{warning}");

@@ -20,6 +20,11 @@ pub fn run(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
         say_what_matched(args, &logs, &query, &result, &records, &window);
     }
     let matched = result.matched_by.map(TraceMatch::as_str);
+    if args.patterns {
+        let grouping = super::patterns::group_records(&records);
+        super::patterns::print_grouping(cli, &grouping, None)?;
+        return Ok(0);
+    }
     let text = match cli.global.output {
         Output::Json => records
             .iter()

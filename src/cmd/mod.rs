@@ -17,6 +17,7 @@ pub mod demo;
 pub mod explain;
 pub mod investigate;
 pub mod logs;
+pub mod patterns;
 pub mod query;
 pub mod sink;
 pub mod store;

@@ -1,5 +1,5 @@
 //! `obs sink`: the flags checked and resolved into `sink::SinkOptions` (sizes, retention, the
-//! token as a `Secret`), then the receivers run until SIGINT/SIGTERM (`sink::run`).
+//! free-space floor, connection cap and timeouts, the token as a `Secret`), then the receivers run until SIGINT/SIGTERM (`sink::run`).
 
 use crate::cli::{Cli, Output, SinkArgs};
 use crate::config::Secret;
@@ -40,6 +40,20 @@ fn resolve(cli: &Cli, args: &SinkArgs) -> anyhow::Result<sink::SinkOptions> {
         }
         .into());
     }
+    let min_free = sink::parse_size("--min-free", &args.min_free)?;
+    let timeout = |flag: &'static str, value: &str| -> anyhow::Result<std::time::Duration> {
+        let d = timespec::parse_duration(value)?;
+        if d.is_zero() {
+            return Err(SinkUsageError::Zero { flag }.into());
+        }
+        Ok(d)
+    };
+    if args.max_connections == 0 {
+        return Err(SinkUsageError::Zero {
+            flag: "--max-connections",
+        }
+        .into());
+    }
     Ok(sink::SinkOptions {
         grpc: off(&args.grpc),
         http: off(&args.http),
@@ -50,6 +64,11 @@ fn resolve(cli: &Cli, args: &SinkArgs) -> anyhow::Result<sink::SinkOptions> {
         },
         receiver: sink::ReceiverConfig {
             max_request_bytes: usize::try_from(max_request).unwrap_or(usize::MAX),
+            min_free_bytes: min_free,
+            max_connections: args.max_connections,
+            header_timeout: timeout("--header-timeout", &args.header_timeout)?,
+            body_timeout: timeout("--body-timeout", &args.body_timeout)?,
+            idle_timeout: timeout("--idle-timeout", &args.idle_timeout)?,
             token: args
                 .token
                 .as_deref()

@@ -174,6 +174,15 @@ pub async fn investigation(
     investigate::follow(&report.exemplars, Some(&traces), Some(&logs), &follow)
         .await
         .apply(&mut report);
+    let patterns = investigate::log_patterns::Options {
+        concurrency: 4,
+        ..investigate::log_patterns::Options::default()
+    };
+    investigate::log_patterns::run(&report, &logs, &patterns)
+        .await
+        .apply(&mut report);
+    report.timeline = investigate::timeline::build(&report);
+    report.findings = investigate::findings::build(&report);
     Ok(report)
 }
 

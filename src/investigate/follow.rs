@@ -81,7 +81,8 @@ struct Tally {
 /// Continues an investigation from its exemplars (errors first, then the slowest, as
 /// `exemplars::collect` ordered them): fetches the top `opts.traces` traces concurrently and
 /// summarises each, then fetches their logs. Without exemplars it searches the traces backend
-/// for failing, then slow, traces of the service in the spike window, and says so.
+/// for failing, then slow, traces of the service in the spike window, and says so; with
+/// exemplars of slow requests only, it also searches for failing traces and follows those first.
 pub async fn follow(
     exemplars: &[ExemplarEntry],
     traces: Option<&Traces>,
@@ -99,6 +100,15 @@ pub async fn follow(
         && let Some(backend) = traces
     {
         targets = search(backend, opts, &mut tally, &mut out.warnings).await;
+    } else if let Some(backend) = traces
+        && !targets.iter().any(|t| t.kind == ExemplarKind::Error)
+    {
+        // Exemplars often sit only on the latency histogram, and failures can be faster than
+        // slow successes: look for failing requests too, and follow them first.
+        let failing = search_failing(backend, &targets, opts, &mut tally, &mut out.warnings).await;
+        let keep = opts.traces.saturating_sub(failing.len());
+        targets.truncate(keep);
+        targets.splice(0..0, failing);
     }
     let mut fetched: Vec<Option<Trace>> = vec![None; targets.len()];
     if let Some(backend) = traces {
@@ -209,6 +219,59 @@ async fn search(
             at: Some(hit.start_unix_nano as f64 / 1e9),
         })
         .collect()
+}
+
+/// Exemplars but no failing request among them: up to half of the traces to follow (at
+/// least one) are failing traces of the service in the spike window, found by searching the
+/// traces backend (TraceQL `status = error`, Jaeger `error=true`, the store's error spans).
+async fn search_failing(
+    backend: &Traces,
+    exemplar_targets: &[Target],
+    opts: &FollowOptions,
+    tally: &mut Tally,
+    warnings: &mut Vec<String>,
+) -> Vec<Target> {
+    let want = (opts.traces / 2).max(1);
+    let scope = opts
+        .service
+        .as_deref()
+        .map(|s| format!("service {s:?}"))
+        .unwrap_or_else(|| "all services".into());
+    let search = TraceSearch {
+        service: opts.service.clone(),
+        errors_only: true,
+        start: opts.start,
+        end: opts.end,
+        limit: 20,
+        ..TraceSearch::default()
+    };
+    tally.requests += 1;
+    let hits = match backend.search(&search).await {
+        Ok(hits) => hits,
+        Err(e) => {
+            tally.failures.push(e);
+            return Vec::new();
+        }
+    };
+    let found: Vec<Target> = hits
+        .into_iter()
+        .filter(|h| !exemplar_targets.iter().any(|t| t.trace_id == h.trace_id))
+        .take(want)
+        .map(|hit| Target {
+            trace_id: hit.trace_id,
+            kind: ExemplarKind::Error,
+            origin: TraceOrigin::Search,
+            at: Some(hit.start_unix_nano as f64 / 1e9),
+        })
+        .collect();
+    warnings.push(format!(
+        "the exemplars carry no failing request: {} failing {} found by searching {} for \
+         failing traces of {scope} in the spike window",
+        found.len(),
+        if found.len() == 1 { "trace" } else { "traces" },
+        backend.kind()
+    ));
+    found
 }
 
 /// The targets' traces, fetched concurrently, in the targets' order (`None`: not found, said in

@@ -6,7 +6,8 @@
 //!
 //! Then [`follow`] continues from the exemplars to the traces behind them (Tempo or Jaeger) and
 //! what those traces logged (Loki): `follow` fetches and summarises the traces, `logs` their
-//! log lines.
+//! log lines. [`log_patterns`] groups the window's and the baseline's error and warning logs
+//! and keeps the patterns that are new or jumped.
 //!
 //! This module does the I/O and the bookkeeping; the statistics live in `analysis`. A failing
 //! candidate query is a warning, not a failure: the report says what could not be read. A
@@ -15,9 +16,12 @@
 mod analyse;
 mod candidates;
 mod exemplars;
+pub mod findings;
 mod follow;
+pub mod log_patterns;
 mod logs;
 mod symptom;
+pub mod timeline;
 
 #[cfg(test)]
 mod tests;
@@ -185,6 +189,9 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
         exemplars,
         traces: Vec::new(),
         logs: Vec::new(),
+        log_patterns: Vec::new(),
+        timeline: Vec::new(),
+        findings: Vec::new(),
         worst_trace: None,
         warnings,
         timings,

@@ -1,3 +1,5 @@
+//! Candidate typing, symptom exclusion and the PromQL pieces the investigation builds.
+
 use std::collections::HashMap;
 
 use crate::model::MetricType;

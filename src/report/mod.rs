@@ -4,13 +4,18 @@
 //! The JSON form is versioned (`schema_version`) and described by `schema/report.v1.json`;
 //! a change that breaks a key bumps the version.
 
+pub mod findings;
+pub mod patterns;
 pub mod text;
+pub mod timeline;
 pub mod waterfall;
 
 use serde::Serialize;
 
 use crate::model::{Labels, Trace};
 use crate::report::waterfall::TraceSummaryView;
+
+pub use patterns::LogPatternEntry;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -26,6 +31,14 @@ pub struct Report {
     pub traces: Vec<TraceEntry>,
     /// What those traces logged.
     pub logs: Vec<LogEntry>,
+    /// Error and warning log patterns that are new in the window, or whose rate jumped,
+    /// against the baseline window.
+    pub log_patterns: Vec<LogPatternEntry>,
+    /// Baseline, leading changes, onset, first new log pattern, first failing trace, peak and
+    /// recovery, in time order.
+    pub timeline: Vec<timeline::TimelineEntry>,
+    /// Ranked hypotheses, each pointing at its evidence in this report.
+    pub findings: Vec<findings::Finding>,
     pub sources: Vec<SourceStatus>,
     pub warnings: Vec<String>,
     pub timings: Timings,
@@ -283,6 +296,8 @@ pub struct Timings {
     pub traces_ms: u64,
     /// Fetching the traces' logs.
     pub logs_ms: u64,
+    /// Fetching and grouping the window's and baseline's error and warning logs.
+    pub log_patterns_ms: u64,
 }
 
 impl Report {

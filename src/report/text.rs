@@ -346,6 +346,9 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
     }
 
     render_traces(&mut out, report, opts);
+    crate::report::patterns::render_report_block(&mut out, report, opts.color, &opts.time_zone);
+    crate::report::timeline::render_block(&mut out, &report.timeline, opts.color, &opts.time_zone);
+    crate::report::findings::render_block(&mut out, &report.findings, opts.color);
 
     if !report.warnings.is_empty() {
         let _ = writeln!(out);

@@ -25,6 +25,7 @@ use prost::Message as _;
 
 use crate::store::Payload;
 
+pub mod bound;
 mod json_fix;
 use json_fix::has_unset_oneof;
 

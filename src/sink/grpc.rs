@@ -9,6 +9,11 @@
 //! [`super::decode::decode`] as OTLP/HTTP turns it into a request, so bad data is
 //! `INVALID_ARGUMENT` with the offending field named, as OTLP asks
 //! (<https://opentelemetry.io/docs/specs/otlp/#failures>).
+//!
+//! A message is received whole (within `body_timeout`, holding only its bytes from the shared
+//! body budget) before it takes a decode slot, so slow streams cannot hold the slots;
+//! connections are capped and closed when silent ([`super::conn`]), streams per connection
+//! are limited, and idle connections are pinged (HTTP/2 keep-alive).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,6 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use http_body_util::BodyExt as _;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceResponse, logs_service_server,
 };
@@ -26,7 +32,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceResponse, trace_service_server,
 };
-use prost::bytes::Buf as _;
+use prost::bytes::{Buf as _, Bytes};
 use tonic::codec::{
     Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder,
 };
@@ -35,8 +41,12 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
+use super::conn::Acceptor;
 use super::decode::{Encoding, Signal};
-use super::{DecodeSlot, Receiver, Rejection, Transport};
+use super::{BodyBytes, DecodeSlot, Receiver, Rejection, Transport};
+
+/// A gRPC message's frame header: the compression flag and the length.
+const FRAME_HEADER_BYTES: usize = 5;
 use crate::store::Committed;
 
 /// One OTLP signal's gRPC service: its name and response type.
@@ -91,8 +101,22 @@ pub async fn serve(
     receiver: Receiver,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let config = receiver.config().clone();
+    let acceptor = Acceptor::new(
+        listener,
+        Transport::Grpc,
+        config.max_connections,
+        config.idle_timeout,
+        receiver.connection_stats(Transport::Grpc),
+    );
+    let incoming = futures_util::stream::unfold(acceptor, |acceptor| async move {
+        let (stream, _peer) = acceptor.accept().await;
+        Some((Ok::<_, std::io::Error>(stream), acceptor))
+    });
     tonic::transport::Server::builder()
+        .max_concurrent_streams(Some(config.max_streams_per_connection.max(1)))
+        .http2_keepalive_interval(Some(config.keepalive_interval))
+        .http2_keepalive_timeout(Some(config.keepalive_timeout))
         .add_service(ExportServer::<Traces>::new(receiver.clone()))
         .add_service(ExportServer::<Logs>::new(receiver.clone()))
         .add_service(ExportServer::<Metrics>::new(receiver))
@@ -129,6 +153,7 @@ impl<K, B> Service<http::Request<B>> for ExportServer<K>
 where
     K: GrpcSignal,
     B: Body + Send + 'static,
+    B::Data: Send,
     B::Error: Into<StdError> + Send + 'static,
 {
     type Response = http::Response<tonic::body::Body>;
@@ -163,10 +188,32 @@ where
                 receiver.refuse(Transport::Grpc, K::SIGNAL, &rejection);
                 return Ok(status_of(&rejection).into_http());
             }
-            // Take a decode slot before tonic reads the message, so memory for bodies stays
-            // bounded however many clients send at once.
-            let slot = receiver.decode_slot().await;
+            // Receive the whole message first, holding only its bytes from the shared budget,
+            // then take a decode slot: a slow stream holds no slot while it trickles in.
             let limit = receiver.config().max_request_bytes;
+            let deadline = receiver.config().body_timeout;
+            let (parts, body) = req.into_parts();
+            let mut held = BodyBytes::default();
+            let collected = tokio::time::timeout(
+                deadline,
+                collect(&receiver, body, limit, &mut held),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(Rejection::BodyRead(format!(
+                    "the message did not arrive within {}s of the request's headers: send faster, or smaller batches",
+                    deadline.as_secs()
+                )))
+            });
+            let bytes = match collected {
+                Ok(bytes) => bytes,
+                Err(rejection) => {
+                    receiver.refuse(Transport::Grpc, K::SIGNAL, &rejection);
+                    return Ok(status_of(&rejection).into_http());
+                }
+            };
+            let slot = receiver.decode_slot(held).await;
+            let req = http::Request::from_parts(parts, http_body_util::Full::new(bytes));
             let mut gzip = EnabledCompressionEncodings::default();
             gzip.enable(CompressionEncoding::Gzip);
             let mut grpc = Grpc::new(RawCodec::<K::Response>(PhantomData))
@@ -194,6 +241,46 @@ where
             ))
         })
     }
+}
+
+/// The request body (one length-prefixed message, possibly compressed) as it arrived, at
+/// most `limit` bytes of message, each byte taken from the body budget as it comes.
+async fn collect<B>(
+    receiver: &Receiver,
+    body: B,
+    limit: usize,
+    held: &mut BodyBytes,
+) -> Result<Bytes, Rejection>
+where
+    B: Body,
+    B::Error: Into<StdError>,
+{
+    let mut body = std::pin::pin!(body);
+    let cap = limit.saturating_add(FRAME_HEADER_BYTES);
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            let e: StdError = e.into();
+            Rejection::BodyRead(e.to_string())
+        })?;
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        if buf.len().saturating_add(data.remaining()) > cap {
+            return Err(Rejection::TooLarge {
+                limit,
+                inflated: false,
+            });
+        }
+        receiver.reserve_body(held, data.remaining()).await;
+        while data.has_remaining() {
+            let chunk = data.chunk();
+            let n = chunk.len();
+            buf.extend_from_slice(chunk);
+            data.advance(n);
+        }
+    }
+    Ok(Bytes::from(buf))
 }
 
 /// Rewrites tonic's own refusals into OTLP's codes: an oversize message is `OUT_OF_RANGE` in
@@ -238,7 +325,9 @@ pub fn status_of(rejection: &Rejection) -> Status {
     let message = rejection.to_string();
     match rejection {
         Rejection::Unauthenticated => Status::unauthenticated(message),
-        Rejection::TooLarge { .. } => Status::resource_exhausted(message),
+        Rejection::TooLarge { .. } | Rejection::DecodesTooLarge { .. } => {
+            Status::resource_exhausted(message)
+        }
         Rejection::BadData(e) => Status::with_error_details(
             Code::InvalidArgument,
             message.clone(),
@@ -252,13 +341,14 @@ pub fn status_of(rejection: &Rejection) -> Status {
             message.clone(),
             ErrorDetails::with_bad_request_violation("request", message),
         ),
-        Rejection::Overloaded { .. } | Rejection::ShuttingDown | Rejection::Store(_) => {
-            Status::with_error_details(
-                Code::Unavailable,
-                message,
-                ErrorDetails::with_retry_info(rejection.retry_after()),
-            )
-        }
+        Rejection::Overloaded { .. }
+        | Rejection::ShuttingDown
+        | Rejection::Store(_)
+        | Rejection::LowDisk(_) => Status::with_error_details(
+            Code::Unavailable,
+            message,
+            ErrorDetails::with_retry_info(rejection.retry_after()),
+        ),
     }
 }
 

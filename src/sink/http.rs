@@ -1,6 +1,11 @@
-//! The OTLP/HTTP receiver (axum, HTTP/1.1): `POST /v1/traces`, `/v1/logs`, `/v1/metrics` in
-//! protobuf or OTLP/JSON on the same port, gzip or not; plus the sink's own `GET /healthz` and
-//! `GET /metrics`.
+//! The OTLP/HTTP receiver (axum on hyper, HTTP/1.1): `POST /v1/traces`, `/v1/logs`,
+//! `/v1/metrics` in protobuf or OTLP/JSON on the same port, gzip or not; plus the sink's own
+//! `GET /healthz` (alive), `GET /readyz` (accepting data, with reasons) and `GET /metrics`.
+//!
+//! Slow clients cannot hold anything others need: connections are capped and closed when
+//! silent ([`super::conn`]), headers must arrive within `header_timeout`, a body within
+//! `body_timeout` of its headers, and a body is received *before* it takes a decode slot,
+//! holding only the bytes it has sent from a budget shared by all connections.
 //!
 //! Follows <https://opentelemetry.io/docs/specs/otlp/#otlphttp>: the response is in the request's
 //! encoding; failures carry a `google.rpc.Status` body (protobuf or JSON, like the request; JSON
@@ -9,6 +14,10 @@
 
 use std::future::Future;
 use std::time::{Duration, Instant};
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{mpsc, watch};
 
 use axum::Router;
 use axum::body::{Body, BodyDataStream};
@@ -21,8 +30,9 @@ use prost::Message as _;
 use tonic::Code;
 use tonic_types::{ErrorDetails, StatusExt as _};
 
+use super::conn::Acceptor;
 use super::decode::{self, Encoding, Signal};
-use super::{Receiver, Rejection, Transport, retry_after_secs};
+use super::{BodyBytes, Receiver, Rejection, Transport, retry_after_secs};
 use crate::store::Committed;
 
 /// The router with every route; exposed for tests that drive it without a socket.
@@ -41,6 +51,7 @@ pub fn router(receiver: Receiver) -> Router {
             post(|s: State<Receiver>, h: HeaderMap, b: Body| export(Signal::Metrics, s, h, b)),
         )
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -54,13 +65,90 @@ pub async fn serve(
     receiver: Receiver,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(receiver))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let config = receiver.config().clone();
+    let acceptor = Acceptor::new(
+        listener,
+        Transport::Http,
+        config.max_connections,
+        config.idle_timeout,
+        receiver.connection_stats(Transport::Http),
+    );
+    let router = router(receiver);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Each connection task holds a sender; all are gone once every connection has closed.
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = acceptor.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let mut stop = stop_rx.clone();
+        let alive = alive_tx.clone();
+        let header_timeout = config.header_timeout;
+        tokio::spawn(async move {
+            let _alive = alive;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                // Errors here are the client's (reset, timed out, malformed): nothing to do.
+                _ = conn.as_mut() => return,
+                _ = stop.wait_for(|stop| *stop) => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+    }
+    // Stop listening, let idle connections close and requests in flight finish.
+    drop(acceptor);
+    let _ = stop_tx.send(true);
+    drop(alive_tx);
+    let _ = alive_rx.recv().await;
+    Ok(())
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// Alive: the process serves HTTP. Always 200 while it runs.
+async fn healthz() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        "{\"status\":\"ok\"}\n",
+    )
+        .into_response()
+}
+
+/// Ready: the sink accepts data now. 200, or 503 with the reasons, as JSON.
+async fn readyz(State(receiver): State<Receiver>) -> Response {
+    let readiness = receiver.readiness();
+    let status = if readiness.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::to_string(&readiness).unwrap_or_default() + "\n";
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if !readiness.ready {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs(super::health::LOW_DISK_RETRY_AFTER)),
+        );
+    }
+    response
 }
 
 async fn metrics(State(receiver): State<Receiver>) -> Response {
@@ -76,7 +164,7 @@ async fn metrics(State(receiver): State<Receiver>) -> Response {
 
 async fn not_found(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let message = format!(
-        "no endpoint at {method} {}: OTLP/HTTP exports are POST /v1/traces, /v1/logs and /v1/metrics; the sink also serves GET /healthz and GET /metrics",
+        "no endpoint at {method} {}: OTLP/HTTP exports are POST /v1/traces, /v1/logs and /v1/metrics; the sink also serves GET /healthz, GET /readyz and GET /metrics",
         uri.path()
     );
     status_response(
@@ -193,8 +281,13 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse::<u64>().ok())
 }
 
-/// Reads the body within the size limit and the body timeout, holding a decode slot, and
-/// inflates it when it is gzip.
+/// A body's buffer starts at most this large, whatever its `Content-Length` says, and grows
+/// as bytes arrive: a client that declares 8 MiB and sends 3 bytes costs kilobytes.
+const INITIAL_BODY_CAPACITY: usize = 64 * 1024;
+
+/// Reads the body within the size limit and the body deadline, holding only the bytes
+/// received (from the shared body budget), then takes a decode slot and inflates it when it
+/// is gzip.
 async fn read_body(
     receiver: &Receiver,
     headers: &HeaderMap,
@@ -213,27 +306,33 @@ async fn read_body(
             inflated: false,
         });
     }
-    let slot = receiver.decode_slot().await;
-    let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
+    let capacity = declared.map_or(0, |n| {
+        usize::try_from(n)
+            .unwrap_or(limit)
+            .min(limit)
+            .min(INITIAL_BODY_CAPACITY)
+    });
+    let mut held = BodyBytes::default();
     let read = tokio::time::timeout(
         config.body_timeout,
-        read_capped(&mut stream, limit, capacity),
+        read_capped(receiver, &mut stream, limit, capacity, &mut held),
     )
     .await
     .map_err(|_| {
         Rejection::BodyRead(format!(
-            "the body did not arrive within {}s",
+            "the body did not arrive within {}s of the request's headers: send faster, or smaller batches",
             config.body_timeout.as_secs()
         ))
     })?;
     let bytes = match read {
         Err(rejection @ Rejection::TooLarge { .. }) => {
-            drop(slot);
+            drop(held);
             drain(stream, headers).await;
             return Err(rejection);
         }
         other => other?,
     };
+    let slot = receiver.decode_slot(held).await;
     let bytes = if gzip {
         decode::gunzip_capped(&bytes, limit)?
     } else {
@@ -243,9 +342,11 @@ async fn read_body(
 }
 
 async fn read_capped(
+    receiver: &Receiver,
     stream: &mut BodyDataStream,
     limit: usize,
     capacity: usize,
+    held: &mut BodyBytes,
 ) -> Result<Vec<u8>, Rejection> {
     let mut buf = Vec::with_capacity(capacity);
     while let Some(chunk) = stream.next().await {
@@ -256,6 +357,7 @@ async fn read_capped(
                 inflated: false,
             });
         }
+        receiver.reserve_body(held, chunk.len()).await;
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)
@@ -326,7 +428,7 @@ fn rejection_response(encoding: Encoding, rejection: &Rejection) -> Response {
             Code::InvalidArgument,
             ErrorDetails::with_bad_request_violation("Content-Encoding", message.clone()),
         ),
-        Rejection::TooLarge { .. } => (
+        Rejection::TooLarge { .. } | Rejection::DecodesTooLarge { .. } => (
             StatusCode::PAYLOAD_TOO_LARGE,
             Code::ResourceExhausted,
             ErrorDetails::new(),
@@ -341,7 +443,10 @@ fn rejection_response(encoding: Encoding, rejection: &Rejection) -> Response {
             Code::InvalidArgument,
             ErrorDetails::with_bad_request_violation(e.field().unwrap_or("body"), message.clone()),
         ),
-        Rejection::Overloaded { .. } | Rejection::ShuttingDown | Rejection::Store(_) => (
+        Rejection::Overloaded { .. }
+        | Rejection::ShuttingDown
+        | Rejection::Store(_)
+        | Rejection::LowDisk(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Code::Unavailable,
             ErrorDetails::with_retry_info(rejection.retry_after()),

@@ -11,11 +11,15 @@
 //! stop cleanly; [`run`] wires them to the command line, signals and the writer.
 //! See `docs/sink.md` for the protocol details and limits.
 
+pub mod conn;
 pub mod decode;
 pub mod grpc;
+pub mod health;
 pub mod http;
+pub mod log;
 mod run;
 pub mod stats;
+mod throttle;
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,8 +38,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Secret;
 use crate::store::{Committed, Prepared, SubmitError, WriterHandle};
+use conn::ConnectionStats;
 use decode::{DecodeError, Encoding, InflateError, Signal};
+use health::Health;
 use stats::{Outcome, SinkStats};
+use throttle::Throttle;
 
 pub(crate) use run::store_path;
 pub use run::{SinkOptions, SinkUsageError, default_store_path, parse_size, run};
@@ -70,18 +77,41 @@ impl Transport {
     }
 }
 
+/// Default cap on the connections each receiver keeps open.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Default free-space floor of the store's file system.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Limits and credentials shared by both receivers.
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
     /// Largest request body after decompression (HTTP), largest message (gRPC).
     pub max_request_bytes: usize,
-    /// Requests being read and decoded at once; more wait (in the kernel's and HTTP/2's
-    /// buffers, not ours). Bounds the memory of request bodies to about this many times
-    /// `max_request_bytes`.
+    /// Requests decoded at once; more wait with their bodies received. Bodies are read
+    /// without a slot, within a byte budget of this many times `max_request_bytes` shared by
+    /// every connection, so request bodies in memory stay bounded by about that.
     pub max_concurrent_decodes: usize,
-    /// Longest time to receive one HTTP request body, so a slow client cannot hold a
-    /// decode slot forever.
+    /// Longest time from a request's headers to the last byte of its body (HTTP body, gRPC
+    /// message): a whole-request deadline, so a slow client cannot hold memory or a
+    /// connection for long.
     pub body_timeout: Duration,
+    /// Longest time for an HTTP/1.1 request's headers to arrive, counted from the connection's
+    /// start or the previous response (so it is also the idle keep-alive time over HTTP/1.1).
+    pub header_timeout: Duration,
+    /// A connection on which the peer sends nothing for this long is closed (idle
+    /// keep-alive connections, and connections that never send a request).
+    pub idle_timeout: Duration,
+    /// Connections each receiver keeps open; past it, new ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// HTTP/2 streams (concurrent gRPC requests) per connection.
+    pub max_streams_per_connection: u32,
+    /// How often an idle gRPC connection is pinged (HTTP/2 PING), and how long the answer may
+    /// take before the connection is closed.
+    pub keepalive_interval: Duration,
+    pub keepalive_timeout: Duration,
+    /// Free space the store's file system must keep; below it requests are refused with
+    /// "retry later" before SQLite runs out of room. 0 turns the check off.
+    pub min_free_bytes: u64,
     /// Bearer token clients must send (`Authorization: Bearer <token>`); `None` accepts all.
     pub token: Option<Secret>,
 }
@@ -92,10 +122,31 @@ impl Default for ReceiverConfig {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_concurrent_decodes: 32,
             body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_streams_per_connection: 100,
+            keepalive_interval: Duration::from_secs(60),
+            keepalive_timeout: Duration::from_secs(20),
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
             token: None,
         }
     }
 }
+
+impl ReceiverConfig {
+    /// Bytes of request bodies all connections may hold while they arrive and wait for a
+    /// decode slot.
+    pub fn body_budget_bytes(&self) -> usize {
+        self.max_request_bytes
+            .saturating_mul(self.max_concurrent_decodes.max(1))
+            .min(MAX_BODY_BUDGET)
+    }
+}
+
+/// tokio's semaphores count at most `usize::MAX >> 3` permits, and one acquire at most
+/// `u32::MAX`; the body budget stays far below both.
+const MAX_BODY_BUDGET: usize = 1 << 40;
 
 /// The part both receivers share: auth, decode slots, submission to the store, counters.
 /// Cheap to clone.
@@ -108,7 +159,14 @@ struct Inner {
     writer: WriterHandle,
     config: ReceiverConfig,
     decode_slots: Arc<Semaphore>,
+    /// Bytes of bodies being received or waiting for a decode slot.
+    body_budget: Arc<Semaphore>,
+    /// KiB of memory that requests being decoded may decode to ([`decode::bound`]).
+    decode_memory: Arc<Semaphore>,
     stats: SinkStats,
+    connections: [Arc<ConnectionStats>; 2],
+    health: Health,
+    store_error_log: Throttle,
 }
 
 impl fmt::Debug for Receiver {
@@ -143,6 +201,12 @@ pub enum Rejection {
         /// compresses very well), not by the bytes on the wire.
         inflated: bool,
     },
+    #[error(
+        "the request would decode to about {} in memory, more than the {} the sink decodes at once (it holds very many small or empty messages); send smaller batches",
+        health::human_bytes(*.bound),
+        health::human_bytes(*.limit)
+    )]
+    DecodesTooLarge { bound: u64, limit: u64 },
     #[error("{0}")]
     BadGzip(String),
     #[error("could not read the request body: {0}")]
@@ -155,6 +219,8 @@ pub enum Rejection {
     ShuttingDown,
     #[error("the store could not commit the request: {0}; retry later")]
     Store(String),
+    #[error("{0}")]
+    LowDisk(health::LowDisk),
 }
 
 impl Rejection {
@@ -164,13 +230,14 @@ impl Rejection {
             Rejection::UnsupportedContentType(_) | Rejection::UnsupportedContentEncoding(_) => {
                 Outcome::UnsupportedMediaType
             }
-            Rejection::TooLarge { .. } => Outcome::TooLarge,
+            Rejection::TooLarge { .. } | Rejection::DecodesTooLarge { .. } => Outcome::TooLarge,
             Rejection::BadGzip(_) | Rejection::BodyRead(_) | Rejection::BadData(_) => {
                 Outcome::BadData
             }
             Rejection::Overloaded { .. } => Outcome::Overloaded,
             Rejection::ShuttingDown => Outcome::ShuttingDown,
             Rejection::Store(_) => Outcome::StoreError,
+            Rejection::LowDisk(_) => Outcome::LowDisk,
         }
     }
 
@@ -179,6 +246,7 @@ impl Rejection {
         match self {
             Rejection::Overloaded { retry_after } => Some(*retry_after),
             Rejection::ShuttingDown | Rejection::Store(_) => Some(Duration::from_secs(1)),
+            Rejection::LowDisk(_) => Some(health::LOW_DISK_RETRY_AFTER),
             _ => None,
         }
     }
@@ -203,23 +271,46 @@ pub(crate) fn retry_after_secs(d: Duration) -> u64 {
         .max(1)
 }
 
-/// A slot for reading and decoding one request; dropped once the request is queued.
+/// A slot for decoding one request, with the body bytes it holds from the shared budget;
+/// dropped once the request is queued.
 #[derive(Default)]
-pub(crate) struct DecodeSlot(
-    #[expect(dead_code, reason = "held only for its Drop")] Option<OwnedSemaphorePermit>,
-);
+pub(crate) struct DecodeSlot {
+    _slot: Option<OwnedSemaphorePermit>,
+    _body: BodyBytes,
+}
+
+/// Bytes of the body budget held by one request while its body arrives.
+#[derive(Default)]
+pub(crate) struct BodyBytes(Option<OwnedSemaphorePermit>);
 
 impl Receiver {
     pub fn new(writer: WriterHandle, config: ReceiverConfig) -> Self {
         let slots = config.max_concurrent_decodes.max(1);
+        let health = Health::new(writer.path(), config.min_free_bytes);
         Receiver {
             inner: Arc::new(Inner {
                 writer,
                 decode_slots: Arc::new(Semaphore::new(slots)),
+                body_budget: Arc::new(Semaphore::new(config.body_budget_bytes())),
+                decode_memory: Arc::new(Semaphore::new(config.body_budget_bytes().div_ceil(1024))),
                 config,
                 stats: SinkStats::default(),
+                connections: Default::default(),
+                health,
+                store_error_log: Throttle::new(Duration::from_secs(10)),
             }),
         }
+    }
+
+    /// The connection counters of one receiver.
+    pub fn connection_stats(&self, transport: Transport) -> Arc<ConnectionStats> {
+        Arc::clone(&self.inner.connections[transport.index()])
+    }
+
+    /// Whether the sink accepts data now, and if not, why: the store's disk above the
+    /// free-space floor, its queue not full, its last commit not failed.
+    pub fn readiness(&self) -> health::Readiness {
+        self.inner.health.readiness(&self.inner.writer)
     }
 
     pub fn config(&self) -> &ReceiverConfig {
@@ -230,10 +321,14 @@ impl Receiver {
         &self.inner.stats
     }
 
-    /// The sink's counters and the store writer's, in the Prometheus text format.
+    /// The sink's counters, readiness, connections and the store writer's counters, in the
+    /// Prometheus text format.
     pub fn render_metrics(&self) -> String {
         let mut out = String::new();
         self.inner.stats.render_prometheus(&mut out);
+        let readiness = self.readiness();
+        health::render_prometheus(&readiness, &self.inner.health, &mut out);
+        stats::render_connections(&self.inner.connections, &mut out);
         self.inner.writer.stats().render_prometheus(&mut out);
         out
     }
@@ -253,14 +348,40 @@ impl Receiver {
         constant_time_eq(presented, token.expose().as_bytes())
     }
 
-    pub(crate) async fn decode_slot(&self) -> DecodeSlot {
+    /// Waits for a decode slot for a body that has arrived whole.
+    pub(crate) async fn decode_slot(&self, body: BodyBytes) -> DecodeSlot {
         // The semaphore is never closed, so this always gets a permit.
-        DecodeSlot(
-            Arc::clone(&self.inner.decode_slots)
+        DecodeSlot {
+            _slot: Arc::clone(&self.inner.decode_slots)
                 .acquire_owned()
                 .await
                 .ok(),
-        )
+            _body: body,
+        }
+    }
+
+    /// Takes `n` more bytes of the body budget for a body being received, waiting while
+    /// other bodies hold all of it (that connection's reads pause: TCP or HTTP/2 flow
+    /// control pushes back on the client).
+    pub(crate) async fn reserve_body(&self, held: &mut BodyBytes, n: usize) {
+        let Ok(n) = u32::try_from(n) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        // Never closed; a chunk larger than the whole budget takes all of it.
+        let n = n.min(u32::try_from(self.inner.config.body_budget_bytes()).unwrap_or(u32::MAX));
+        let Ok(permit) = Arc::clone(&self.inner.body_budget)
+            .acquire_many_owned(n)
+            .await
+        else {
+            return;
+        };
+        match &mut held.0 {
+            Some(p) => p.merge(permit),
+            None => held.0 = Some(permit),
+        }
     }
 
     /// Decodes a request body, queues it for the store, releases the decode slot, and waits for
@@ -287,6 +408,29 @@ impl Receiver {
         slot: DecodeSlot,
     ) -> Result<Committed, Rejection> {
         let stats = &self.inner.stats;
+        if let Err(low) = self.inner.health.check_floor(&self.inner.writer) {
+            // Refused before decoding: nothing of it could be committed anyway.
+            return Err(Rejection::LowDisk(low));
+        }
+        // Decoding can take ~100× a body's size in memory (many empty messages): the bound,
+        // computed without allocating, is taken from a budget shared by all decodes, and a
+        // request bound to exceed the whole budget is refused.
+        let bound = match encoding {
+            Encoding::Protobuf => decode::bound::protobuf(signal, &body),
+            Encoding::Json => decode::bound::json(&body),
+        };
+        let budget_kib = self.inner.config.body_budget_bytes().div_ceil(1024);
+        let kib = bound.div_ceil(1024);
+        if kib > budget_kib as u64 {
+            return Err(Rejection::DecodesTooLarge {
+                bound,
+                limit: budget_kib as u64 * 1024,
+            });
+        }
+        let memory = Arc::clone(&self.inner.decode_memory)
+            .acquire_many_owned(u32::try_from(kib).unwrap_or(u32::MAX))
+            .await
+            .ok();
         let payload = if body.len() > INLINE_DECODE_BYTES {
             // A big body takes tens of milliseconds to decode: not on an async worker, where it
             // would stall every other connection on that thread.
@@ -300,6 +444,7 @@ impl Receiver {
         } else {
             prepare(signal, encoding, &body)?
         };
+        drop(memory);
         let items = payload.item_count();
         stats.received(signal, items);
         if items == 0 {
@@ -330,7 +475,15 @@ impl Receiver {
             }
             Err(e) => {
                 stats.refused(signal, Outcome::StoreError, items);
-                tracing::error!(signal = signal.name(), "store commit failed: {e:#}");
+                // One line per 10 s: with the log on the store's disk, a line per refused
+                // request would eat the space as soon as it is freed.
+                if let Some(suppressed) = self.inner.store_error_log.ready() {
+                    tracing::error!(
+                        signal = signal.name(),
+                        "store commit failed: {e:#}{}",
+                        conn::suppressed_note(suppressed)
+                    );
+                }
                 Err(Rejection::Store(e.to_string()))
             }
         }

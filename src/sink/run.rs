@@ -129,7 +129,10 @@ pub async fn run(options: SinkOptions) -> anyhow::Result<()> {
             }
         }
     }
-    announce(&options, grpc_addr, http_addr)?;
+    if let Err(e) = announce(&options, grpc_addr, http_addr) {
+        // stdout on a full disk or a closed pipe: the sink serves all the same.
+        tracing::warn!("cannot print the listening addresses on stdout: {e}");
+    }
 
     let receiver = Receiver::new(writer_handle, options.receiver.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -184,13 +187,18 @@ pub async fn run(options: SinkOptions) -> anyhow::Result<()> {
         .await
         .context("the store writer panicked")?;
     if let Some(e) = failure {
+        super::log::flush(Duration::from_millis(500));
         return Err(e);
     }
     writer_result.context("could not commit the last requests to the store")?;
+    super::log::flush(Duration::from_millis(500));
     if !options.quiet {
-        eprintln!(
-            "obs sink: stopped; everything acknowledged is in {}",
-            options.store.display()
+        super::log::stderr_line(
+            &format!(
+                "obs sink: stopped; everything acknowledged is in {}",
+                options.store.display()
+            ),
+            Duration::from_millis(500),
         );
     }
     Ok(())

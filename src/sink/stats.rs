@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::Transport;
+use super::conn::ConnectionStats;
 use super::decode::Signal;
 
 /// Why a request was refused; one label value per variant on `obs_sink_requests_total`.
@@ -19,10 +22,11 @@ pub enum Outcome {
     Overloaded,
     ShuttingDown,
     StoreError,
+    LowDisk,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 8] = [
+    const ALL: [Outcome; 9] = [
         Outcome::Ok,
         Outcome::Unauthenticated,
         Outcome::UnsupportedMediaType,
@@ -31,6 +35,7 @@ impl Outcome {
         Outcome::Overloaded,
         Outcome::ShuttingDown,
         Outcome::StoreError,
+        Outcome::LowDisk,
     ];
 
     pub fn label(self) -> &'static str {
@@ -43,6 +48,7 @@ impl Outcome {
             Outcome::Overloaded => "overloaded",
             Outcome::ShuttingDown => "shutting_down",
             Outcome::StoreError => "store_error",
+            Outcome::LowDisk => "low_disk",
         }
     }
 
@@ -233,6 +239,58 @@ impl SinkStats {
             )?;
         }
         Ok(())
+    }
+}
+
+/// A connection series: name, type, help and the counter it shows.
+type ConnectionSeries = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&ConnectionStats) -> &AtomicU64,
+);
+
+/// `obs_sink_connections_*{transport}`: open connections, the cap, accepted, closed as idle,
+/// and waits at the cap.
+pub fn render_connections(connections: &[Arc<ConnectionStats>; 2], out: &mut String) {
+    let series: [ConnectionSeries; 5] = [
+        (
+            "obs_sink_connections_open",
+            "gauge",
+            "Connections open now.",
+            |c| &c.open,
+        ),
+        (
+            "obs_sink_connections_max",
+            "gauge",
+            "The cap on open connections (--max-connections).",
+            |c| &c.cap,
+        ),
+        (
+            "obs_sink_connections_accepted_total",
+            "counter",
+            "Connections accepted.",
+            |c| &c.accepted,
+        ),
+        (
+            "obs_sink_connections_idle_closed_total",
+            "counter",
+            "Connections closed because the peer sent nothing for the idle timeout.",
+            |c| &c.idle_closed,
+        ),
+        (
+            "obs_sink_connections_cap_waits_total",
+            "counter",
+            "Times a new connection waited because the cap was reached.",
+            |c| &c.cap_waits,
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for transport in TRANSPORTS {
+            let n = value(&connections[transport.index()]).load(Relaxed);
+            let _ = writeln!(out, "{name}{{transport=\"{}\"}} {n}", transport.name());
+        }
     }
 }
 

@@ -49,18 +49,26 @@ impl Runner {
         }
     }
 
-    /// Runs a step if one is due (always when `idle`, unless nothing is configured).
+    /// Runs a step if one is due (always when `idle`, unless nothing is configured). With
+    /// `low_space` (the file system is under the sink's free-space floor) and a size limit,
+    /// the oldest data is deleted as if the file were over its limit.
     pub(crate) fn maybe_run(
         &mut self,
         conn: &mut Connection,
         idle: bool,
+        low_space: bool,
     ) -> rusqlite::Result<Step> {
+        let low_space = low_space && self.config.max_size_bytes.is_some();
         let due =
             |last: Option<Instant>, every: Duration| last.is_none_or(|t| t.elapsed() >= every);
         let age_due = self.config.max_age.is_some()
             && (idle || self.more || due(self.last_age, AGE_INTERVAL));
         let size_due = self.config.max_size_bytes.is_some()
-            && (idle || self.more || self.evicting || due(self.last_size, SIZE_INTERVAL));
+            && (idle
+                || self.more
+                || self.evicting
+                || low_space
+                || due(self.last_size, SIZE_INTERVAL));
         if !age_due && !size_due {
             return Ok(Step::default());
         }
@@ -71,7 +79,15 @@ impl Runner {
         if size_due {
             self.last_size = Some(now);
         }
-        let step = step(conn, &self.config, now_nanos(), &mut self.evicting)?;
+        let step = if low_space {
+            let config = Retention {
+                max_size_bytes: Some(schema::used_bytes(conn)?.saturating_sub(1).max(1)),
+                ..self.config.clone()
+            };
+            step(conn, &config, now_nanos(), &mut self.evicting)?
+        } else {
+            step(conn, &self.config, now_nanos(), &mut self.evicting)?
+        };
         self.more = step.more || self.evicting;
         Ok(step)
     }

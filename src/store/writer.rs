@@ -135,9 +135,22 @@ pub struct WriterStats {
     pub group_items_buckets: [AtomicU64; 7],
     /// Rows deleted by retention.
     pub retention_deleted_rows: AtomicU64,
+    /// Why the last commit failed, while no commit has succeeded since (readiness).
+    last_commit_error: std::sync::Mutex<Option<String>>,
 }
 
 impl WriterStats {
+    /// Why the last commit failed, when no commit has succeeded since.
+    pub fn last_commit_error(&self) -> Option<String> {
+        self.last_commit_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    fn set_last_commit_error(&self, error: Option<String>) {
+        if let Ok(mut last) = self.last_commit_error.lock() {
+            *last = error;
+        }
+    }
+
     fn observe_commit(&self, elapsed: Duration, items: u64, requests: u64) {
         let secs = elapsed.as_secs_f64();
         let i = COMMIT_SECONDS_BUCKETS
@@ -275,6 +288,11 @@ struct Shared {
     closing: AtomicBool,
     stats: Arc<WriterStats>,
     path: Arc<PathBuf>,
+    queue_capacity: usize,
+    /// The file system is under the receivers' free-space floor: size retention (when
+    /// configured) deletes the oldest data now, whatever the file's size.
+    low_space: AtomicBool,
+    size_retention: bool,
 }
 
 /// Queues requests for the writer; cheap to clone, one per receiver task.
@@ -345,6 +363,27 @@ impl WriterHandle {
     pub fn path(&self) -> &Path {
         &self.shared.path
     }
+
+    /// Requests the queue holds at most.
+    pub fn queue_capacity(&self) -> usize {
+        self.shared.queue_capacity
+    }
+
+    /// Shutdown has begun: nothing new is accepted.
+    pub fn is_closing(&self) -> bool {
+        self.shared.closing.load(Ordering::Acquire)
+    }
+
+    /// Whether a size limit (`max_size_bytes`) is configured, so retention can make room.
+    pub fn has_size_retention(&self) -> bool {
+        self.shared.size_retention
+    }
+
+    /// Tells the writer the file system is under (or back over) the free-space floor; while
+    /// under it, size retention deletes the oldest data even below `max_size_bytes`.
+    pub fn set_low_space(&self, low: bool) {
+        self.shared.low_space.store(low, Ordering::Relaxed);
+    }
 }
 
 /// Owns the writer thread; [`Writer::shutdown`] (or drop) stops it after committing the queue.
@@ -405,6 +444,9 @@ pub fn spawn_writer(
         closing: AtomicBool::new(false),
         stats: Arc::new(WriterStats::default()),
         path: Arc::new(path.to_path_buf()),
+        queue_capacity: config.queue_capacity.max(1),
+        low_space: AtomicBool::new(false),
+        size_retention: config.retention.max_size_bytes.is_some(),
     });
     let thread_shared = shared.clone();
     let thread = std::thread::Builder::new()
@@ -569,7 +611,8 @@ impl WriterThread {
 
     fn housekeeping(&mut self, idle: bool) {
         let path = self.shared.path.clone();
-        match self.retention.maybe_run(&mut self.conn, idle) {
+        let low_space = self.shared.low_space.load(Ordering::Relaxed);
+        match self.retention.maybe_run(&mut self.conn, idle, low_space) {
             Ok(step) => {
                 if step.deleted_rows > 0 {
                     self.shared
@@ -597,6 +640,7 @@ impl WriterThread {
                     .stats
                     .observe_commit(started.elapsed(), items, group.len() as u64);
                 self.shared.stats.commits.fetch_add(1, Ordering::Relaxed);
+                self.shared.stats.set_last_commit_error(None);
                 for (job, outcome) in group.into_iter().zip(outcomes) {
                     self.reply(job, Ok(outcome));
                 }
@@ -623,6 +667,9 @@ impl WriterThread {
                     .failed_commits
                     .fetch_add(1, Ordering::Relaxed);
                 let message = e.to_string();
+                self.shared
+                    .stats
+                    .set_last_commit_error(Some(message.clone()));
                 for job in group {
                     let err = StoreError::Commit {
                         path: self.shared.path.to_path_buf(),

@@ -111,6 +111,39 @@ impl TestSink {
     }
 }
 
+/// The `obs` binary with no `OBS_*` variables and no config file from the environment.
+pub fn obs_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("obs"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OBS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-obs-test-config")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Sends SIGTERM to `child` and returns its exit status (within 30 s).
+pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit within 30 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The store's counts, for "nothing changed" comparisons.
 pub fn counts(info: &StoreInfo) -> [u64; 5] {
     [
