@@ -43,8 +43,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
-            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Explore a saved report (`investigate -o json`) or a store''s traces in the interactive UI')
             [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'Group log lines (one message per line) into patterns with the variable parts masked')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -75,12 +75,16 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]')
             [CompletionResult]::new('--trace-match', '--trace-match', [CompletionResultType]::ParameterName, 'How a trace id is found in logs [default: auto]')
             [CompletionResult]::new('--log-selector', '--log-selector', [CompletionResultType]::ParameterName, 'Stream selector the traces'' logs are searched under, e.g. ''{namespace="shop"}''')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]')
+            [CompletionResult]::new('--max-input-tokens', '--max-input-tokens', [CompletionResultType]::ParameterName, 'Input budget in tokens, counted with the model''s encoding; evidence that does not fit is left out by priority and listed [default: 8000]')
+            [CompletionResult]::new('--llm-timeout', '--llm-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the answer to start, and between two chunks of it [default: 120s]')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
-            [CompletionResult]::new('--tui', '--tui', [CompletionResultType]::ParameterName, 'Open the report in the interactive UI instead of printing it (needs a terminal)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report''s evidence; only the redacted report is sent')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print exactly the request that would be sent (redacted) and its token count; send nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -117,12 +121,16 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]')
             [CompletionResult]::new('--trace-match', '--trace-match', [CompletionResultType]::ParameterName, 'How a trace id is found in logs [default: auto]')
             [CompletionResult]::new('--log-selector', '--log-selector', [CompletionResultType]::ParameterName, 'Stream selector the traces'' logs are searched under, e.g. ''{namespace="shop"}''')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]')
+            [CompletionResult]::new('--max-input-tokens', '--max-input-tokens', [CompletionResultType]::ParameterName, 'Input budget in tokens, counted with the model''s encoding; evidence that does not fit is left out by priority and listed [default: 8000]')
+            [CompletionResult]::new('--llm-timeout', '--llm-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the answer to start, and between two chunks of it [default: 120s]')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
-            [CompletionResult]::new('--tui', '--tui', [CompletionResultType]::ParameterName, 'Open the report in the interactive UI instead of printing it (needs a terminal)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report''s evidence; only the redacted report is sent')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print exactly the request that would be sent (redacted) and its token count; send nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -281,11 +289,16 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
         }
         'obs;demo' {
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the demo''s store at this path (a new file) for `obs investigate --store PATH`, `obs trace --store PATH` and `obs logs --store PATH`')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]')
+            [CompletionResult]::new('--max-input-tokens', '--max-input-tokens', [CompletionResultType]::ParameterName, 'Input budget in tokens, counted with the model''s encoding; evidence that does not fit is left out by priority and listed [default: 8000]')
+            [CompletionResult]::new('--llm-timeout', '--llm-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the answer to start, and between two chunks of it [default: 120s]')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Also ask an LLM for a root-cause summary of the demo''s report (see `obs explain`)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print exactly the request that would be sent (redacted) and its token count; send nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -309,29 +322,6 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
-            [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'With -o json, indent the JSON (it is compact unless stdout is a terminal)')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'obs;tui' {
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'An obs store file: with a report, where its traces and logs are read; alone, its newest traces, refreshed while a sink writes to it')
-            [CompletionResult]::new('--tempo-url', '--tempo-url', [CompletionResultType]::ParameterName, 'Tempo base URL [env: OBS_TEMPO_URL]')
-            [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
-            [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]')
-            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -350,6 +340,26 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
             [CompletionResult]::new('--per-line', '--per-line', [CompletionResultType]::ParameterName, 'Print, for each input line in order, {"line": N, "pattern": ID, "template": T} (JSON lines)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;explain' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]')
+            [CompletionResult]::new('--max-input-tokens', '--max-input-tokens', [CompletionResultType]::ParameterName, 'Input budget in tokens, counted with the model''s encoding; evidence that does not fit is left out by priority and listed [default: 8000]')
+            [CompletionResult]::new('--llm-timeout', '--llm-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the answer to start, and between two chunks of it [default: 120s]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print exactly the request that would be sent (redacted) and its token count; send nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -385,8 +395,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
-            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Explore a saved report (`investigate -o json`) or a store''s traces in the interactive UI')
             [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'Group log lines (one message per line) into patterns with the variable parts masked')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -419,10 +429,10 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
         'obs;help;query' {
             break
         }
-        'obs;help;tui' {
+        'obs;help;patterns' {
             break
         }
-        'obs;help;patterns' {
+        'obs;help;explain' {
             break
         }
         'obs;help;completions' {

@@ -44,8 +44,8 @@ complete -c obs -n "__fish_obs_needs_command" -f -a "store" -d 'Inspect the embe
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
 complete -c obs -n "__fish_obs_needs_command" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
-complete -c obs -n "__fish_obs_needs_command" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
 complete -c obs -n "__fish_obs_needs_command" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
+complete -c obs -n "__fish_obs_needs_command" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
 complete -c obs -n "__fish_obs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c obs -n "__fish_obs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l since -d 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds' -r
@@ -76,6 +76,9 @@ label\t'Stream label: {trace_id="…"}'
 metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
 line\t'Line filter: {…} |= "…"'"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l llm-timeout -d 'How long to wait for the answer to start, and between two chunks of it [default: 120s]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -83,7 +86,8 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c obs -n "__fish_obs_using_subcommand investigate" -l tui -d 'Open the report in the interactive UI instead of printing it (needs a terminal)'
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l explain -d 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report\'s evidence; only the redacted report is sent'
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -116,6 +120,9 @@ label\t'Stream label: {trace_id="…"}'
 metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
 line\t'Line filter: {…} |= "…"'"
 complete -c obs -n "__fish_obs_using_subcommand inv" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l llm-timeout -d 'How long to wait for the answer to start, and between two chunks of it [default: 120s]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand inv" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -123,7 +130,8 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand inv" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c obs -n "__fish_obs_using_subcommand inv" -l tui -d 'Open the report in the interactive UI instead of printing it (needs a terminal)'
+complete -c obs -n "__fish_obs_using_subcommand inv" -l explain -d 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report\'s evidence; only the redacted report is sent'
+complete -c obs -n "__fish_obs_using_subcommand inv" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
 complete -c obs -n "__fish_obs_using_subcommand inv" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand inv" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand inv" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -243,6 +251,9 @@ complete -c obs -n "__fish_obs_using_subcommand config" -s q -l quiet -d 'Only e
 complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand config" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand demo" -l keep -d 'Keep the demo\'s store at this path (a new file) for `obs investigate --store PATH`, `obs trace --store PATH` and `obs logs --store PATH`' -r -F
+complete -c obs -n "__fish_obs_using_subcommand demo" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
+complete -c obs -n "__fish_obs_using_subcommand demo" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
+complete -c obs -n "__fish_obs_using_subcommand demo" -l llm-timeout -d 'How long to wait for the answer to start, and between two chunks of it [default: 120s]' -r
 complete -c obs -n "__fish_obs_using_subcommand demo" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -250,6 +261,8 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand demo" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c obs -n "__fish_obs_using_subcommand demo" -l explain -d 'Also ask an LLM for a root-cause summary of the demo\'s report (see `obs explain`)'
+complete -c obs -n "__fish_obs_using_subcommand demo" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s h -l help -d 'Print help'
@@ -268,28 +281,10 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand query" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c obs -n "__fish_obs_using_subcommand query" -l pretty -d 'With -o json, indent the JSON (it is compact unless stdout is a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand query" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand query" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand tui" -l store -d 'An obs store file: with a report, where its traces and logs are read; alone, its newest traces, refreshed while a sink writes to it' -r -F
-complete -c obs -n "__fish_obs_using_subcommand tui" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
-complete -c obs -n "__fish_obs_using_subcommand tui" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
-complete -c obs -n "__fish_obs_using_subcommand tui" -l loki-url -d 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]' -r
-complete -c obs -n "__fish_obs_using_subcommand tui" -l tenant -d 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]' -r
-complete -c obs -n "__fish_obs_using_subcommand tui" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
-complete -c obs -n "__fish_obs_using_subcommand tui" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
-complete -c obs -n "__fish_obs_using_subcommand tui" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
-complete -c obs -n "__fish_obs_using_subcommand tui" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
-complete -c obs -n "__fish_obs_using_subcommand tui" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c obs -n "__fish_obs_using_subcommand tui" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
-complete -c obs -n "__fish_obs_using_subcommand tui" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand tui" -s h -l help -d 'Print help'
-complete -c obs -n "__fish_obs_using_subcommand tui" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l max-patterns -d 'Most distinct patterns kept; lines of further shapes are counted, not grouped' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
@@ -303,6 +298,21 @@ complete -c obs -n "__fish_obs_using_subcommand patterns" -s v -l verbose -d 'Mo
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand explain" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
+complete -c obs -n "__fish_obs_using_subcommand explain" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
+complete -c obs -n "__fish_obs_using_subcommand explain" -l llm-timeout -d 'How long to wait for the answer to start, and between two chunks of it [default: 120s]' -r
+complete -c obs -n "__fish_obs_using_subcommand explain" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand explain" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand explain" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand explain" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand explain" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
+complete -c obs -n "__fish_obs_using_subcommand explain" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand explain" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand completions" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -314,16 +324,16 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "store" -d 'Inspect the embedded store'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'

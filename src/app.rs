@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => cmd::demo::run(&cli, args),
         Command::Query(args) => cmd::query::run(&cli, args),
         Command::Patterns(args) => cmd::patterns::run(&cli, args),
+        Command::Explain(args) => cmd::explain::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
         Command::Tui(args) => cmd::tui::run(&cli, args),
     }
@@ -42,6 +43,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<SinkUsageError>()
             || e.is::<crate::demo::KeepExists>()
             || cmd::tui::is_usage(e)
+            || e.is::<cmd::explain::ExplainUsageError>()
+            || e.is::<crate::explain::settings::SettingsError>()
     });
     if usage { 2 } else { 1 }
 }

@@ -78,6 +78,8 @@ pub enum Command {
     Tui(Box<TuiArgs>),
     /// Group log lines (one message per line) into patterns with the variable parts masked
     Patterns(PatternsArgs),
+    /// Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence
+    Explain(Box<ExplainArgs>),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -162,6 +164,40 @@ pub struct InvestigateArgs {
     /// Open the report in the interactive UI instead of printing it (needs a terminal)
     #[arg(long)]
     pub tui: bool,
+    /// Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report's
+    /// evidence; only the redacted report is sent
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+/// `obs explain REPORT.json`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The report: the JSON of `obs investigate -o json` ("-" reads stdin)
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+/// How an explanation is asked for (`obs explain`, `--explain`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct LlmArgs {
+    /// The model [default: gpt-4o, or model in [contexts.NAME.llm]]
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Input budget in tokens, counted with the model's encoding; evidence that does not fit
+    /// is left out by priority and listed [default: 8000]
+    #[arg(long, value_name = "N")]
+    pub max_input_tokens: Option<usize>,
+    /// How long to wait for the answer to start, and between two chunks of it [default: 120s]
+    #[arg(long, value_name = "DURATION")]
+    pub llm_timeout: Option<String>,
+    /// Print exactly the request that would be sent (redacted) and its token count; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Where traces come from (Tempo or Jaeger).
@@ -353,6 +389,11 @@ pub struct DemoArgs {
     /// `obs trace --store PATH` and `obs logs --store PATH`
     #[arg(long, value_name = "PATH")]
     pub keep: Option<PathBuf>,
+    /// Also ask an LLM for a root-cause summary of the demo's report (see `obs explain`)
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod demo;
+pub mod explain;
 pub mod investigate;
 pub mod model;
 pub mod promql;

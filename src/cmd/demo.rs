@@ -13,6 +13,9 @@ use crate::source::local_traces::LocalStore;
 use super::runtime;
 
 pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<u8> {
+    if args.llm.dry_run && !args.explain {
+        return Err(super::explain::ExplainUsageError::DryRunWithoutExplain.into());
+    }
     if let Some(path) = &args.keep
         && path.exists()
     {
@@ -63,8 +66,13 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<u8> {
                 !quiet && std::io::stderr().is_terminal(),
             ))?;
             let verdict = demo::judge(&report, &timeline, &plan);
-            print_outcome(cli, &report, &verdict, &timeline)?;
-            if verdict.found { 0 } else { 1 }
+            let explained = if args.explain {
+                explain_demo(cli, args, &report, &verdict, &timeline)?
+            } else {
+                print_outcome(cli, &report, &verdict, &timeline, None)?;
+                0
+            };
+            if verdict.found { explained } else { 1 }
         }
         Err(e) => {
             // No investigation without metrics: say so, and show what the store can show.
@@ -86,15 +94,47 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+/// `--explain`: the outcome, then the explanation of the demo's report (text), or the
+/// outcome with the report's `explanation` (JSON); a dry run prints the request after the
+/// text outcome, or alone as JSON.
+fn explain_demo(
+    cli: &Cli,
+    args: &DemoArgs,
+    report: &Report,
+    verdict: &Verdict,
+    timeline: &shop::Timeline,
+) -> anyhow::Result<u8> {
+    use super::explain::{Outcome, explain_value, print_after_text, print_dry_run};
+    let config = super::load_config(cli, &crate::config::Overrides::default())?;
+    let value = serde_json::to_value(report)?;
+    if cli.global.output == Output::Text {
+        print_outcome(cli, report, verdict, timeline, None)?;
+    }
+    let outcome = explain_value(cli, &value, config.llm.as_ref(), &args.llm)?;
+    match (&outcome, cli.global.output) {
+        (_, Output::Text) => print_after_text(cli, &outcome)?,
+        (Outcome::DryRun(d), Output::Json) => print_dry_run(cli, d)?,
+        (Outcome::Explained(e), Output::Json) => {
+            print_outcome(cli, report, verdict, timeline, Some(e))?
+        }
+    }
+    Ok(outcome.exit_code())
+}
+
 fn print_outcome(
     cli: &Cli,
     report: &Report,
     verdict: &Verdict,
     timeline: &shop::Timeline,
+    explanation: Option<&crate::explain::Explanation>,
 ) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     if cli.global.output == Output::Json {
+        let mut report = serde_json::to_value(report)?;
+        if let Some(e) = explanation {
+            report = super::explain::with_explanation(report, e);
+        }
         let json = serde_json::json!({
             "injected": demo::injected_json(timeline),
             "verdict": verdict,

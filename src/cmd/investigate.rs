@@ -25,6 +25,9 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
         }
         crate::tui::require_terminal()?;
     }
+    if args.llm.dry_run && !args.explain {
+        return Err(super::explain::ExplainUsageError::DryRunWithoutExplain.into());
+    }
     let config = load_config(cli, &overrides(args))?;
     let now = jiff::Zoned::now();
     let options = options(cli, args, &config, &now)?;
@@ -80,8 +83,20 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             tracing::warn!("{warning}");
         }
     }
-    print(&render_report(cli, args, &report, now.time_zone().clone())?)?;
-    Ok(if report.any_source_failed() { 1 } else { 0 })
+    let code = if report.any_source_failed() { 1 } else { 0 };
+    let tz = now.time_zone().clone();
+    if args.explain {
+        let explained = super::explain::report_and_explain(
+            cli,
+            &report,
+            config.llm.as_ref(),
+            &args.llm,
+            || render_report(cli, args, &report, tz),
+        )?;
+        return Ok(code.max(explained));
+    }
+    print(&render_report(cli, args, &report, tz)?)?;
+    Ok(code)
 }
 
 /// The command's flags as the highest configuration layer.

@@ -14,6 +14,7 @@
 pub mod completions;
 pub mod config;
 pub mod demo;
+pub mod explain;
 pub mod investigate;
 pub mod logs;
 pub mod patterns;

@@ -52,6 +52,8 @@ pub(super) struct FileContext {
     pub(super) tempo: Option<FileBackend>,
     pub(super) jaeger: Option<FileBackend>,
     pub(super) loki: Option<FileBackend>,
+    /// `[contexts.NAME.llm]`, read and resolved by `crate::explain::settings`.
+    pub(super) llm: Option<crate::explain::settings::LlmFile>,
 }
 
 /// A `[contexts.NAME.<backend>]` table: connection settings for that backend alone, which
@@ -69,7 +71,7 @@ pub(super) struct FileBackend {
 }
 
 /// Keys a context table accepts, to spot them misplaced at the top level.
-pub(super) const CONTEXT_KEYS: [&str; 27] = [
+pub(super) const CONTEXT_KEYS: [&str; 28] = [
     "prometheus_url",
     "tenant",
     "username",
@@ -97,6 +99,7 @@ pub(super) const CONTEXT_KEYS: [&str; 27] = [
     "tempo",
     "jaeger",
     "loki",
+    "llm",
 ];
 
 /// The default config file path: `$XDG_CONFIG_HOME/obs/config.toml` if

@@ -335,6 +335,7 @@ impl Resolver<'_> {
             concurrency,
             scrape_interval,
             sources: self.sources,
+            llm: c.llm.clone(),
         })
     }
 }

@@ -242,6 +242,10 @@ pub struct Config {
     /// (`prometheus_url`, `timeout`, ...), plus `context`, `config_file`,
     /// `headers.<Name>` and `candidates[<i>]`.
     pub sources: BTreeMap<String, Source>,
+    /// The context's `[contexts.NAME.llm]` table as written; `crate::explain::settings`
+    /// layers it under `OPENAI_*` and flags (not shown by `obs config`).
+    #[serde(skip)]
+    pub llm: Option<crate::explain::settings::LlmFile>,
 }
 
 fn serialize_search_mode<S: Serializer>(mode: &SearchMode, s: S) -> Result<S::Ok, S::Error> {

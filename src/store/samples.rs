@@ -83,10 +83,10 @@ impl Heads {
                 }
                 _ => {
                     head.samples.push((ts, bits));
-                    if let Some(a) = &mut head.encoded {
-                        if !a.push(ts, bits) {
-                            head.encoded = None;
-                        }
+                    if let Some(a) = &mut head.encoded
+                        && !a.push(ts, bits)
+                    {
+                        head.encoded = None;
                     }
                 }
             }

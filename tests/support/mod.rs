@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod exporter;
+pub mod litellm;
 pub mod otel;
 pub mod prometheus;
 pub mod recorded;
