@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
+            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Explore a saved report (`investigate -o json`) or a store''s traces in the interactive UI')
             [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'Group log lines (one message per line) into patterns with the variable parts masked')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -83,6 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--tui', '--tui', [CompletionResultType]::ParameterName, 'Open the report in the interactive UI instead of printing it (needs a terminal)')
             [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report''s evidence; only the redacted report is sent')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print exactly the request that would be sent (redacted) and its token count; send nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
@@ -129,6 +131,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--tui', '--tui', [CompletionResultType]::ParameterName, 'Open the report in the interactive UI instead of printing it (needs a terminal)')
             [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report''s evidence; only the redacted report is sent')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print exactly the request that would be sent (redacted) and its token count; send nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
@@ -322,6 +325,29 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'With -o json, indent the JSON (it is compact unless stdout is a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;tui' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'An obs store file: with a report, where its traces and logs are read; alone, its newest traces, refreshed while a sink writes to it')
+            [CompletionResult]::new('--tempo-url', '--tempo-url', [CompletionResultType]::ParameterName, 'Tempo base URL [env: OBS_TEMPO_URL]')
+            [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
+            [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -395,6 +421,7 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
+            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Explore a saved report (`investigate -o json`) or a store''s traces in the interactive UI')
             [CompletionResult]::new('patterns', 'patterns', [CompletionResultType]::ParameterValue, 'Group log lines (one message per line) into patterns with the variable parts masked')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -427,6 +454,9 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             break
         }
         'obs;help;query' {
+            break
+        }
+        'obs;help;tui' {
             break
         }
         'obs;help;patterns' {

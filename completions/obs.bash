@@ -55,6 +55,9 @@ _obs() {
             obs,trace)
                 cmd="obs__subcmd__trace"
                 ;;
+            obs,tui)
+                cmd="obs__subcmd__tui"
+                ;;
             obs__subcmd__help,completions)
                 cmd="obs__subcmd__help__subcmd__completions"
                 ;;
@@ -91,6 +94,9 @@ _obs() {
             obs__subcmd__help,trace)
                 cmd="obs__subcmd__help__subcmd__trace"
                 ;;
+            obs__subcmd__help,tui)
+                cmd="obs__subcmd__help__subcmd__tui"
+                ;;
             obs__subcmd__help__subcmd__store,info)
                 cmd="obs__subcmd__help__subcmd__store__subcmd__info"
                 ;;
@@ -113,7 +119,7 @@ _obs() {
 
     case "${cmd}" in
         obs)
-            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config demo query patterns explain completions help"
+            opts="-o -v -q -h -V --context --config --output --color --verbose --quiet --help --version investigate inv trace logs sink store config demo query tui patterns explain completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,7 +317,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__help)
-            opts="investigate trace logs sink store config demo query patterns explain completions help"
+            opts="investigate trace logs sink store config demo query tui patterns explain completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,8 +512,22 @@ _obs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        obs__subcmd__help__subcmd__tui)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         obs__subcmd__investigate)
-            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --error-query --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --store --scrape-interval --top --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --explain --model --max-input-tokens --llm-timeout --dry-run --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --error-query --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --store --scrape-interval --top --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --tui --explain --model --max-input-tokens --llm-timeout --dry-run --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,7 +801,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__query)
-            opts="-o -v -q -h -V --store --prometheus-url --tenant --time --since --until --step --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --store --prometheus-url --tenant --time --since --until --step --pretty --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1070,6 +1090,64 @@ _obs() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        obs__subcmd__tui)
+            opts="-o -v -q -h -V --store --tempo-url --jaeger-url --loki-url --tenant --timeout --context --config --output --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tempo-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jaeger-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --loki-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -44,6 +44,7 @@ complete -c obs -n "__fish_obs_needs_command" -f -a "store" -d 'Inspect the embe
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
 complete -c obs -n "__fish_obs_needs_command" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_needs_command" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
 complete -c obs -n "__fish_obs_needs_command" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
 complete -c obs -n "__fish_obs_needs_command" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
 complete -c obs -n "__fish_obs_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -86,6 +87,7 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l tui -d 'Open the report in the interactive UI instead of printing it (needs a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l explain -d 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report\'s evidence; only the redacted report is sent'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
@@ -130,6 +132,7 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand inv" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c obs -n "__fish_obs_using_subcommand inv" -l tui -d 'Open the report in the interactive UI instead of printing it (needs a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand inv" -l explain -d 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report\'s evidence; only the redacted report is sent'
 complete -c obs -n "__fish_obs_using_subcommand inv" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
 complete -c obs -n "__fish_obs_using_subcommand inv" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
@@ -281,10 +284,28 @@ json\t''"
 complete -c obs -n "__fish_obs_using_subcommand query" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c obs -n "__fish_obs_using_subcommand query" -l pretty -d 'With -o json, indent the JSON (it is compact unless stdout is a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand query" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand query" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand tui" -l store -d 'An obs store file: with a report, where its traces and logs are read; alone, its newest traces, refreshed while a sink writes to it' -r -F
+complete -c obs -n "__fish_obs_using_subcommand tui" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand tui" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand tui" -l loki-url -d 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]' -r
+complete -c obs -n "__fish_obs_using_subcommand tui" -l tenant -d 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand tui" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand tui" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand tui" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand tui" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c obs -n "__fish_obs_using_subcommand tui" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand tui" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand tui" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand tui" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand tui" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l max-patterns -d 'Most distinct patterns kept; lines of further shapes are counted, not grouped' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
@@ -324,16 +345,17 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
