@@ -1,2 +1,2 @@
 # The ranking benchmark reads the Nezha data (xz-compressed CSV) through xz.
-command -v xz >/dev/null || apt-get install -y -qq xz-utils
+command -v xz >/dev/null || apt_install xz-utils
