@@ -52,8 +52,8 @@ pub(super) struct FileContext {
     pub(super) tempo: Option<FileBackend>,
     pub(super) jaeger: Option<FileBackend>,
     pub(super) loki: Option<FileBackend>,
-    /// `[contexts.NAME.llm]`, read and resolved by `crate::explain::settings`.
-    pub(super) llm: Option<crate::explain::settings::LlmFile>,
+    /// `[contexts.NAME.llm]`, resolved by the explain module.
+    pub(super) llm: Option<super::LlmFile>,
 }
 
 /// A `[contexts.NAME.<backend>]` table: connection settings for that backend alone, which

@@ -45,6 +45,7 @@ mod connection;
 mod error;
 mod file;
 mod layer;
+mod llm;
 mod render;
 mod secrets;
 mod validate;
@@ -67,6 +68,7 @@ use layer::{Resolver, env_get, select_context};
 
 pub use error::ConfigError;
 pub use file::default_config_path;
+pub use llm::LlmFile;
 pub use render::render_toml;
 pub use secrets::{MaybeSecret, Secret, is_sensitive_header};
 
@@ -242,10 +244,10 @@ pub struct Config {
     /// (`prometheus_url`, `timeout`, ...), plus `context`, `config_file`,
     /// `headers.<Name>` and `candidates[<i>]`.
     pub sources: BTreeMap<String, Source>,
-    /// The context's `[contexts.NAME.llm]` table as written; `crate::explain::settings`
+    /// The context's `[contexts.NAME.llm]` table as written; the explain module
     /// layers it under `OPENAI_*` and flags (not shown by `obs config`).
     #[serde(skip)]
-    pub llm: Option<crate::explain::settings::LlmFile>,
+    pub llm: Option<LlmFile>,
 }
 
 fn serialize_search_mode<S: Serializer>(mode: &SearchMode, s: S) -> Result<S::Ok, S::Error> {

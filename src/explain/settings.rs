@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
-
+pub use crate::config::LlmFile;
 use crate::config::{MaybeSecret, Secret};
 use crate::timespec::parse_duration;
 
@@ -23,41 +22,6 @@ pub const DEFAULT_MAX_OUTPUT_TOKENS: u32 = 1500;
 pub const DEFAULT_MAX_INPUT_TOKENS: usize = 8000;
 /// Waiting for the first byte and, while streaming, between two chunks.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// A `[contexts.NAME.llm]` table, as written. Every key optional.
-///
-/// ```toml
-/// [contexts.prod.llm]
-/// base_url = "https://my-resource.openai.azure.com/openai/deployments/gpt-4o"
-/// model = "gpt-4o"
-/// api_key = "…"                       # prefer OPENAI_API_KEY
-/// temperature = 0.1
-/// max_output_tokens = 1500
-/// max_input_tokens = 8000
-/// timeout = "120s"
-/// headers = { "api-key" = "…" }       # Azure OpenAI's key header
-/// query = { "api-version" = "2024-10-21" }
-/// redact_patterns = ['CUST-[0-9]{6}']
-/// redact_labels = ["user_id"]
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LlmFile {
-    pub base_url: Option<String>,
-    pub model: Option<String>,
-    pub api_key: Option<String>,
-    pub temperature: Option<f64>,
-    pub max_output_tokens: Option<i64>,
-    pub max_input_tokens: Option<i64>,
-    pub timeout: Option<String>,
-    pub headers: Option<BTreeMap<String, String>>,
-    pub query: Option<BTreeMap<String, String>>,
-    pub redact_patterns: Option<Vec<String>>,
-    pub redact_labels: Option<Vec<String>>,
-}
-
-// `Config` is `Eq`; a TOML float is compared bit for bit and `resolve` rejects non-finite ones.
-impl Eq for LlmFile {}
 
 /// The command's own flags; `None` means not given.
 #[derive(Debug, Clone, Default)]
