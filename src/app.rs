@@ -14,6 +14,7 @@ use crate::timespec::TimeSpecError;
 /// Runs one command; the returned number is the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     init_logging(cli.global.verbose, cli.global.quiet);
+    cmd::check_markdown(&cli)?;
     match &cli.command {
         Command::Completions { shell } => cmd::completions::run(*shell),
         Command::Config => cmd::config::run(&cli),

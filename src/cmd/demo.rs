@@ -104,6 +104,21 @@ fn print_outcome(
         return Ok(());
     }
     let tz = jiff::tz::TimeZone::system();
+    if cli.global.output == Output::Markdown {
+        let text = crate::report::markdown::render(
+            report,
+            &crate::report::markdown::MarkdownOptions {
+                top: 10,
+                time_zone: tz,
+                grafana: None,
+                log_service_label: None,
+                context: None,
+                store: None,
+            },
+        );
+        out.write_all(text.as_bytes())?;
+        return Ok(());
+    }
     let text = render(
         report,
         &TextOptions {

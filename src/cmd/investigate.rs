@@ -8,6 +8,7 @@ use crate::cli::{Cli, InvestigateArgs, Output};
 use crate::config::{Config, Overrides};
 use crate::investigate::{self, FollowOptions, Options};
 use crate::report::Report;
+use crate::report::markdown::{self, MarkdownOptions};
 use crate::report::text::{TextOptions, render};
 use crate::source::http::HttpClient;
 use crate::source::local_traces::{LocalLogs, LocalStore, LocalTraces};
@@ -66,7 +67,13 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             tracing::warn!("{warning}");
         }
     }
-    print(&render_report(cli, args, &report, now.time_zone().clone())?)?;
+    print(&render_report(
+        cli,
+        args,
+        &config,
+        &report,
+        now.time_zone().clone(),
+    )?)?;
     Ok(if report.any_source_failed() { 1 } else { 0 })
 }
 
@@ -165,11 +172,23 @@ fn backends(
 fn render_report(
     cli: &Cli,
     args: &InvestigateArgs,
+    config: &Config,
     report: &Report,
     time_zone: jiff::tz::TimeZone,
 ) -> anyhow::Result<String> {
     Ok(match cli.global.output {
         Output::Json => serde_json::to_string_pretty(report)? + "\n",
+        Output::Markdown => markdown::render(
+            report,
+            &MarkdownOptions {
+                top: args.top,
+                time_zone,
+                grafana: config.grafana.clone(),
+                log_service_label: config.log_service_label.clone(),
+                context: cli.global.context.clone(),
+                store: args.store.as_ref().map(|p| p.display().to_string()),
+            },
+        ),
         Output::Text => render(
             report,
             &TextOptions {

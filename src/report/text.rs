@@ -74,7 +74,7 @@ fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
         .collect()
 }
 
-fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
+pub(crate) fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
     series_names(&[(metric, labels)])
         .pop()
         .unwrap_or_else(|| metric.to_string())
@@ -116,7 +116,7 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
 
 /// Local time of day, or with the date and zone (via [`crate::timespec::format_local`], which
 /// shows the offset where a zone has no abbreviation).
-fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
+pub(crate) fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
     let ts = crate::report::Instant::from_unix(unix).rfc3339;
     if with_date {
         crate::timespec::format_local(ts, tz)
@@ -125,7 +125,7 @@ fn local(unix: f64, tz: &jiff::tz::TimeZone, with_date: bool) -> String {
     }
 }
 
-fn human_duration(seconds: f64) -> String {
+pub(crate) fn human_duration(seconds: f64) -> String {
     let s = seconds.abs().round() as u64;
     match s {
         0..=119 => format!("{s}s"),
@@ -136,7 +136,7 @@ fn human_duration(seconds: f64) -> String {
     }
 }
 
-fn fmt_p(p: f64) -> String {
+pub(crate) fn fmt_p(p: f64) -> String {
     if !p.is_finite() {
         "n/a".into()
     } else if p < 1e-4 {
@@ -582,7 +582,7 @@ fn render_error_logs(
     }
 }
 
-fn fmt_value_plain(v: f64) -> String {
+pub(crate) fn fmt_value_plain(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e12 {
         format!("{v:.0}")
     } else {
