@@ -27,13 +27,14 @@ end
 complete -c obs -n "__fish_obs_needs_command" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_needs_command" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_needs_command" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_needs_command" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_needs_command" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_needs_command" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "inv" -d 'Find the error spike and rank the metrics that moved with it, and before it'
@@ -78,7 +79,8 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l log-selector -d 
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -117,7 +119,8 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l log-selector -d 'Stream 
 complete -c obs -n "__fish_obs_using_subcommand inv" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand inv" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand inv" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -135,14 +138,15 @@ complete -c obs -n "__fish_obs_using_subcommand trace" -l store -d 'Read traces 
 complete -c obs -n "__fish_obs_using_subcommand trace" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand trace" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand trace" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand trace" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand trace" -l errors-only -d 'Show only failing spans (and the path to them)'
 complete -c obs -n "__fish_obs_using_subcommand trace" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand trace" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand logs" -l trace -d 'Lines of this trace' -r
 complete -c obs -n "__fish_obs_using_subcommand logs" -l service -d 'Lines of this service (its stream label: service_name, service, app or job, or log_service_label)' -r
@@ -168,7 +172,8 @@ complete -c obs -n "__fish_obs_using_subcommand logs" -l store -d 'Read traces a
 complete -c obs -n "__fish_obs_using_subcommand logs" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand logs" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand logs" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand logs" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -188,24 +193,26 @@ complete -c obs -n "__fish_obs_using_subcommand sink" -l token -d 'Bearer token 
 complete -c obs -n "__fish_obs_using_subcommand sink" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand sink" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand sink" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand sink" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand sink" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand sink" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand sink" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand sink" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -213,38 +220,41 @@ complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcomman
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand config" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand config" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand config" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand config" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand config" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand config" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand demo" -l keep -d 'Keep the demo\'s store at this path (a new file) for `obs investigate --store PATH`, `obs trace --store PATH` and `obs logs --store PATH`' -r -F
 complete -c obs -n "__fish_obs_using_subcommand demo" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand demo" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand demo" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand query" -l store -d 'Evaluate over this obs store file (offline PromQL) instead of Prometheus' -r -F
 complete -c obs -n "__fish_obs_using_subcommand query" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
@@ -256,37 +266,40 @@ complete -c obs -n "__fish_obs_using_subcommand query" -l step -d 'Resolution of
 complete -c obs -n "__fish_obs_using_subcommand query" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand query" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand query" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand query" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand query" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand query" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l max-patterns -d 'Most distinct patterns kept; lines of further shapes are counted, not grouped' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l per-line -d 'Print, for each input line in order, {"line": N, "pattern": ID, "template": T} (JSON lines)'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand patterns" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand patterns" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand completions" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
 complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query patterns completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
