@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use crate::report::grafana::{Grafana, Kind};
-use crate::report::text::{fmt_p, fmt_value_plain, human_duration, local, series_name};
+use crate::report::text::{fmt_p, fmt_value_plain, human_duration, local, series_names};
 use crate::report::waterfall::{self, WaterfallOptions};
 use crate::report::{ExemplarKind, Report, SourceState, TraceOrigin, Verdict};
 
@@ -210,7 +210,13 @@ fn candidates(out: &mut String, report: &Report, opts: &MarkdownOptions) {
         if link_col { "---|" } else { "" }
     );
     let w = &report.window;
-    for c in report.correlations.iter().take(shown) {
+    let rows: Vec<_> = report.correlations[..shown]
+        .iter()
+        .map(|c| (c.metric.as_str(), &c.labels))
+        .collect();
+    // Only the labels that tell the shown rows apart, as in the text report.
+    let names = series_names(&rows);
+    for (c, name) in report.correlations.iter().take(shown).zip(&names) {
         let lead = if c.lag_seconds == 0.0 {
             "0s".to_string()
         } else if c.lag_seconds > 0.0 {
@@ -222,7 +228,7 @@ fn candidates(out: &mut String, report: &Report, opts: &MarkdownOptions) {
             out,
             "| {} | {} | {:+.2} | {} | {} | {} | {} |",
             c.rank,
-            code(&series_name(&c.metric, &c.labels)),
+            code(name),
             c.r,
             lead,
             fmt_p(c.p_value),

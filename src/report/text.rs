@@ -40,7 +40,7 @@ const QUIET_LABELS: [&str; 4] = ["instance", "job", "otel_scope_name", "otel_sco
 /// Display names for a set of rows: `name{labels}` without the labels every row shares, and
 /// without `instance`/`job`/`otel_scope_*` unless a row needs them to stay distinct from another
 /// (`-o json` keeps every label).
-fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
+pub(crate) fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
     let shared = |k: &str, v: &str| {
         rows.len() > 1 && rows.iter().all(|(_, l)| l.get(k).is_some_and(|x| x == v))
     };
@@ -74,7 +74,7 @@ fn series_names(rows: &[(&str, &crate::model::Labels)]) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
+fn series_name(metric: &str, labels: &crate::model::Labels) -> String {
     series_names(&[(metric, labels)])
         .pop()
         .unwrap_or_else(|| metric.to_string())
