@@ -114,6 +114,7 @@ fn print_outcome(
                 log_service_label: None,
                 context: None,
                 store: None,
+                scrape_interval: None,
             },
         );
         out.write_all(text.as_bytes())?;

@@ -187,6 +187,7 @@ fn render_report(
                 log_service_label: config.log_service_label.clone(),
                 context: cli.global.context.clone(),
                 store: args.store.as_ref().map(|p| p.display().to_string()),
+                scrape_interval: Some(config.scrape_interval.as_secs_f64()),
             },
         ),
         Output::Text => render(

@@ -32,6 +32,8 @@ pub struct MarkdownOptions {
     /// The context and store the investigation ran with, for the commands to reproduce it.
     pub context: Option<String>,
     pub store: Option<String>,
+    /// The scrape interval the investigation used, in seconds (the step is in the report).
+    pub scrape_interval: Option<f64>,
 }
 
 /// A table cell: `|` escaped, line breaks as `<br>`, so that one value stays one cell.
@@ -544,6 +546,15 @@ fn sources(out: &mut String, report: &Report) {
     let _ = writeln!(out);
 }
 
+/// A duration as the flags take it: whole seconds as `15s`, else milliseconds.
+fn duration_flag(seconds: f64) -> String {
+    if seconds.fract() == 0.0 {
+        format!("{seconds:.0}s")
+    } else {
+        format!("{:.0}ms", seconds * 1e3)
+    }
+}
+
 fn reproduce(out: &mut String, report: &Report, opts: &MarkdownOptions) {
     let w = &report.window;
     let mut cmd = String::from("obs");
@@ -559,6 +570,10 @@ fn reproduce(out: &mut String, report: &Report, opts: &MarkdownOptions) {
     );
     if let Some(store) = &opts.store {
         let _ = write!(cmd, " --store {}", shell(store));
+    }
+    let _ = write!(cmd, " --step {}", duration_flag(w.step_seconds));
+    if let Some(s) = opts.scrape_interval {
+        let _ = write!(cmd, " --scrape-interval {}", duration_flag(s));
     }
     if report.symptom.origin == "flag" || report.symptom.origin.starts_with("env ") {
         let _ = write!(cmd, " --error-query {}", shell(&report.symptom.query));

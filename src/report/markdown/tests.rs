@@ -221,6 +221,7 @@ fn options(grafana: Option<Grafana>) -> MarkdownOptions {
         log_service_label: None,
         context: Some("prod eu".into()),
         store: None,
+        scrape_interval: Some(15.0),
     }
 }
 
@@ -274,7 +275,7 @@ fn every_section_and_the_commands_to_reproduce() {
     let w = &report.window;
     let id = &report.traces[0].summary.trace_id;
     assert!(out.contains(&format!(
-        "obs --context 'prod eu' investigate --since {} --until {} --baseline {} --service checkout -o markdown",
+        "obs --context 'prod eu' investigate --since {} --until {} --baseline {} --step 15s --scrape-interval 15s --service checkout -o markdown",
         w.since, w.until, w.baseline_since
     )), "{out}");
     assert!(
