@@ -61,6 +61,11 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             .apply(&mut report);
     }
     report.timeline = investigate::timeline::build(&report);
+    if report.symptom.verdict != crate::report::Verdict::NoData {
+        let (markers, warnings) = runtime.block_on(investigate::markers::find(&metrics, &report));
+        report.warnings.extend(warnings);
+        investigate::markers::merge(&mut report.timeline, markers);
+    }
     report.findings = investigate::findings::build(&report);
     if !cli.global.quiet {
         for warning in &report.warnings {

@@ -34,7 +34,7 @@ fn correlation(
 ) -> CorrelationEntry {
     CorrelationEntry {
         rank,
-        query: format!("{metric}{{{}}}", crate::model::display_labels(&labels(l))),
+        query: format!("{metric}{}", crate::model::display_labels(&labels(l))),
         metric: metric.into(),
         labels: labels(l),
         r,
