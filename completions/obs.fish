@@ -27,13 +27,14 @@ end
 complete -c obs -n "__fish_obs_needs_command" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_needs_command" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_needs_command" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_needs_command" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_needs_command" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_needs_command" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "inv" -d 'Find the error spike and rank the metrics that moved with it, and before it'
@@ -83,7 +84,8 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l llm-timeout -d '
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand investigate" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -128,7 +130,8 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l llm-timeout -d 'How long
 complete -c obs -n "__fish_obs_using_subcommand inv" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand inv" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand inv" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -149,14 +152,15 @@ complete -c obs -n "__fish_obs_using_subcommand trace" -l store -d 'Read traces 
 complete -c obs -n "__fish_obs_using_subcommand trace" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand trace" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand trace" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand trace" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand trace" -l errors-only -d 'Show only failing spans (and the path to them)'
 complete -c obs -n "__fish_obs_using_subcommand trace" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand trace" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand logs" -l trace -d 'Lines of this trace' -r
 complete -c obs -n "__fish_obs_using_subcommand logs" -l service -d 'Lines of this service (its stream label: service_name, service, app or job, or log_service_label)' -r
@@ -182,7 +186,8 @@ complete -c obs -n "__fish_obs_using_subcommand logs" -l store -d 'Read traces a
 complete -c obs -n "__fish_obs_using_subcommand logs" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand logs" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand logs" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand logs" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -207,24 +212,26 @@ complete -c obs -n "__fish_obs_using_subcommand sink" -l token -d 'Bearer token 
 complete -c obs -n "__fish_obs_using_subcommand sink" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand sink" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand sink" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand sink" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand sink" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand sink" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand sink" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand sink" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand sink" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
 complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -232,26 +239,28 @@ complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcomman
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand config" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand config" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand config" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand config" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand config" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand config" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand demo" -l keep -d 'Keep the demo\'s store at this path (a new file) for `obs investigate --store PATH`, `obs trace --store PATH` and `obs logs --store PATH`' -r -F
 complete -c obs -n "__fish_obs_using_subcommand demo" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
@@ -260,7 +269,8 @@ complete -c obs -n "__fish_obs_using_subcommand demo" -l llm-timeout -d 'How lon
 complete -c obs -n "__fish_obs_using_subcommand demo" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand demo" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -268,7 +278,7 @@ complete -c obs -n "__fish_obs_using_subcommand demo" -l explain -d 'Also ask an
 complete -c obs -n "__fish_obs_using_subcommand demo" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand query" -l store -d 'Evaluate over this obs store file (offline PromQL) instead of Prometheus' -r -F
 complete -c obs -n "__fish_obs_using_subcommand query" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
@@ -280,14 +290,15 @@ complete -c obs -n "__fish_obs_using_subcommand query" -l step -d 'Resolution of
 complete -c obs -n "__fish_obs_using_subcommand query" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand query" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand query" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand query" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand query" -l pretty -d 'With -o json, indent the JSON (it is compact unless stdout is a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand query" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand query" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand tui" -l store -d 'An obs store file: with a report, where its traces and logs are read; alone, its newest traces, refreshed while a sink writes to it' -r -F
 complete -c obs -n "__fish_obs_using_subcommand tui" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
@@ -298,26 +309,28 @@ complete -c obs -n "__fish_obs_using_subcommand tui" -l timeout -d 'Per-request 
 complete -c obs -n "__fish_obs_using_subcommand tui" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand tui" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand tui" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand tui" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand tui" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand tui" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand tui" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand tui" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand tui" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l max-patterns -d 'Most distinct patterns kept; lines of further shapes are counted, not grouped' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand patterns" -l per-line -d 'Print, for each input line in order, {"line": N, "pattern": ID, "template": T} (JSON lines)'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand patterns" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand patterns" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand patterns" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand explain" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
 complete -c obs -n "__fish_obs_using_subcommand explain" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
@@ -325,25 +338,27 @@ complete -c obs -n "__fish_obs_using_subcommand explain" -l llm-timeout -d 'How 
 complete -c obs -n "__fish_obs_using_subcommand explain" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand explain" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand explain" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand explain" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand explain" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
 complete -c obs -n "__fish_obs_using_subcommand explain" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand explain" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand completions" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
 complete -c obs -n "__fish_obs_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
 complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store config demo query tui patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'

@@ -16,6 +16,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     // The sink's log must never block or fail a request: lines go through a queue.
     let queued_log = matches!(cli.command, Command::Sink(_));
     init_logging(cli.global.verbose, cli.global.quiet, queued_log);
+    cmd::check_markdown(&cli)?;
     match &cli.command {
         Command::Completions { shell } => cmd::completions::run(*shell),
         Command::Config => cmd::config::run(&cli),

@@ -45,6 +45,8 @@ pub struct GlobalArgs {
 pub enum Output {
     Text,
     Json,
+    /// A postmortem document (investigate, demo); other commands print their text form
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

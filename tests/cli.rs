@@ -30,6 +30,24 @@ fn stderr_of(cmd: &mut Command) -> (i32, String, String) {
 }
 
 #[test]
+fn markdown_output_is_a_usage_error_for_commands_without_a_document() {
+    let (code, stdout, stderr) = stderr_of(obs().args(["config", "-o", "markdown"]));
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("obs config has no markdown form"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("-o text or -o json"), "{stderr}");
+    let (code, _, stderr) = stderr_of(obs().args(["store", "info", "-o", "markdown"]));
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert!(
+        stderr.contains("obs store has no markdown form"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_since_is_a_usage_error_that_quotes_the_value_and_lists_the_forms() {
     let (code, stdout, stderr) = stderr_of(obs().args(["investigate", "--since", "14:61"]));
     assert_eq!(code, 2, "stderr: {stderr}");

@@ -63,6 +63,58 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
     assert!(!report["traces"].as_array().unwrap().is_empty(), "{report}");
     assert!(!report["logs"].as_array().unwrap().is_empty(), "{report}");
 
+    // The postmortem document of the same investigation: its table, the worst trace's
+    // waterfall, and commands that reproduce it (run here: the same leading candidate).
+    let out = obs().args(&args).args(["-o", "markdown"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("# Incident"), "{md}");
+    assert!(md.contains("| 1 | `db_client_connection_count{"), "{md}");
+    assert!(md.contains("### Worst trace\n\n```text\nTrace "), "{md}");
+    let first_trace = report["traces"][0]["trace_id"].as_str().unwrap();
+    assert!(
+        md.contains(&format!(
+            "obs trace {first_trace} --store {}",
+            kept.display()
+        )),
+        "{md}"
+    );
+    let again = md
+        .lines()
+        .find(|l| l.starts_with("obs investigate ") && l.ends_with(" -o markdown"))
+        .unwrap_or_else(|| panic!("a command to reproduce: {md}"));
+    let again: Vec<&str> = again.split_whitespace().skip(1).collect();
+    let out = obs()
+        .args(&again[..again.len() - 2])
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["since_unix", "until_unix", "baseline_since_unix"] {
+        let (a, b) = (
+            again["window"][key].as_f64(),
+            report["window"][key].as_f64(),
+        );
+        assert!((a.unwrap() - b.unwrap()).abs() < 1e-5, "{key}: {a:?} {b:?}");
+    }
+    assert_eq!(
+        again["window"]["step_seconds"],
+        report["window"]["step_seconds"]
+    );
+    assert_eq!(
+        again["correlations"][0]["query"],
+        report["correlations"][0]["query"]
+    );
+
     // The injected fault's error log is a new pattern of the store's logs, tied to the traces
     // that logged it: the first of them has that line in its own logs.
     let pool = report["log_patterns"]

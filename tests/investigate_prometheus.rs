@@ -509,3 +509,62 @@ fn candidates_can_be_capped_and_added_by_hand() {
         .expect("the explicit candidate is ranked");
     assert_eq!(hand["significant"], true, "{hand}");
 }
+
+/// A new version's `*_build_info` series, ten minutes before the onset, is a deploy marker on
+/// the timeline, in time order before the onset.
+#[test]
+fn a_new_build_info_series_is_a_deploy_marker_before_the_onset() {
+    let end = (unix_now() - 300) / 5400 * 5400;
+    let s = scenario::planted(end, 7);
+    let deploy = s.onset - 600;
+    let mut om = s
+        .openmetrics
+        .trim_end()
+        .trim_end_matches("# EOF")
+        .to_string();
+    om.push_str("# TYPE shop_build_info gauge\n");
+    for (version, from, to) in [("1.0", s.start, deploy - 15), ("2.0", deploy, s.end)] {
+        for t in (from..=to).step_by(15) {
+            om.push_str(&format!("shop_build_info{{version=\"{version}\"}} 1 {t}\n"));
+        }
+    }
+    om.push_str("# EOF\n");
+    let prom = TestPrometheus::start(Options {
+        backfill: Some(om),
+        ..Options::default()
+    });
+    let since = (s.end - 2 * 3600).to_string();
+    let until = s.end.to_string();
+    let (code, report, stderr) =
+        investigate_json(prom.url(), &["--since", &since, "--until", &until]);
+    assert_eq!(code, 0, "{stderr}");
+    let timeline = report["timeline"].as_array().unwrap();
+    let marker = timeline
+        .iter()
+        .position(|e| e["kind"] == "deploy_marker")
+        .unwrap_or_else(|| panic!("no deploy marker: {timeline:#?}"));
+    let m = &timeline[marker];
+    assert!(
+        m["text"]
+            .as_str()
+            .unwrap()
+            .contains(r#"shop_build_info{version="2.0"} appeared"#),
+        "{m}"
+    );
+    let step = report["window"]["step_seconds"].as_f64().unwrap();
+    let at = m["at_unix"].as_f64().unwrap();
+    assert!(
+        (at - deploy as f64).abs() <= 2.0 * step,
+        "{at} vs {deploy} (step {step})"
+    );
+    let onset = timeline.iter().position(|e| e["kind"] == "onset").unwrap();
+    assert!(marker < onset, "{timeline:#?}");
+    assert_eq!(
+        timeline
+            .iter()
+            .filter(|e| e["kind"] == "deploy_marker")
+            .count(),
+        1,
+        "{timeline:#?}"
+    );
+}

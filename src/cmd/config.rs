@@ -9,7 +9,7 @@ use super::{load_config, print};
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let config = load_config(cli, &Overrides::default())?;
     let text = match cli.global.output {
-        Output::Text => config::render_toml(&config),
+        Output::Text | Output::Markdown => config::render_toml(&config),
         Output::Json => serde_json::to_string_pretty(&config)? + "\n",
     };
     print(&text)?;

@@ -107,12 +107,12 @@ fn explain_demo(
     use super::explain::{Outcome, explain_value, print_after_text, print_dry_run};
     let config = super::load_config(cli, &crate::config::Overrides::default())?;
     let value = serde_json::to_value(report)?;
-    if cli.global.output == Output::Text {
+    if cli.global.output != Output::Json {
         print_outcome(cli, report, verdict, timeline, None)?;
     }
     let outcome = explain_value(cli, &value, config.llm.as_ref(), &args.llm)?;
     match (&outcome, cli.global.output) {
-        (_, Output::Text) => print_after_text(cli, &outcome)?,
+        (_, Output::Text | Output::Markdown) => print_after_text(cli, &outcome)?,
         (Outcome::DryRun(d), Output::Json) => print_dry_run(cli, d)?,
         (Outcome::Explained(e), Output::Json) => {
             print_outcome(cli, report, verdict, timeline, Some(e))?
@@ -144,6 +144,22 @@ fn print_outcome(
         return Ok(());
     }
     let tz = jiff::tz::TimeZone::system();
+    if cli.global.output == Output::Markdown {
+        let text = crate::report::markdown::render(
+            report,
+            &crate::report::markdown::MarkdownOptions {
+                top: 10,
+                time_zone: tz,
+                grafana: None,
+                log_service_label: None,
+                context: None,
+                store: None,
+                scrape_interval: None,
+            },
+        );
+        out.write_all(text.as_bytes())?;
+        return Ok(());
+    }
     let text = render(
         report,
         &TextOptions {

@@ -62,7 +62,7 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<u8> {
             Output::Json => {
                 print(&(serde_json::to_string_pretty(&with_explanation(report, e))? + "\n"))?
             }
-            Output::Text => print(&render::text(e))?,
+            Output::Text | Output::Markdown => print(&render::text(e))?,
         },
     }
     Ok(outcome.exit_code())
@@ -179,7 +179,7 @@ fn cancelled(settings: &LlmSettings, report: &Value) -> Explanation {
 pub fn print_dry_run(cli: &Cli, d: &DryRun) -> anyhow::Result<()> {
     match cli.global.output {
         Output::Json => print(&(serde_json::to_string_pretty(d)? + "\n"))?,
-        Output::Text => {
+        Output::Text | Output::Markdown => {
             print(&(serde_json::to_string_pretty(&d.body)? + "\n"))?;
             if !cli.global.quiet {
                 eprintln!("{}", render::dry_run_summary(d));
@@ -210,7 +210,8 @@ pub fn report_and_explain(
 ) -> anyhow::Result<u8> {
     let value = serde_json::to_value(report)?;
     match cli.global.output {
-        Output::Text => {
+        // Markdown reads like the text report here: the document, then the explanation.
+        Output::Text | Output::Markdown => {
             print(&text()?)?;
             let outcome = explain_value(cli, &value, file, args)?;
             print_after_text(cli, &outcome)?;

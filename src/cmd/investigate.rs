@@ -8,6 +8,7 @@ use crate::cli::{Cli, InvestigateArgs, Output};
 use crate::config::{Config, Overrides};
 use crate::investigate::{self, FollowOptions, Options};
 use crate::report::Report;
+use crate::report::markdown::{self, MarkdownOptions};
 use crate::report::text::{TextOptions, render};
 use crate::source::http::HttpClient;
 use crate::source::local_traces::{LocalLogs, LocalStore, LocalTraces};
@@ -70,6 +71,11 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             .apply(&mut report);
     }
     report.timeline = investigate::timeline::build(&report);
+    if report.symptom.verdict != crate::report::Verdict::NoData {
+        let (markers, warnings) = runtime.block_on(investigate::markers::find(&metrics, &report));
+        report.warnings.extend(warnings);
+        investigate::markers::merge(&mut report.timeline, markers);
+    }
     report.findings = investigate::findings::build(&report);
     if args.tui {
         let failed = report.any_source_failed();
@@ -91,11 +97,11 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             &report,
             config.llm.as_ref(),
             &args.llm,
-            || render_report(cli, args, &report, tz),
+            || render_report(cli, args, &config, &report, tz),
         )?;
         return Ok(code.max(explained));
     }
-    print(&render_report(cli, args, &report, tz)?)?;
+    print(&render_report(cli, args, &config, &report, tz)?)?;
     Ok(code)
 }
 
@@ -194,11 +200,24 @@ fn backends(
 fn render_report(
     cli: &Cli,
     args: &InvestigateArgs,
+    config: &Config,
     report: &Report,
     time_zone: jiff::tz::TimeZone,
 ) -> anyhow::Result<String> {
     Ok(match cli.global.output {
         Output::Json => serde_json::to_string_pretty(report)? + "\n",
+        Output::Markdown => markdown::render(
+            report,
+            &MarkdownOptions {
+                top: args.top,
+                time_zone,
+                grafana: config.grafana.clone(),
+                log_service_label: config.log_service_label.clone(),
+                context: cli.global.context.clone(),
+                store: args.store.as_ref().map(|p| p.display().to_string()),
+                scrape_interval: Some(config.scrape_interval.as_secs_f64()),
+            },
+        ),
         Output::Text => render(
             report,
             &TextOptions {

@@ -30,7 +30,9 @@ pub fn run(cli: &Cli, args: &LogsArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|r| log_json(r, matched).to_string() + "\n")
             .collect::<String>(),
-        Output::Text => render_log_lines(&records, &local_zone(), use_color(cli.global.color)),
+        Output::Text | Output::Markdown => {
+            render_log_lines(&records, &local_zone(), use_color(cli.global.color))
+        }
     };
     print(&text)?;
     Ok(0)

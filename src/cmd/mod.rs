@@ -49,6 +49,33 @@ pub enum UsageError {
          LOKI_ADDR), or set loki_url in the context"
     )]
     NoLogs,
+    #[error(
+        "obs {0} has no markdown form: use -o text or -o json (-o markdown is for investigate, \
+         demo and trace)"
+    )]
+    NoMarkdown(&'static str),
+}
+
+/// `-o markdown` is a postmortem document: investigate and demo write one, trace a waterfall in
+/// a code block; every other command refuses it rather than print something else.
+pub(crate) fn check_markdown(cli: &Cli) -> Result<(), UsageError> {
+    use crate::cli::{Command, Output};
+    if cli.global.output != Output::Markdown {
+        return Ok(());
+    }
+    let name = match &cli.command {
+        Command::Investigate(_) | Command::Demo(_) | Command::Trace(_) => return Ok(()),
+        Command::Completions { .. } => return Ok(()),
+        Command::Config => "config",
+        Command::Logs(_) => "logs",
+        Command::Sink(_) => "sink",
+        Command::Query(_) => "query",
+        Command::Patterns(_) => "patterns",
+        Command::Store(_) => "store",
+        Command::Explain(_) => "explain",
+        Command::Tui(_) => "tui",
+    };
+    Err(UsageError::NoMarkdown(name))
 }
 
 /// Writes a command's output to stdout in one piece.

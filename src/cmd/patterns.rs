@@ -130,7 +130,7 @@ pub fn print_grouping(
     let text = match (per_line, cli.global.output) {
         (Some(assigned), _) => render::render_per_line(grouping, assigned),
         (None, Output::Json) => render::render_json_lines(grouping),
-        (None, Output::Text) => {
+        (None, Output::Text | Output::Markdown) => {
             render::render_text(grouping, terminal_width(), use_color(cli.global.color))
         }
     };

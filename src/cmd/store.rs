@@ -19,7 +19,7 @@ fn info(cli: &Cli, store: Option<&std::path::Path>) -> anyhow::Result<u8> {
     let info = Store::open_read_only(&path)?.info()?;
     match cli.global.output {
         Output::Json => print(&(serde_json::to_string_pretty(&info)? + "\n"))?,
-        Output::Text => print(&render_info(&info))?,
+        Output::Text | Output::Markdown => print(&render_info(&info))?,
     }
     Ok(0)
 }

@@ -62,6 +62,25 @@ fn resolve(cli: &Cli, args: &TraceArgs) -> anyhow::Result<(String, Traces)> {
 fn render(cli: &Cli, args: &TraceArgs, tree: &SpanTree) -> anyhow::Result<String> {
     Ok(match cli.global.output {
         Output::Json => serde_json::to_string_pretty(&waterfall::trace_view(tree))? + "\n",
+        Output::Markdown => {
+            let text = waterfall::render(
+                tree,
+                &WaterfallOptions {
+                    width: 120,
+                    color: false,
+                    max_depth: args.depth,
+                    service: args.service.clone(),
+                    errors_only: args.errors_only,
+                    max_rows: None,
+                    time_zone: local_zone(),
+                },
+            );
+            format!(
+                "## Trace {}\n\n```text\n{}\n```\n",
+                tree.trace_id(),
+                text.trim_end()
+            )
+        }
         Output::Text => waterfall::render(
             tree,
             &WaterfallOptions {

@@ -44,6 +44,10 @@ pub(super) struct FileContext {
     pub(super) tempo_url: Option<String>,
     pub(super) jaeger_url: Option<String>,
     pub(super) loki_url: Option<String>,
+    pub(super) grafana_url: Option<String>,
+    pub(super) grafana_prometheus_uid: Option<String>,
+    pub(super) grafana_traces_uid: Option<String>,
+    pub(super) grafana_loki_uid: Option<String>,
     pub(super) trace_match: Option<String>,
     pub(super) tempo_search: Option<String>,
     pub(super) log_selector: Option<String>,
@@ -71,7 +75,7 @@ pub(super) struct FileBackend {
 }
 
 /// Keys a context table accepts, to spot them misplaced at the top level.
-pub(super) const CONTEXT_KEYS: [&str; 28] = [
+pub(super) const CONTEXT_KEYS: [&str; 32] = [
     "prometheus_url",
     "tenant",
     "username",
@@ -91,6 +95,10 @@ pub(super) const CONTEXT_KEYS: [&str; 28] = [
     "tempo_url",
     "jaeger_url",
     "loki_url",
+    "grafana_url",
+    "grafana_prometheus_uid",
+    "grafana_traces_uid",
+    "grafana_loki_uid",
     "trace_match",
     "tempo_search",
     "log_selector",

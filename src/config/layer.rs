@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::model::{SearchMode, TraceMatch};
+use crate::report::grafana::Grafana;
 
 use super::connection::{JAEGER, LOKI, PROMETHEUS, TEMPO};
 use super::error::ConfigError;
@@ -15,9 +16,9 @@ use super::file::{FileConfig, FileContext};
 use super::validate::{invalid, is_label_name, parse_timeout, validate_url};
 use super::{
     Config, DEFAULT_CONCURRENCY, DEFAULT_CONTEXT, DEFAULT_MAX_CANDIDATES, DEFAULT_PROMETHEUS_URL,
-    DEFAULT_SCRAPE_INTERVAL, ENV_CONTEXT, ENV_ERROR_QUERY, ENV_JAEGER_URL, ENV_LOKI_ADDR,
-    ENV_LOKI_URL, ENV_PROMETHEUS_URL, ENV_SERVICE_LABEL, ENV_TEMPO_URL, MAX_CONCURRENCY, Overrides,
-    Source, flag_name,
+    DEFAULT_SCRAPE_INTERVAL, ENV_CONTEXT, ENV_ERROR_QUERY, ENV_GRAFANA_URL, ENV_JAEGER_URL,
+    ENV_LOKI_ADDR, ENV_LOKI_URL, ENV_PROMETHEUS_URL, ENV_SERVICE_LABEL, ENV_TEMPO_URL,
+    MAX_CONCURRENCY, Overrides, Source, flag_name,
 };
 
 pub(super) type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -194,6 +195,19 @@ impl Resolver<'_> {
             Some(url) => Some(self.http_settings(&LOKI, url, c.loki.as_ref())?),
             None => None,
         };
+        let grafana = self
+            .backend_url(
+                "grafana_url",
+                None,
+                &[ENV_GRAFANA_URL],
+                c.grafana_url.as_ref(),
+            )?
+            .map(|url| Grafana {
+                url,
+                prometheus_uid: c.grafana_prometheus_uid.clone().filter(|v| !v.is_empty()),
+                traces_uid: c.grafana_traces_uid.clone().filter(|v| !v.is_empty()),
+                loki_uid: c.grafana_loki_uid.clone().filter(|v| !v.is_empty()),
+            });
         let trace_match = match self.pick(
             "trace_match",
             o.trace_match.as_ref(),
@@ -322,6 +336,7 @@ impl Resolver<'_> {
             tempo,
             jaeger,
             loki,
+            grafana,
             trace_match,
             tempo_search,
             log_selector,

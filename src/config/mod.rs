@@ -101,6 +101,7 @@ pub const ENV_SERVICE_LABEL: &str = "OBS_SERVICE_LABEL";
 pub const ENV_TEMPO_URL: &str = "OBS_TEMPO_URL";
 pub const ENV_JAEGER_URL: &str = "OBS_JAEGER_URL";
 pub const ENV_LOKI_URL: &str = "OBS_LOKI_URL";
+pub const ENV_GRAFANA_URL: &str = "OBS_GRAFANA_URL";
 /// logcli's variables, honoured for Loki so that an existing logcli setup just works.
 pub const ENV_LOKI_ADDR: &str = "LOKI_ADDR";
 pub const ENV_LOKI_ORG_ID: &str = "LOKI_ORG_ID";
@@ -110,7 +111,7 @@ pub const ENV_LOKI_BEARER_TOKEN: &str = "LOKI_BEARER_TOKEN";
 
 /// Every environment variable [`load`] reads (besides `XDG_CONFIG_HOME` and
 /// `HOME` for the default file path), for help texts.
-pub const ENV_VARS: [&str; 19] = [
+pub const ENV_VARS: [&str; 20] = [
     ENV_CONTEXT,
     ENV_CONFIG,
     ENV_PROMETHEUS_URL,
@@ -125,6 +126,7 @@ pub const ENV_VARS: [&str; 19] = [
     ENV_TEMPO_URL,
     ENV_JAEGER_URL,
     ENV_LOKI_URL,
+    ENV_GRAFANA_URL,
     ENV_LOKI_ADDR,
     ENV_LOKI_ORG_ID,
     ENV_LOKI_USERNAME,
@@ -211,6 +213,8 @@ pub struct Config {
     pub jaeger: Option<HttpSettings>,
     /// Loki, when `loki_url` (or `LOKI_ADDR`) is set.
     pub loki: Option<HttpSettings>,
+    /// Grafana, for Explore links in `-o markdown`, when `grafana_url` is set.
+    pub grafana: Option<crate::report::grafana::Grafana>,
     /// How a trace id is looked up in logs.
     pub trace_match: TraceMatch,
     /// How Tempo is searched: TraceQL (2.0+) or tags.

@@ -81,6 +81,18 @@ pub fn render_toml(config: &Config) -> String {
     ] {
         set(&mut lines, key, backend.as_ref().map(|b| toml_str(&b.url)));
     }
+    if let Some(g) = &config.grafana {
+        set(&mut lines, "grafana_url", Some(toml_str(&g.url)));
+        for (key, uid) in [
+            ("grafana_prometheus_uid", &g.prometheus_uid),
+            ("grafana_traces_uid", &g.traces_uid),
+            ("grafana_loki_uid", &g.loki_uid),
+        ] {
+            if let Some(uid) = uid {
+                set(&mut lines, key, Some(toml_str(uid)));
+            }
+        }
+    }
     if config.tempo.is_some() && config.jaeger.is_some() {
         let used = match config.traces().map(|(kind, _)| kind) {
             Some(TraceBackend::Jaeger) => "jaeger",

@@ -20,6 +20,7 @@ pub mod findings;
 mod follow;
 pub mod log_patterns;
 mod logs;
+pub mod markers;
 mod symptom;
 pub mod timeline;
 

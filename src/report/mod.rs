@@ -5,6 +5,8 @@
 //! a change that breaks a key bumps the version.
 
 pub mod findings;
+pub mod grafana;
+pub mod markdown;
 pub mod patterns;
 pub mod text;
 pub mod timeline;

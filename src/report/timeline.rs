@@ -12,7 +12,7 @@ pub struct TimelineEntry {
     pub at: String,
     pub at_unix: f64,
     /// `baseline`, `leading_change`, `onset`, `first_new_log_pattern`, `first_failing_trace`,
-    /// `peak`, `recovery`.
+    /// `peak`, `recovery`, `deploy_marker`.
     pub kind: String,
     pub text: String,
     pub evidence: String,

@@ -285,3 +285,45 @@ fn jaeger_wins_only_from_a_higher_layer() {
         .to_string();
     assert!(err.contains("unknown field `url`"), "{err}");
 }
+
+#[test]
+fn grafana_url_and_datasource_uids_for_explore_links() {
+    let f = file(
+        r#"
+[contexts.default]
+grafana_url = "https://grafana.example.com/"
+grafana_prometheus_uid = "prom-uid"
+grafana_loki_uid = "loki-uid"
+"#,
+    );
+    let c = load_file(&f, &Overrides::default(), &no_env).unwrap();
+    let g = c.grafana.as_ref().expect("grafana is configured");
+    assert_eq!(g.url, "https://grafana.example.com");
+    assert_eq!(g.prometheus_uid.as_deref(), Some("prom-uid"));
+    assert_eq!(g.traces_uid, None);
+    assert_eq!(g.loki_uid.as_deref(), Some("loki-uid"));
+    assert!(
+        crate::config::render_toml(&c).contains("grafana_url = \"https://grafana.example.com\"")
+    );
+    // OBS_GRAFANA_URL beats the file, and is validated like every URL.
+    let env = env_of(&[("OBS_GRAFANA_URL", "http://g:3000")]);
+    let c = load_file(&f, &Overrides::default(), &env).unwrap();
+    assert_eq!(c.grafana.unwrap().url, "http://g:3000");
+    assert_eq!(
+        c.sources.get("grafana_url"),
+        Some(&Source::Env("OBS_GRAFANA_URL"))
+    );
+    let env = env_of(&[("OBS_GRAFANA_URL", "grafana:3000")]);
+    let err = load_file(&f, &Overrides::default(), &env)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("grafana_url"), "{err}");
+    // Not set: no links.
+    let c = load_file(
+        &file("[contexts.default]\n"),
+        &Overrides::default(),
+        &no_env,
+    )
+    .unwrap();
+    assert_eq!(c.grafana, None);
+}
