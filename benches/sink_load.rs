@@ -11,6 +11,9 @@
 //! `cargo bench --bench sink_load` (release). Environment: `OBS_BENCH_SECONDS` per phase
 //! (default 10), `OBS_BENCH_CLIENTS` (default 8), `OBS_BENCH_GROUP_ITEMS` (the writer's
 //! `max_group_items`, default the sink's).
+//!
+//! One file over 800 lines on purpose: a bench binary is one file, and its span and metric
+//! phases share the clients, the sink set-up and the reporting.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

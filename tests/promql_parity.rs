@@ -6,6 +6,9 @@
 //! ALL its labels, `job`/`instance` from the resource and `otel_scope_*` included), so the
 //! comparison is on full label sets, not a subset. The store's naming is checked separately:
 //! the families below must be named as the Collector's Prometheus exporter would name them.
+//!
+//! Over 800 lines on purpose: most of the file is the query table and the data written for it,
+//! which read best in one place.
 
 use std::collections::BTreeMap;
 use std::path::Path;

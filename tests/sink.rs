@@ -1,6 +1,9 @@
 //! `obs sink`: OTLP over gRPC and HTTP from the real OpenTelemetry SDK exporters into the
 //! store; every kind of bad request answered as the OTLP specification says without touching
 //! the store; auth; overload; the binary killed mid-stream and stopped with SIGTERM.
+//!
+//! Over 800 lines on purpose: independent cases over one in-process sink and SDK set-up
+//! (`support::sink`); the hostile-client cases live in `sink_hostile.rs`.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Write as _};

@@ -1,5 +1,8 @@
 //! Store tests on temporary databases: round trips, the official OTLP/JSON examples, metric
 //! conversion, idempotence, group commit, backpressure, shutdown, retention and file handling.
+//!
+//! Over 800 lines on purpose: independent test cases (about 60) over one set of temporary-store
+//! helpers; splitting them by theme would only scatter the helpers they all share.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,9 +1,13 @@
 //! `update` over the recorded demo report: navigation edge cases, fetch answers (late, missing,
 //! failing), huge and empty traces, and resizes.
 
+use std::sync::Arc;
+
 use super::*;
 use crate::analysis::spantree::testdata::{span, trace};
+use crate::model::{LogRecord, TraceSummary};
 use crate::model::{StatusCode, Trace};
+use crate::report::Report;
 
 fn demo_trace() -> Trace {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tui/demo-trace.json");
