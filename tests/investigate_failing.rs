@@ -5,10 +5,9 @@
 
 use std::time::Duration;
 
-use crate::investigate_follow::{backends, investigate};
+use crate::investigate_follow::{backends, investigate, scraping};
 use crate::investigate_patterns::mount_error_search;
 use crate::support::exporter::Exporter;
-use crate::support::prometheus::{Options, TestPrometheus, unix_now};
 use crate::support::recorded::INCIDENT;
 
 #[test]
@@ -21,19 +20,7 @@ fn slow_only_exemplars_lead_to_a_search_for_failing_traces_followed_first() {
     });
     // Random trace ids: the exemplars lead to traces Tempo does not have (recorded 404s).
     let exporter = Exporter::start(Duration::from_secs(8));
-    let prom = TestPrometheus::start(Options {
-        scrape_target: Some(exporter.addr.clone()),
-        scrape_interval: "1s",
-        ..Options::default()
-    });
-    let start = unix_now();
-    prom.wait_for_exemplars(
-        "http_request_duration_seconds_bucket",
-        start - 60,
-        unix_now() + 60,
-        Duration::from_secs(40),
-    );
-    std::thread::sleep(Duration::from_secs(4));
+    let prom = scraping(&exporter, "http_request_duration_seconds_bucket");
     let (code, report, stderr) = investigate(&[
         "--prometheus-url",
         prom.url(),

@@ -82,11 +82,9 @@ pub(crate) async fn backends() -> (Recorded, Recorded) {
     (tempo, loki)
 }
 
-#[test]
-fn exemplars_lead_to_traces_and_their_logs() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (tempo, loki) = rt.block_on(backends());
-    let exporter = Exporter::start_with_incident_trace_ids(Duration::from_secs(8), &INCIDENT_IDS);
+/// A real Prometheus scraping the live exporter every second, returned once `exemplars_of` has
+/// exemplars and a few more scrapes have landed.
+pub(crate) fn scraping(exporter: &Exporter, exemplars_of: &str) -> TestPrometheus {
     let prom = TestPrometheus::start(Options {
         scrape_target: Some(exporter.addr.clone()),
         scrape_interval: "1s",
@@ -94,12 +92,21 @@ fn exemplars_lead_to_traces_and_their_logs() {
     });
     let start = unix_now();
     prom.wait_for_exemplars(
-        "http_requests_total{code=~\"5..\"}",
+        exemplars_of,
         start - 60,
         unix_now() + 60,
         Duration::from_secs(40),
     );
     std::thread::sleep(Duration::from_secs(4));
+    prom
+}
+
+#[test]
+fn exemplars_lead_to_traces_and_their_logs() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (tempo, loki) = rt.block_on(backends());
+    let exporter = Exporter::start_with_incident_trace_ids(Duration::from_secs(8), &INCIDENT_IDS);
+    let prom = scraping(&exporter, "http_requests_total{code=~\"5..\"}");
     let (code, report, stderr) = investigate(&[
         "--prometheus-url",
         prom.url(),
