@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint,
-    NumberDataPoint, SummaryDataPoint, exemplar, metric::Data, number_data_point,
+    AggregationTemporality, Exemplar, ExponentialHistogramDataPoint, Gauge, HistogramDataPoint,
+    NumberDataPoint, Sum, SummaryDataPoint, exemplar, metric::Data, number_data_point,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use rusqlite::{OptionalExtension, params};
@@ -97,16 +97,9 @@ impl Ingest<'_> {
                     };
                     let mut results = Vec::new();
                     match data {
-                        Data::Gauge(g) => {
-                            for p in &g.data_points {
-                                results.push((
-                                    p.time_unix_nano,
-                                    self.number_point(&ctx, p, &mut out)?,
-                                ));
-                            }
-                        }
-                        Data::Sum(s) => {
-                            for p in &s.data_points {
+                        Data::Gauge(Gauge { data_points, .. })
+                        | Data::Sum(Sum { data_points, .. }) => {
+                            for p in data_points {
                                 results.push((
                                     p.time_unix_nano,
                                     self.number_point(&ctx, p, &mut out)?,
