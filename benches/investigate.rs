@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
         max_exemplars: 20,
         progress: false,
         time_zone: "UTC".into(),
+        capabilities: Default::default(),
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut group = c.benchmark_group("investigate");

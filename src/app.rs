@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Completions { shell } => cmd::completions::run(*shell),
         Command::Config => cmd::config::run(&cli),
+        Command::Doctor(args) => cmd::doctor::run(&cli, args),
         Command::Investigate(args) => cmd::investigate::run(&cli, args),
         Command::Trace(args) => cmd::trace::run(&cli, args),
         Command::Logs(args) => cmd::logs::run(&cli, args),

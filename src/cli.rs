@@ -72,6 +72,8 @@ pub enum Command {
     Store(StoreCommand),
     /// Print the resolved configuration (secrets masked) and where each value came from
     Config,
+    /// Probe every backend of the context: reachable, version, auth, and what investigate needs
+    Doctor(Box<DoctorArgs>),
     /// Run a simulated shop with an injected fault into a temporary store and investigate it
     Demo(DemoArgs),
     /// Evaluate PromQL against Prometheus or, offline, against an obs store file
@@ -316,6 +318,25 @@ pub struct LogsArgs {
     /// the remote backends; the file a running `obs sink --store PATH` writes is readable
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
+}
+
+/// `obs doctor`: the context's backends, or these URLs.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    #[command(flatten)]
+    pub traces_backend: TraceBackendArgs,
+    /// Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]
+    #[arg(long, value_name = "URL")]
+    pub loki_url: Option<String>,
+    /// Tenant sent as X-Scope-OrgID [env: OBS_TENANT]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// How long each probe may take, e.g. 10s [default: the context's timeout, at most 5s]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod architecture;
 mod backends;
 mod cli;
 mod demo;
+mod doctor;
 mod explain;
 mod investigate_failing;
 mod investigate_follow;

@@ -38,8 +38,28 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
         step_seconds = options.step,
         "investigating"
     );
-    let (metrics, traces, logs) = backends(args, &config)?;
+    let store = args
+        .store
+        .clone()
+        .or_else(|| super::zero_config_store(super::nothing_configured(&config), cli.global.quiet));
+    let (metrics, traces, logs) = backends(store.as_deref(), &config)?;
     let runtime = runtime()?;
+    let mut options = options;
+    if let Metrics::Prometheus(p) = &metrics {
+        // Two small requests that let investigate skip what the backend cannot give.
+        let (exemplars, why) = runtime.block_on(crate::source::probe::exemplar_support(
+            p.http(),
+            options.until.max(options.since),
+            config
+                .prometheus
+                .timeout
+                .min(std::time::Duration::from_secs(5)),
+        ));
+        if exemplars == crate::model::Support::No {
+            tracing::info!("{why}");
+        }
+        options.capabilities.exemplars = exemplars;
+    }
     let mut report = runtime.block_on(investigate::run(&metrics, &options))?;
     let (start, end) = investigate::spike_window(&report);
     let follow = FollowOptions {
@@ -97,11 +117,18 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
             &report,
             config.llm.as_ref(),
             &args.llm,
-            || render_report(cli, args, &config, &report, tz),
+            || render_report(cli, args, store.as_deref(), &config, &report, tz),
         )?;
         return Ok(code.max(explained));
     }
-    print(&render_report(cli, args, &config, &report, tz)?)?;
+    print(&render_report(
+        cli,
+        args,
+        store.as_deref(),
+        &config,
+        &report,
+        tz,
+    )?)?;
     Ok(code)
 }
 
@@ -168,16 +195,18 @@ fn options(
             .iana_name()
             .map(str::to_string)
             .unwrap_or_else(|| tz.to_offset(window.since).to_string()),
+        capabilities: crate::model::Capabilities::default(),
     })
 }
 
-/// Metrics, traces and logs: all three from the store with `--store`, else the configured
-/// Prometheus and whichever traces and logs backends are configured.
+/// Metrics, traces and logs: all three from the store (`--store`, or the default store when
+/// nothing is configured), else the configured Prometheus and whichever traces and logs
+/// backends are configured.
 fn backends(
-    args: &InvestigateArgs,
+    store: Option<&std::path::Path>,
     config: &Config,
 ) -> anyhow::Result<(Metrics, Option<Traces>, Option<Logs>)> {
-    Ok(match &args.store {
+    Ok(match store {
         Some(path) => {
             let store = LocalStore::open(path)?;
             (
@@ -200,6 +229,7 @@ fn backends(
 fn render_report(
     cli: &Cli,
     args: &InvestigateArgs,
+    store: Option<&std::path::Path>,
     config: &Config,
     report: &Report,
     time_zone: jiff::tz::TimeZone,
@@ -214,7 +244,7 @@ fn render_report(
                 grafana: config.grafana.clone(),
                 log_service_label: config.log_service_label.clone(),
                 context: cli.global.context.clone(),
-                store: args.store.as_ref().map(|p| p.display().to_string()),
+                store: store.map(|p| p.display().to_string()),
                 scrape_interval: Some(config.scrape_interval.as_secs_f64()),
             },
         ),

@@ -59,7 +59,11 @@ fn resolve(cli: &Cli, args: &LogsArgs) -> anyhow::Result<(Logs, LogQuery, Window
         ..Overrides::default()
     };
     let config = load_config(cli, &overrides)?;
-    let logs = match &args.store {
+    let store = args
+        .store
+        .clone()
+        .or_else(|| super::zero_config_store(config.loki.is_none(), cli.global.quiet));
+    let logs = match &store {
         Some(path) => Logs::Local(LocalLogs::new(LocalStore::open(path)?)),
         None => super::logs_backend(&config)?.ok_or(UsageError::NoLogs)?,
     };

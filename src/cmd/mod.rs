@@ -14,6 +14,7 @@
 pub mod completions;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod explain;
 pub mod investigate;
 pub mod logs;
@@ -67,6 +68,7 @@ pub(crate) fn check_markdown(cli: &Cli) -> Result<(), UsageError> {
         Command::Investigate(_) | Command::Demo(_) | Command::Trace(_) => return Ok(()),
         Command::Completions { .. } => return Ok(()),
         Command::Config => "config",
+        Command::Doctor(_) => "doctor",
         Command::Logs(_) => "logs",
         Command::Sink(_) => "sink",
         Command::Query(_) => "query",
@@ -143,6 +145,35 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The zone times are shown in.
 pub(crate) fn local_zone() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::system()
+}
+
+/// The default store (`obs sink` without `--store`), when `unconfigured` (the command's
+/// backends are not set by flag, env or file) and the file exists: zero-config local use.
+/// Says on stderr that it is read, unless `quiet`.
+pub(crate) fn zero_config_store(unconfigured: bool, quiet: bool) -> Option<std::path::PathBuf> {
+    if !unconfigured {
+        return None;
+    }
+    let path = crate::config::default_store_path(&|k| std::env::var(k).ok())?;
+    if !path.is_file() {
+        return None;
+    }
+    if !quiet {
+        eprintln!(
+            "no backend configured: reading the default store {} (written by `obs sink`)",
+            path.display()
+        );
+    }
+    Some(path)
+}
+
+/// True when no flag, variable or file set the context's Prometheus, traces or logs backend.
+pub(crate) fn nothing_configured(config: &Config) -> bool {
+    matches!(
+        config.source("prometheus_url"),
+        None | Some(Source::Default)
+    ) && config.traces().is_none()
+        && config.loki.is_none()
 }
 
 /// The configured traces backend, if any.

@@ -52,7 +52,11 @@ fn resolve(cli: &Cli, args: &TraceArgs) -> anyhow::Result<(String, Traces)> {
         ..Overrides::default()
     };
     let config = load_config(cli, &overrides)?;
-    let traces = match &args.store {
+    let store = args
+        .store
+        .clone()
+        .or_else(|| super::zero_config_store(config.traces().is_none(), cli.global.quiet));
+    let traces = match &store {
         Some(path) => Traces::Local(LocalTraces::new(LocalStore::open(path)?)),
         None => super::traces_backend(&config)?.ok_or(UsageError::NoTraces)?,
     };

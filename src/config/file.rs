@@ -124,6 +124,23 @@ pub fn default_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathB
     Some(base.join("obs").join("config.toml"))
 }
 
+/// The default store, where `obs sink` writes without `--store` and where `investigate`,
+/// `trace` and `logs` read when no backend is configured: `$XDG_DATA_HOME/obs/sink.db` if
+/// `XDG_DATA_HOME` is an absolute path, else `$HOME/.local/share/obs/sink.db` (the XDG base
+/// directory default), else `None`. Does not check existence.
+pub fn default_store_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let xdg = env_get(env, "XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = match xdg {
+        Some(dir) => dir,
+        None => PathBuf::from(env_get(env, "HOME")?)
+            .join(".local")
+            .join("share"),
+    };
+    Some(base.join("obs").join("sink.db"))
+}
+
 /// Reads and parses a config file; `Ok(None)` if it does not exist.
 pub(super) fn read_file(path: &Path) -> Result<Option<FileConfig>, ConfigError> {
     let text = match std::fs::read_to_string(path) {

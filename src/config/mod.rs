@@ -67,7 +67,7 @@ use file::{FileContext, read_file};
 use layer::{Resolver, env_get, select_context};
 
 pub use error::ConfigError;
-pub use file::default_config_path;
+pub use file::{default_config_path, default_store_path};
 pub use llm::LlmFile;
 pub use render::render_toml;
 pub use secrets::{MaybeSecret, Secret, is_sensitive_header};

@@ -156,6 +156,7 @@ pub async fn investigation(
         max_exemplars: 20,
         progress,
         time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
+        capabilities: Default::default(),
     };
     let mut report = investigate::run(metrics, &options).await?;
     let (start, end) = investigate::spike_window(&report);

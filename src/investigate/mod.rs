@@ -60,6 +60,9 @@ pub struct Options {
     pub max_exemplars: usize,
     pub progress: bool,
     pub time_zone: String,
+    /// What the metrics backend is known to support (`obs doctor`'s probes); all unknown
+    /// means try everything.
+    pub capabilities: crate::model::Capabilities,
 }
 
 /// Label names that commonly carry the service, in the order they are tried.
@@ -156,20 +159,29 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
 
     let t = Clock::now();
     let (ex_start, ex_end) = exemplars::window(&symptom, opts);
-    let exemplars = match exemplars::collect(
-        metrics,
-        &discovery.plan,
-        ex_start,
-        ex_end,
-        opts.max_exemplars,
-    )
-    .await
-    {
-        Ok(e) => e,
-        Err(e) => {
-            warnings.push(format!("exemplars not read: {e}"));
-            first_error.get_or_insert_with(|| e.to_string());
-            Vec::new()
+    let exemplars = if opts.capabilities.exemplars == crate::model::Support::No {
+        warnings.push(
+            "exemplars skipped: the metrics backend has no exemplars API or stores no \
+             exemplars (obs doctor says which, and what to do)"
+                .to_string(),
+        );
+        Vec::new()
+    } else {
+        match exemplars::collect(
+            metrics,
+            &discovery.plan,
+            ex_start,
+            ex_end,
+            opts.max_exemplars,
+        )
+        .await
+        {
+            Ok(e) => e,
+            Err(e) => {
+                warnings.push(format!("exemplars not read: {e}"));
+                first_error.get_or_insert_with(|| e.to_string());
+                Vec::new()
+            }
         }
     };
     timings.exemplars_ms = ms(t);

@@ -3,6 +3,7 @@
 //! Nothing here knows a backend's wire format: each client in `source/` converts its JSON into
 //! these types before they leave the client module.
 
+pub mod capabilities;
 pub mod log;
 pub mod query;
 pub mod trace;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use capabilities::{Capabilities, Support};
 pub use log::LogRecord;
 pub use query::{SearchMode, TraceMatch};
 pub use trace::{Span, SpanKind, StatusCode, Trace, TraceSummary};

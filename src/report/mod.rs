@@ -4,6 +4,7 @@
 //! The JSON form is versioned (`schema_version`) and described by `schema/report.v1.json`;
 //! a change that breaks a key bumps the version.
 
+pub mod doctor;
 pub mod findings;
 pub mod grafana;
 pub mod markdown;

@@ -77,16 +77,9 @@ pub fn parse_size(flag: &'static str, input: &str) -> Result<u64, SinkUsageError
 
 /// `$XDG_DATA_HOME/obs/sink.db` when `XDG_DATA_HOME` is an absolute path, else
 /// `$HOME/.local/share/obs/sink.db` (the XDG base directory default).
+/// One definition, in `config`, shared with the commands that read the default store.
 pub fn default_store_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-    let xdg = get("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    let base = match xdg {
-        Some(dir) => dir,
-        None => PathBuf::from(get("HOME")?).join(".local").join("share"),
-    };
-    Some(base.join("obs").join("sink.db"))
+    crate::config::default_store_path(env)
 }
 
 /// Runs the sink until SIGINT or SIGTERM; `Ok` after a clean stop (everything acknowledged is

@@ -10,6 +10,7 @@ pub mod jaeger;
 pub mod local;
 pub mod local_traces;
 pub mod loki;
+pub mod probe;
 pub mod prometheus;
 pub mod tempo;
 

@@ -71,6 +71,11 @@ impl Prometheus {
         Prometheus { http }
     }
 
+    /// The configured client, for probes that ask more than the methods here.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
     pub fn base_url(&self) -> &str {
         self.http.base_url()
     }

@@ -1,7 +1,7 @@
 //! Runs a REAL Prometheus server (Debian package `prometheus`, 2.42) for the
 //! integration tests: optional backfill through `promtool tsdb
 //! create-blocks-from openmetrics`, optional scrape job `job="exporter"`,
-//! exemplar storage on. The server, its data and its log live in a TempDir
+//! exemplar storage on unless turned off. The server, its data and its log live in a TempDir
 //! and are removed when the [`TestPrometheus`] is dropped.
 //!
 //! The tests never skip silently: a missing binary is a panic that says how
@@ -41,6 +41,9 @@ pub struct Options {
     pub scrape_target: Option<String>,
     /// Scrape interval for the exporter job, e.g. `"1s"`.
     pub scrape_interval: &'static str,
+    /// `--enable-feature=exemplar-storage` (on by default; off for a Prometheus that keeps no
+    /// exemplars, as by default in production).
+    pub exemplar_storage: bool,
 }
 
 impl Default for Options {
@@ -49,6 +52,7 @@ impl Default for Options {
             backfill: None,
             scrape_target: None,
             scrape_interval: "1s",
+            exemplar_storage: true,
         }
     }
 }
@@ -160,11 +164,14 @@ impl TestPrometheus {
             let log = fs::File::create(&log_path).expect("create Prometheus log file");
             let log_err = log.try_clone().expect("clone Prometheus log file handle");
             let spawned = Instant::now();
-            let mut child = Command::new(&prometheus)
+            let mut command = Command::new(&prometheus);
+            if opts.exemplar_storage {
+                command.arg("--enable-feature=exemplar-storage");
+            }
+            let mut child = command
                 .arg(format!("--config.file={}", config_path.display()))
                 .arg(format!("--storage.tsdb.path={}", data_dir.display()))
                 .arg("--storage.tsdb.retention.time=30d")
-                .arg("--enable-feature=exemplar-storage")
                 .arg(format!("--web.listen-address={addr}"))
                 .arg("--log.level=warn")
                 .current_dir(dir.path())
