@@ -9,7 +9,8 @@
 //! - bytes per sample on disk: the store file (+ WAL) and Prometheus's data directory;
 //! - per query, whole-process time: `obs query --store … -o json` (the release binary, a new
 //!   process each run, output to /dev/null) against Prometheus's `/api/v1/query_range` (or
-//!   `/api/v1/query`) answered and read in full over loopback; median of `OBS_BENCH_RUNS` (5);
+//!   `/api/v1/query`) answered and read in full over loopback, the two taking turns run by run
+//!   (so that a machine loaded by other work loads both alike); median of `OBS_BENCH_RUNS` (5);
 //! - the same queries evaluated in this process, from the store and from memory (evaluation
 //!   only), to show where the time goes;
 //! - that both answered the same (every series, every value within 1e-9 relative).
@@ -179,21 +180,34 @@ fn request(k: &Knobs, from: u64, to: u64, t0_ms: u64) -> ExportMetricsServiceReq
     }
 }
 
-fn build_store(path: &Path, k: &Knobs, t0_ms: u64) -> anyhow::Result<()> {
+/// Builds the store; returns the time the writer took (submit to acknowledgement, and shutdown).
+fn build_store(path: &Path, k: &Knobs, t0_ms: u64) -> anyhow::Result<Duration> {
     let build = Instant::now();
     let (handle, writer) = spawn_writer(path, WriterConfig::default())?;
     let mut from = 0;
+    // The writer's time alone: building a request is not counted.
+    let mut writing = Duration::ZERO;
+    let mut points = 0u64;
     while from < k.scrapes {
         let to = (from + PER_REQUEST).min(k.scrapes);
-        handle
-            .submit(Payload::Metrics(request(k, from, to, t0_ms)))?
-            .wait_blocking()?;
+        let payload = Payload::Metrics(request(k, from, to, t0_ms));
+        points += payload.item_count();
+        let t = Instant::now();
+        handle.submit(payload)?.wait_blocking()?;
+        writing += t.elapsed();
         from = to;
     }
     drop(handle);
+    let t = Instant::now();
     writer.shutdown()?;
-    println!("store built in {:.1?}", build.elapsed());
-    Ok(())
+    writing += t.elapsed();
+    println!(
+        "store built in {:.1?}; the writer took {writing:.2?} for {points} data points \
+         ({:.0} points/s, one request of {PER_REQUEST} scrapes at a time)",
+        build.elapsed(),
+        points as f64 / writing.as_secs_f64()
+    );
+    Ok(writing)
 }
 
 fn median<T>(
@@ -314,9 +328,11 @@ fn main() -> anyhow::Result<()> {
         Some(p) => std::path::PathBuf::from(p),
         None => dir.path().join("bench.db"),
     };
-    if !path.exists() {
-        build_store(&path, &k, t0_ms)?;
-    }
+    let writing = if path.exists() {
+        None
+    } else {
+        Some(build_store(&path, &k, t0_ms)?)
+    };
     let mut store = Store::open_read_only(&path)?;
     let info = store.info()?;
     let samples = info.metric_points;
@@ -342,6 +358,12 @@ fn main() -> anyhow::Result<()> {
         "obs store: {obs_bytes} bytes, {:.2} bytes per sample",
         obs_bytes as f64 / samples as f64
     );
+    if let Some(w) = writing {
+        println!(
+            "store writer: {:.0} samples/s acknowledged (one client)",
+            samples as f64 / w.as_secs_f64()
+        );
+    }
 
     let prom = if with_prometheus {
         let (text, written) = openmetrics(&store)?;
@@ -390,14 +412,47 @@ fn main() -> anyhow::Result<()> {
             None => args.extend(["--time".into(), end.to_string()]),
         }
         args.extend(["-o".into(), "json".into()]);
-        let (obs_time, ()) = median(runs, || {
+        let url = {
+            let (endpoint, params) = match step {
+                Some(step) => (
+                    "query_range",
+                    vec![
+                        ("query", q.to_string()),
+                        ("start", start.to_string()),
+                        ("end", end.to_string()),
+                        ("step", step.to_string()),
+                    ],
+                ),
+                None => (
+                    "query",
+                    vec![("query", q.to_string()), ("time", end.to_string())],
+                ),
+            };
+            format!("/api/v1/{endpoint}?{}", query_string(&params))
+        };
+        // obs and Prometheus take turns, run by run, so that both see the same load.
+        let (mut obs_times, mut their_times, mut their_body) = (Vec::new(), Vec::new(), None);
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
             let status = Command::new(env!("CARGO_BIN_EXE_obs"))
                 .args(&args)
                 .stdout(Stdio::null())
                 .status()?;
             anyhow::ensure!(status.success(), "obs query {q} failed");
-            Ok(())
-        })?;
+            obs_times.push(t.elapsed());
+            if let Some(prom) = &prom {
+                let t = Instant::now();
+                let body = prom.get(&url).1;
+                their_times.push(t.elapsed());
+                their_body = Some(body);
+            }
+        }
+        let mid = |mut v: Vec<Duration>| {
+            v.sort();
+            v.get(v.len() / 2).copied()
+        };
+        let obs_time = mid(obs_times).unwrap_or_default();
+        let their_time = mid(their_times);
         let ours = Command::new(env!("CARGO_BIN_EXE_obs"))
             .args(&args)
             .output()?;
@@ -436,28 +491,9 @@ fn main() -> anyhow::Result<()> {
                 (s, m)
             }
         };
-        let (theirs, their_time) = match &prom {
-            Some(prom) => {
-                let (endpoint, params) = match step {
-                    Some(step) => (
-                        "query_range",
-                        vec![
-                            ("query", q.to_string()),
-                            ("start", start.to_string()),
-                            ("end", end.to_string()),
-                            ("step", step.to_string()),
-                        ],
-                    ),
-                    None => (
-                        "query",
-                        vec![("query", q.to_string()), ("time", end.to_string())],
-                    ),
-                };
-                let url = format!("/api/v1/{endpoint}?{}", query_string(&params));
-                let (t, body) = median(runs, || Ok(prom.get(&url).1))?;
-                (Some(answer(&serde_json::from_str(&body)?)), Some(t))
-            }
-            None => (None, None),
+        let theirs = match their_body {
+            Some(body) => Some(answer(&serde_json::from_str(&body)?)),
+            None => None,
         };
         println!(
             "| `{q}` | {obs_time:.3?} | {} | {} | {in_store:.3?} / {in_memory:.3?} | {} |",

@@ -4,9 +4,10 @@
 
 mod binary;
 mod functions;
+mod groups;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use promql_parser::label::Matcher;
@@ -17,6 +18,8 @@ use promql_parser::parser::{
     AggregateExpr, AtModifier, Call, Expr, LabelModifier, MatrixSelector, SubqueryExpr,
     VectorSelector,
 };
+
+use groups::ByGroup;
 
 use super::{LOOKBACK_MS, PromqlError, SeriesSource, all_matchers, offset_ms, select};
 use crate::model::{Labels, Series};
@@ -90,6 +93,8 @@ struct Evaluator {
     /// Query start and end, for `@ start()` / `@ end()` checks and `time()`.
     start: i64,
     end: i64,
+    /// Group label sets derived once per input label set, shared across steps.
+    derived: groups::Derived,
 }
 
 /// The instant a selector reads at when the query evaluates at `t`: `t`, or its `@` time,
@@ -134,6 +139,7 @@ pub(super) fn range(
                 ));
             }
         }
+        ev.derived.trim();
         t += step;
     }
     let mut series: Vec<Series> = out
@@ -394,6 +400,7 @@ impl Evaluator {
             colliding,
             start,
             end,
+            derived: groups::Derived::default(),
         })
     }
 
@@ -581,8 +588,9 @@ impl Evaluator {
     fn aggregate(&self, a: &AggregateExpr, t: i64) -> Result<Value, PromqlError> {
         let op = a.op.id();
         let input = self.vector_arg(&a.expr, t, &format!("{}'s argument", a.op))?;
-        let group_labels = |l: &Labels| -> Labels {
-            match &a.modifier {
+        let node = a as *const AggregateExpr as usize;
+        let group_of = |l: &Arc<Labels>| -> Arc<Labels> {
+            self.derived.group(node, l, |l| match &a.modifier {
                 None => Labels::new(),
                 Some(LabelModifier::Include(by)) => l
                     .iter()
@@ -594,7 +602,7 @@ impl Evaluator {
                     .filter(|(k, _)| *k != NAME && !without.labels.contains(k))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
-            }
+            })
         };
         if op == T_TOPK || op == T_BOTTOMK {
             let Some(param) = &a.param else {
@@ -605,13 +613,13 @@ impl Evaluator {
                 return Ok(Value::Vector(Vec::new()));
             }
             let k = k.min(usize::MAX as f64) as usize;
-            let mut groups: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
+            let mut groups: ByGroup<Vec<Sample>> = ByGroup::new();
             for s in input {
-                groups.entry(group_labels(&s.labels)).or_default().push(s);
+                groups.entry(group_of(&s.labels), Vec::new).push(s);
             }
             let top = op == T_TOPK;
             let mut out = Vec::new();
-            for (_, mut g) in groups {
+            for (_, mut g) in groups.into_sorted() {
                 // NaN sorts last for both topk and bottomk, as in Prometheus.
                 g.sort_by(|x, y| {
                     let (a, b) = (x.value, y.value);
@@ -644,10 +652,10 @@ impl Evaluator {
             m2: f64,
             vals: Vec<f64>,
         }
-        let mut groups: BTreeMap<Labels, Acc> = BTreeMap::new();
+        let mut groups: ByGroup<Acc> = ByGroup::new();
         for s in input {
             let v = s.value;
-            let acc = groups.entry(group_labels(&s.labels)).or_insert(Acc {
+            let acc = groups.entry(group_of(&s.labels), || Acc {
                 sum: 0.0,
                 c: 0.0,
                 n: 0.0,
@@ -676,9 +684,10 @@ impl Evaluator {
         }
         Ok(Value::Vector(
             groups
+                .into_sorted()
                 .into_iter()
                 .map(|(labels, acc)| Sample {
-                    labels: Arc::new(labels),
+                    labels,
                     value: match op {
                         x if x == T_SUM => acc.sum + acc.c,
                         x if x == T_AVG => acc.mean,

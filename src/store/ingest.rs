@@ -17,6 +17,7 @@ use super::ExportLogsServiceRequest;
 use super::chunks::{self, TraceBatch};
 use super::convert::{self, Fnv128, attributes, nanos};
 use super::samples::Heads;
+use super::series_ids::SeriesIds;
 
 /// How many rejection reasons one response carries; the rest are counted.
 const MAX_MESSAGES: usize = 5;
@@ -27,7 +28,7 @@ const MAX_MESSAGES: usize = 5;
 pub(crate) struct Caches {
     resources: HashMap<[u8; 16], i64>,
     scopes: HashMap<[u8; 16], i64>,
-    pub(super) series: HashMap<(String, String), i64>,
+    pub(super) series: SeriesIds,
     pub(super) families: HashSet<String>,
     pub(super) heads: Heads,
 }

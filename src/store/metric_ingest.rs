@@ -19,6 +19,7 @@ use super::delta::{DeltaState, Dense, ExpState};
 use super::ingest::{Ingest, Outcome, PointResult};
 use super::promname::{FamilyKind, family_name, label_name};
 use super::samples::stored_bits;
+use super::series_ids::SeriesRef;
 use crate::model::Labels;
 
 /// `DataPointFlags.NO_RECORDED_VALUE_MASK`.
@@ -161,7 +162,8 @@ impl Ingest<'_> {
                     false,
                     &[Row {
                         name: "target_info".into(),
-                        labels,
+                        labels: &labels,
+                        extra: None,
                         value: 1.0,
                     }],
                 )?;
@@ -245,7 +247,8 @@ impl Ingest<'_> {
         }
         let rows = [Row {
             name: ctx.family.to_string(),
-            labels,
+            labels: &labels,
+            extra: None,
             value,
         }];
         let (inserted, ids) = self.write_rows(ctx.family, ts, stale, &rows)?;
@@ -426,22 +429,23 @@ impl Ingest<'_> {
         let mut quantiles: Vec<_> = p.quantile_values.iter().collect();
         quantiles.sort_by(|a, b| a.quantile.total_cmp(&b.quantile));
         for q in quantiles {
-            let mut l = labels.clone();
-            l.insert("quantile".into(), float_text(q.quantile));
             rows.push(Row {
                 name: ctx.family.to_string(),
-                labels: l,
+                labels: &labels,
+                extra: Some(("quantile", float_text(q.quantile))),
                 value: q.value,
             });
         }
         rows.push(Row {
             name: format!("{}_sum", ctx.family),
-            labels: labels.clone(),
+            labels: &labels,
+            extra: None,
             value: p.sum,
         });
         rows.push(Row {
             name: format!("{}_count", ctx.family),
-            labels,
+            labels: &labels,
+            extra: None,
             value: p.count as f64,
         });
         let (inserted, _) = self.write_rows(ctx.family, ts, stale, &rows)?;
@@ -526,13 +530,17 @@ impl Ingest<'_> {
     }
 
     fn series_id(&mut self, family: &str, row: &Row, ts: i64) -> rusqlite::Result<i64> {
-        let mut labels = row.labels.clone();
-        labels.insert("__name__".into(), row.name.clone());
-        let json = serde_json::to_string(&labels).unwrap_or_default();
-        let key = (row.name.clone(), json);
-        if let Some(&id) = self.caches.series.get(&key) {
+        let series = SeriesRef {
+            name: &row.name,
+            labels: row.labels,
+            extra: row.extra.as_ref().map(|(k, v)| (*k, v.as_str())),
+        };
+        if let Some(id) = self.caches.series.get(&series) {
             return Ok(id);
         }
+        let labels = series.labels();
+        let json = serde_json::to_string(&labels).unwrap_or_default();
+        let key = (row.name.as_str(), json);
         let existing: Option<i64> = self
             .conn
             .prepare_cached("SELECT id FROM series WHERE metric_name = ?1 AND labels = ?2")?
@@ -550,7 +558,7 @@ impl Ingest<'_> {
                 self.conn.last_insert_rowid()
             }
         };
-        self.caches.series.insert(key, id);
+        self.caches.series.insert(&series, labels, id);
         Ok(id)
     }
 
@@ -600,10 +608,12 @@ struct MetricCtx<'a> {
     delta: bool,
 }
 
-/// One sample to store: the series' `__name__` and its other labels.
-struct Row {
+/// One sample to store: the series' `__name__`, the point's labels and a label of the sample's
+/// own (a bucket's `le`, a summary's `quantile`), which replaces a same-named point label.
+struct Row<'a> {
     name: String,
-    labels: Labels,
+    labels: &'a Labels,
+    extra: Option<(&'static str, String)>,
     value: f64,
 }
 
@@ -694,43 +704,43 @@ fn stream_key(family: &str, labels: &Labels) -> String {
 
 /// `_bucket{le}` rows (cumulative, ending with `+Inf` = count), then `_sum` (when known) and
 /// `_count`. `buckets` are (upper bound, count) in increasing bound order, without `+Inf`.
-fn histogram_rows(
+fn histogram_rows<'a>(
     family: &str,
-    labels: &Labels,
+    labels: &'a Labels,
     buckets: &[(f64, u64)],
     count: u64,
     sum: Option<f64>,
-) -> Vec<Row> {
+) -> Vec<Row<'a>> {
     let mut rows = Vec::with_capacity(buckets.len() + 3);
     let mut cumulative = 0u64;
     let bucket_name = format!("{family}_bucket");
     for &(bound, c) in buckets {
         cumulative = cumulative.saturating_add(c);
-        let mut l = labels.clone();
-        l.insert("le".into(), float_text(bound));
         rows.push(Row {
             name: bucket_name.clone(),
-            labels: l,
+            labels,
+            extra: Some(("le", float_text(bound))),
             value: cumulative as f64,
         });
     }
-    let mut l = labels.clone();
-    l.insert("le".into(), "+Inf".into());
     rows.push(Row {
         name: bucket_name,
-        labels: l,
+        labels,
+        extra: Some(("le", "+Inf".into())),
         value: count as f64,
     });
     if let Some(sum) = sum {
         rows.push(Row {
             name: format!("{family}_sum"),
-            labels: labels.clone(),
+            labels,
+            extra: None,
             value: sum,
         });
     }
     rows.push(Row {
         name: format!("{family}_count"),
-        labels: labels.clone(),
+        labels,
+        extra: None,
         value: count as f64,
     });
     rows

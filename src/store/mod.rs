@@ -19,6 +19,7 @@ mod read;
 mod retention;
 mod samples;
 mod schema;
+mod series_ids;
 mod v1;
 mod writer;
 

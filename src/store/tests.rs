@@ -2054,3 +2054,74 @@ fn item_count_counts_spans_records_and_points() {
     );
     assert_eq!(m.item_count(), 3);
 }
+
+#[test]
+fn a_query_while_the_writer_runs_sees_whole_commits() {
+    // Each request holds one histogram point: three `_bucket` series, `_sum` and `_count` at one
+    // timestamp. A reader that saw part of a commit would find the bucket series of one read
+    // holding different numbers of samples, or ending at different times.
+    let (_dir, path) = tmp();
+    let (h, w) = spawn(&path);
+    put(
+        &h,
+        metrics(
+            "api",
+            vec![histogram_metric(
+                "lat",
+                AggregationTemporality::Cumulative,
+                vec![(T0, vec![1, 1, 1])],
+            )],
+        ),
+    );
+    let reader = Store::open_read_only(&path).unwrap();
+    let requests = 300u64;
+    let writing = std::thread::spawn(move || {
+        for i in 1..requests {
+            let n = i + 1;
+            put(
+                &h,
+                metrics(
+                    "api",
+                    vec![histogram_metric(
+                        "lat",
+                        AggregationTemporality::Cumulative,
+                        vec![(T0 + i * SEC, vec![n, n, n])],
+                    )],
+                ),
+            );
+        }
+    });
+    let mut reads = 0;
+    let mut last_seen = 0;
+    loop {
+        let done = writing.is_finished();
+        let buckets = reader.series("lat_seconds_bucket", 0, i64::MAX).unwrap();
+        assert_eq!(buckets.len(), 3);
+        let counts: Vec<usize> = buckets.iter().map(|s| s.samples.len()).collect();
+        let ends: Vec<i64> = buckets
+            .iter()
+            .map(|s| s.samples.last().unwrap().0)
+            .collect();
+        assert!(
+            counts.iter().all(|c| *c == counts[0]) && ends.iter().all(|e| *e == ends[0]),
+            "one read saw part of a commit: {counts:?} samples ending at {ends:?}"
+        );
+        assert!(counts[0] >= last_seen, "a later read saw fewer samples");
+        last_seen = counts[0];
+        for s in &buckets {
+            // Every sample in time order, each timestamp once, across chunk boundaries.
+            assert!(s.samples.windows(2).all(|p| p[0].0 < p[1].0));
+        }
+        reads += 1;
+        if done {
+            break;
+        }
+    }
+    writing.join().unwrap();
+    w.shutdown().unwrap();
+    assert_eq!(
+        last_seen, requests as usize,
+        "the last read saw every commit"
+    );
+    assert!(reads > 1);
+}

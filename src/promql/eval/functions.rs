@@ -2,8 +2,6 @@
 //! kernels they share with Prometheus (`extrapolatedRate`, `bucketQuantile`, linear regression,
 //! compensated sums), evaluated at one step.
 
-use std::collections::BTreeMap;
-
 use promql_parser::parser::{Call, Expr};
 use regex::Regex;
 
@@ -318,24 +316,22 @@ impl Evaluator {
             "histogram_quantile" => {
                 let q = self.scalar_arg(arg(0)?, t, "histogram_quantile's quantile")?;
                 let v = self.vector_arg(arg(1)?, t, "histogram_quantile's buckets")?;
-                let mut groups: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+                let node = c as *const Call as usize;
+                let mut groups: ByGroup<Vec<(f64, f64)>> = ByGroup::new();
                 for s in v {
-                    let Some(le) = s.labels.get("le") else {
+                    let Some((group, upper)) =
+                        self.derived.bucket(node, &s.labels, |le| parse_le(le).ok())
+                    else {
                         continue;
                     };
-                    let Ok(upper) = parse_le(le) else {
-                        continue;
-                    };
-                    let mut labels = Arc::unwrap_or_clone(s.labels);
-                    labels.remove(NAME);
-                    labels.remove("le");
-                    groups.entry(labels).or_default().push((upper, s.value));
+                    groups.entry(group, Vec::new).push((upper, s.value));
                 }
                 Ok(Value::Vector(
                     groups
+                        .into_sorted()
                         .into_iter()
                         .map(|(labels, buckets)| Sample {
-                            labels: Arc::new(labels),
+                            labels,
                             value: bucket_quantile(q, buckets),
                         })
                         .collect(),
