@@ -73,7 +73,7 @@ fn main() -> anyhow::Result<()> {
         prepared.threads, prepared.spans_per_sec
     );
 
-    let walk = bound_walk(&template, Duration::from_secs(seconds.min(5).max(1)))?;
+    let walk = bound_walk(&template, Duration::from_secs(seconds.clamp(1, 5)))?;
     println!(
         "decode-memory bound walk (1 thread): {:.1} us per request, {:.1} % of decoding it on the same thread",
         walk.walk_micros,

@@ -283,12 +283,13 @@ where
     Ok(frames)
 }
 
-/// The received frames as a body again, for tonic to read the message from.
-fn replay(
-    frames: Vec<Bytes>,
-) -> http_body_util::StreamBody<
+/// A body that yields frames already received.
+type Replayed = http_body_util::StreamBody<
     futures_util::stream::Iter<std::vec::IntoIter<Result<hyper::body::Frame<Bytes>, Infallible>>>,
-> {
+>;
+
+/// The received frames as a body again, for tonic to read the message from.
+fn replay(frames: Vec<Bytes>) -> Replayed {
     let frames: Vec<_> = frames
         .into_iter()
         .map(|b| Ok(hyper::body::Frame::data(b)))
