@@ -10,7 +10,8 @@
 //!
 //! `cargo bench --bench sink_load` (release). Environment: `OBS_BENCH_SECONDS` per phase
 //! (default 10), `OBS_BENCH_CLIENTS` (default 8), `OBS_BENCH_GROUP_ITEMS` (the writer's
-//! `max_group_items`, default the sink's).
+//! `max_group_items`, default the sink's), `OBS_BENCH_SPANS_ONLY` (set: skip the metrics
+//! phases).
 //!
 //! One file over 800 lines on purpose: a bench binary is one file, and its span and metric
 //! phases share the clients, the sink set-up and the reporting.
@@ -72,6 +73,13 @@ fn main() -> anyhow::Result<()> {
         prepared.threads, prepared.spans_per_sec
     );
 
+    let walk = bound_walk(&template, Duration::from_secs(seconds.clamp(1, 5)))?;
+    println!(
+        "decode-memory bound walk (1 thread): {:.1} us per request, {:.1} % of decoding it on the same thread",
+        walk.walk_micros,
+        100.0 * walk.walk_micros / walk.decode_micros
+    );
+
     clear_peak_rss();
     let written = written_bytes();
     let direct = store_only(
@@ -110,6 +118,9 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
+    if std::env::var_os("OBS_BENCH_SPANS_ONLY").is_some() {
+        return Ok(());
+    }
     println!(
         "metrics payload: {} data points per request ({METRIC_SAMPLES_PER_REQUEST} stored samples: {COUNTERS} counters, {HISTOGRAMS} histograms x {} buckets + sum + count)",
         COUNTERS + HISTOGRAMS,
@@ -586,6 +597,42 @@ fn decode_only(template: &Template, duration: Duration, prepare: bool) -> anyhow
     Ok(Baseline {
         threads,
         spans_per_sec: spans as f64 / started.elapsed().as_secs_f64(),
+    })
+}
+
+struct Walk {
+    walk_micros: f64,
+    decode_micros: f64,
+}
+
+/// The sink's walk over each protobuf body that bounds the memory decoding it takes
+/// (`decode::bound`), against decoding the same bodies, one thread each, alternately.
+fn bound_walk(template: &Template, duration: Duration) -> anyhow::Result<Walk> {
+    let bodies: Vec<Vec<u8>> = (0..16).map(|n| template.body(n)).collect();
+    let (mut walk, mut walks, mut decoding, mut decodes) =
+        (Duration::ZERO, 0u32, Duration::ZERO, 0u32);
+    let started = Instant::now();
+    let mut i = 0;
+    while started.elapsed() < duration {
+        let body = &bodies[i % bodies.len()];
+        let t = Instant::now();
+        for _ in 0..8 {
+            std::hint::black_box(obs::sink::decode::bound::protobuf(
+                Signal::Traces,
+                std::hint::black_box(body),
+            ));
+        }
+        walk += t.elapsed();
+        walks += 8;
+        let t = Instant::now();
+        std::hint::black_box(decode(Signal::Traces, Encoding::Protobuf, body)?);
+        decoding += t.elapsed();
+        decodes += 1;
+        i += 1;
+    }
+    Ok(Walk {
+        walk_micros: walk.as_secs_f64() * 1e6 / f64::from(walks.max(1)),
+        decode_micros: decoding.as_secs_f64() * 1e6 / f64::from(decodes.max(1)),
     })
 }
 

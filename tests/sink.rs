@@ -1127,15 +1127,20 @@ async fn a_full_store_queue_is_answered_with_503_retry_after_and_unavailable_ret
     // Another process holds the store's write lock (as a slow disk or a long retention pass
     // would hold the writer up): the writer waits in BEGIN, its one-request queue fills, and
     // the rest must be refused rather than buffered.
+    let spans = 500;
+    // Bodies built before the lock is taken: in a debug build on a busy machine building 48
+    // of them takes seconds, which must not count against the writer's 5 s busy timeout.
+    let bodies: Vec<Vec<u8>> = (0..48u64)
+        .map(|seed| trace_request(seed, spans).encode_to_vec())
+        .collect();
     let blocker = rusqlite::Connection::open(&sink.store).unwrap();
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let spans = 500;
+    let locked_at = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for seed in 0..48u64 {
+    for (seed, body) in (0..48u64).zip(bodies) {
         let client = client.clone();
         let channel = channel.clone();
         let url = sink.url("/v1/traces");
-        let body = trace_request(seed, spans).encode_to_vec();
         tasks.spawn(async move {
             if seed % 2 == 0 {
                 let reply = send(
@@ -1179,8 +1184,9 @@ async fn a_full_store_queue_is_answered_with_503_retry_after_and_unavailable_ret
     let mut accepted = Vec::new();
     let mut refused = Vec::new();
     // Refusals come back at once; accepted requests wait for the lock. Release it after the
-    // first refusal, or after 3 s (inside the writer's 5 s busy timeout) if none came.
-    let deadline = Instant::now() + Duration::from_secs(3);
+    // first refusal, or 3 s after the lock was taken (inside the writer's 5 s busy timeout)
+    // if none came.
+    let deadline = locked_at + Duration::from_secs(3);
     while refused.is_empty() && Instant::now() < deadline {
         match tokio::time::timeout(Duration::from_millis(100), tasks.join_next()).await {
             Ok(Some(result)) => {
@@ -1237,6 +1243,8 @@ struct SinkProcess {
     grpc: String,
     http: String,
     stderr: Arc<Mutex<String>>,
+    /// The thread reading stderr; it ends at end of file, once the sink has exited.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl SinkProcess {
@@ -1261,7 +1269,7 @@ impl SinkProcess {
         let stderr = Arc::new(Mutex::new(String::new()));
         let pipe = child.stderr.take().unwrap();
         let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 let mut s = sink.lock().unwrap();
                 s.push_str(&line);
@@ -1292,11 +1300,21 @@ impl SinkProcess {
             grpc,
             http,
             stderr,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
         terminate(&mut self.child)
+    }
+
+    /// Everything the sink wrote on stderr, once it has exited: waits for the reading thread
+    /// to reach end of file, which on a busy machine can be well after the exit.
+    fn stderr_after_exit(&mut self) -> String {
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().expect("the stderr reader panicked");
+        }
+        self.stderr.lock().unwrap().clone()
     }
 }
 
@@ -1520,12 +1538,16 @@ async fn sigterm_stops_the_sink_binary_with_exit_0_after_committing_what_it_ackn
         acked
     });
     acknowledged_at_least(&progress, 10).await;
-    let status = sink.terminate();
-    let acked = tokio::time::timeout(Duration::from_secs(30), streaming)
+    // Off the runtime's workers: the client task keeps running while this waits.
+    let (status, mut sink) = tokio::task::spawn_blocking(move || (sink.terminate(), sink))
         .await
-        .unwrap()
         .unwrap();
-    let stderr = sink.stderr.lock().unwrap().clone();
+    // The sink has exited: the client's next request fails, and it stops.
+    let acked = tokio::time::timeout(Duration::from_secs(60), streaming)
+        .await
+        .expect("the client stops once the sink is gone")
+        .unwrap();
+    let stderr = sink.stderr_after_exit();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("SIGTERM"), "{stderr}");
     assert!(

@@ -130,11 +130,17 @@ pub(crate) fn suppressed_note(suppressed: u64) -> String {
 
 /// A connection holding one slot of its receiver's cap, closed by its first read after
 /// `idle_timeout` without a byte from the peer.
+///
+/// A read that brings bytes only notes the time; the timer is moved when it fires early (the
+/// peer sent something since it was set), so a busy connection re-arms it about once per
+/// `idle_timeout` rather than at every read.
 pub struct Capped<S> {
     inner: S,
     _slot: OwnedSemaphorePermit,
     idle_timeout: Duration,
     idle: Pin<Box<Sleep>>,
+    /// When the peer last sent a byte.
+    last_read: Instant,
     stats: Arc<ConnectionStats>,
 }
 
@@ -150,6 +156,7 @@ impl<S> Capped<S> {
             _slot: slot,
             idle_timeout,
             idle: Box::pin(tokio::time::sleep(idle_timeout)),
+            last_read: Instant::now(),
             stats,
         }
     }
@@ -172,23 +179,30 @@ impl<S: AsyncRead + Unpin> AsyncRead for Capped<S> {
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(result) => {
                 if buf.filled().len() > before {
-                    let next = Instant::now() + this.idle_timeout;
-                    this.idle.as_mut().reset(next);
+                    this.last_read = Instant::now();
                 }
                 Poll::Ready(result)
             }
-            Poll::Pending => match this.idle.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    this.stats.idle_closed.fetch_add(1, Relaxed);
-                    Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!(
-                            "nothing received for {}s: connection closed",
-                            this.idle_timeout.as_secs()
-                        ),
-                    )))
+            Poll::Pending => loop {
+                match this.idle.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(()) => {
+                        let deadline = this.last_read + this.idle_timeout;
+                        if deadline > this.idle.deadline() {
+                            // Bytes came after the timer was set: it counts from them.
+                            this.idle.as_mut().reset(deadline);
+                            continue;
+                        }
+                        this.stats.idle_closed.fetch_add(1, Relaxed);
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!(
+                                "nothing received for {}s: connection closed",
+                                this.idle_timeout.as_secs()
+                            ),
+                        )));
+                    }
                 }
-                Poll::Pending => Poll::Pending,
             },
         }
     }

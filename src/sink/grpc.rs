@@ -205,15 +205,15 @@ where
                     deadline.as_secs()
                 )))
             });
-            let bytes = match collected {
-                Ok(bytes) => bytes,
+            let frames = match collected {
+                Ok(frames) => frames,
                 Err(rejection) => {
                     receiver.refuse(Transport::Grpc, K::SIGNAL, &rejection);
                     return Ok(status_of(&rejection).into_http());
                 }
             };
             let slot = receiver.decode_slot(held).await;
-            let req = http::Request::from_parts(parts, http_body_util::Full::new(bytes));
+            let req = http::Request::from_parts(parts, replay(frames));
             let mut gzip = EnabledCompressionEncodings::default();
             gzip.enable(CompressionEncoding::Gzip);
             let mut grpc = Grpc::new(RawCodec::<K::Response>(PhantomData))
@@ -243,21 +243,23 @@ where
     }
 }
 
-/// The request body (one length-prefixed message, possibly compressed) as it arrived, at
-/// most `limit` bytes of message, each byte taken from the body budget as it comes.
+/// The request body as it arrived: its frames, kept as they came (no copy; one message,
+/// length-prefixed, possibly compressed), at most `limit` bytes of message, each byte taken
+/// from the body budget as it comes.
 async fn collect<B>(
     receiver: &Receiver,
     body: B,
     limit: usize,
     held: &mut BodyBytes,
-) -> Result<Bytes, Rejection>
+) -> Result<Vec<Bytes>, Rejection>
 where
     B: Body,
     B::Error: Into<StdError>,
 {
     let mut body = std::pin::pin!(body);
     let cap = limit.saturating_add(FRAME_HEADER_BYTES);
-    let mut buf: Vec<u8> = Vec::new();
+    let mut frames = Vec::new();
+    let mut len = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             let e: StdError = e.into();
@@ -266,21 +268,33 @@ where
         let Ok(mut data) = frame.into_data() else {
             continue;
         };
-        if buf.len().saturating_add(data.remaining()) > cap {
+        let n = data.remaining();
+        if len.saturating_add(n) > cap {
             return Err(Rejection::TooLarge {
                 limit,
                 inflated: false,
             });
         }
-        receiver.reserve_body(held, data.remaining()).await;
-        while data.has_remaining() {
-            let chunk = data.chunk();
-            let n = chunk.len();
-            buf.extend_from_slice(chunk);
-            data.advance(n);
-        }
+        receiver.reserve_body(held, n).await;
+        len += n;
+        // h2's frames are `Bytes`: this takes them without copying.
+        frames.push(data.copy_to_bytes(n));
     }
-    Ok(Bytes::from(buf))
+    Ok(frames)
+}
+
+/// A body that yields frames already received.
+type Replayed = http_body_util::StreamBody<
+    futures_util::stream::Iter<std::vec::IntoIter<Result<hyper::body::Frame<Bytes>, Infallible>>>,
+>;
+
+/// The received frames as a body again, for tonic to read the message from.
+fn replay(frames: Vec<Bytes>) -> Replayed {
+    let frames: Vec<_> = frames
+        .into_iter()
+        .map(|b| Ok(hyper::body::Frame::data(b)))
+        .collect();
+    http_body_util::StreamBody::new(futures_util::stream::iter(frames))
 }
 
 /// Rewrites tonic's own refusals into OTLP's codes: an oversize message is `OUT_OF_RANGE` in
@@ -360,11 +374,11 @@ struct Export<K> {
     kind: PhantomData<fn() -> K>,
 }
 
-impl<K: GrpcSignal> UnaryService<Vec<u8>> for Export<K> {
+impl<K: GrpcSignal> UnaryService<Bytes> for Export<K> {
     type Response = K::Response;
     type Future = BoxFuture<tonic::Response<K::Response>, Status>;
 
-    fn call(&mut self, request: tonic::Request<Vec<u8>>) -> Self::Future {
+    fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         self.reached.store(true, Ordering::Relaxed);
         let receiver = self.receiver.clone();
         let slot = self.slot.take().unwrap_or_default();
@@ -393,7 +407,7 @@ struct RawCodec<R>(PhantomData<fn() -> R>);
 
 impl<R: prost::Message + Send + 'static> Codec for RawCodec<R> {
     type Encode = R;
-    type Decode = Vec<u8>;
+    type Decode = Bytes;
     type Encoder = ProstEncoder<R>;
     type Decoder = RawDecoder;
 
@@ -421,12 +435,11 @@ impl<R: prost::Message> Encoder for ProstEncoder<R> {
 struct RawDecoder;
 
 impl Decoder for RawDecoder {
-    type Item = Vec<u8>;
+    type Item = Bytes;
     type Error = Status;
 
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        let mut message = vec![0; src.remaining()];
-        src.copy_to_slice(&mut message);
-        Ok(Some(message))
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        // The message's bytes split off tonic's buffer, not copied.
+        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }

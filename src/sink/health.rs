@@ -2,7 +2,8 @@
 //! the free-space floor (`--min-free`), its queue not full, its last commit not failed.
 //!
 //! Owns the free-space floor: [`Health::check_floor`] is asked before each request is decoded
-//! and looks at the file system (`statvfs`) at most once a second, so a sink whose disk is
+//! (and once a second by the receiver's watch) and looks at the file system (`statvfs`) at
+//! most once a second, so a sink whose disk is
 //! nearly full refuses with "retry later" *before* SQLite runs out of room, tells the store
 //! writer to make room when size retention is configured, and accepts again by itself once
 //! space returns. It does not answer requests or serve HTTP: `/readyz` and `/metrics` render
@@ -18,8 +19,9 @@ use crate::store::WriterHandle;
 
 /// How long a client is asked to wait while the disk is under the floor.
 pub const LOW_DISK_RETRY_AFTER: Duration = Duration::from_secs(5);
-/// Requests look at the file system at most this often.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Requests look at the file system at most this often; the receiver's watch looks this
+/// often when no request comes.
+pub(crate) const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// The store's file system has less free space than the floor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,6 +125,11 @@ impl Health {
     /// The check before a request is decoded.
     pub fn check_floor(&self, writer: &WriterHandle) -> Result<(), LowDisk> {
         self.check(writer, false)
+    }
+
+    /// A fresh look, from the receiver's watch.
+    pub(crate) fn look_now(&self, writer: &WriterHandle) {
+        let _ = self.check(writer, true);
     }
 
     fn look(&self, writer: &WriterHandle) {

@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::StreamExt as _;
 use prost::Message as _;
+use prost::bytes::Bytes;
 use tonic::Code;
 use tonic_types::{ErrorDetails, StatusExt as _};
 
@@ -281,10 +282,6 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse::<u64>().ok())
 }
 
-/// A body's buffer starts at most this large, whatever its `Content-Length` says, and grows
-/// as bytes arrive: a client that declares 8 MiB and sends 3 bytes costs kilobytes.
-const INITIAL_BODY_CAPACITY: usize = 64 * 1024;
-
 /// Reads the body within the size limit and the body deadline, holding only the bytes
 /// received (from the shared body budget), then takes a decode slot and inflates it when it
 /// is gzip.
@@ -293,7 +290,7 @@ async fn read_body(
     headers: &HeaderMap,
     body: Body,
     gzip: bool,
-) -> Result<(Vec<u8>, super::DecodeSlot), Rejection> {
+) -> Result<(Bytes, super::DecodeSlot), Rejection> {
     let config = receiver.config();
     let limit = config.max_request_bytes;
     let declared = content_length(headers);
@@ -306,16 +303,10 @@ async fn read_body(
             inflated: false,
         });
     }
-    let capacity = declared.map_or(0, |n| {
-        usize::try_from(n)
-            .unwrap_or(limit)
-            .min(limit)
-            .min(INITIAL_BODY_CAPACITY)
-    });
     let mut held = BodyBytes::default();
     let read = tokio::time::timeout(
         config.body_timeout,
-        read_capped(receiver, &mut stream, limit, capacity, &mut held),
+        read_capped(receiver, &mut stream, limit, &mut held),
     )
     .await
     .map_err(|_| {
@@ -338,26 +329,34 @@ async fn read_body(
     } else {
         bytes
     };
-    Ok((bytes, slot))
+    Ok((Bytes::from(bytes), slot))
 }
 
+/// The body as it arrives: the chunks hyper hands over are kept as they are (no buffer sized
+/// by what the client *declares*, so a client that declares 8 MiB and sends 3 bytes costs 3
+/// bytes), then copied once into a buffer of exactly the received size.
 async fn read_capped(
     receiver: &Receiver,
     stream: &mut BodyDataStream,
     limit: usize,
-    capacity: usize,
     held: &mut BodyBytes,
 ) -> Result<Vec<u8>, Rejection> {
-    let mut buf = Vec::with_capacity(capacity);
+    let mut chunks = Vec::new();
+    let mut len = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| Rejection::BodyRead(e.to_string()))?;
-        if buf.len().saturating_add(chunk.len()) > limit {
+        if len.saturating_add(chunk.len()) > limit {
             return Err(Rejection::TooLarge {
                 limit,
                 inflated: false,
             });
         }
         receiver.reserve_body(held, chunk.len()).await;
+        len += chunk.len();
+        chunks.push(chunk);
+    }
+    let mut buf = Vec::with_capacity(len);
+    for chunk in chunks {
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)

@@ -23,6 +23,8 @@ struct Shared {
     dropped: AtomicU64,
     /// Lines handed over and not yet written (or given up on).
     pending: AtomicU64,
+    /// Lines the thread has finished with (written or failed): its progress.
+    done: AtomicU64,
 }
 
 /// The writer the log uses, once [`stderr_writer`] has started its thread.
@@ -50,6 +52,7 @@ impl QueuedStderr {
         let shared = Arc::new(Shared {
             dropped: AtomicU64::new(0),
             pending: AtomicU64::new(0),
+            done: AtomicU64::new(0),
         });
         let thread_shared = Arc::clone(&shared);
         std::thread::Builder::new()
@@ -78,18 +81,37 @@ fn write_lines(rx: &Receiver<Vec<u8>>, shared: &Shared, out: &mut dyn std::io::W
         }
         let _ = out.flush();
         shared.pending.fetch_sub(1, Relaxed);
+        shared.done.fetch_add(1, Relaxed);
     }
 }
 
-/// Waits up to `timeout` for the queued lines to be written (at exit, so the last lines
-/// are not lost); returns at once when stderr does not take them.
-pub fn flush(timeout: Duration) {
+/// However slowly stderr takes lines, the exit waits for them at most this long.
+const FLUSH_AT_MOST: Duration = Duration::from_secs(10);
+
+/// Waits for the queued lines to be written (at exit, so the last lines are not lost): as
+/// long as the log thread makes progress, up to [`FLUSH_AT_MOST`]; when it has written
+/// nothing for `stall` (stderr does not take lines: a full pipe nobody reads), it gives up.
+/// A busy machine slows the thread down but does not lose the last lines.
+pub fn flush(stall: Duration) {
     let Some(QueuedStderr { shared, .. }) = QUEUE.get() else {
         return;
     };
-    let deadline = Instant::now() + timeout;
-    while shared.pending.load(Relaxed) > 0 && Instant::now() < deadline {
+    wait_for(shared, stall, FLUSH_AT_MOST);
+}
+
+fn wait_for(shared: &Shared, stall: Duration, at_most: Duration) {
+    let started = Instant::now();
+    let mut done = shared.done.load(Relaxed);
+    let mut progressed = started;
+    while shared.pending.load(Relaxed) > 0 && started.elapsed() < at_most {
         std::thread::sleep(Duration::from_millis(5));
+        let now_done = shared.done.load(Relaxed);
+        if now_done != done {
+            done = now_done;
+            progressed = Instant::now();
+        } else if progressed.elapsed() >= stall {
+            return;
+        }
     }
 }
 
@@ -138,16 +160,17 @@ impl<'a> MakeWriter<'a> for QueuedStderr {
 }
 
 /// A line on stderr outside the log (the summary at exit): through the log's queue when it
-/// runs, waiting at most `timeout` for it to be written, so that a stderr nobody reads
-/// cannot keep the process from exiting; else written directly, ignoring failure.
-pub fn stderr_line(text: &str, timeout: Duration) {
+/// runs, waiting for it as [`flush`] does (giving up after `stall` without progress), so
+/// that a stderr nobody reads cannot keep the process from exiting; else written directly,
+/// ignoring failure.
+pub fn stderr_line(text: &str, stall: Duration) {
     let line = format!("{text}\n").into_bytes();
     match QUEUE.get() {
         Some(writer) => {
             let mut queued = writer.make_writer();
             queued.buf = line;
             drop(queued);
-            flush(timeout);
+            flush(stall);
         }
         None => {
             let mut err = std::io::stderr().lock();
@@ -179,6 +202,7 @@ mod tests {
         let shared = Arc::new(Shared {
             dropped: AtomicU64::new(0),
             pending: AtomicU64::new(0),
+            done: AtomicU64::new(0),
         });
         let writer = QueuedStderr {
             tx,
@@ -199,5 +223,70 @@ mod tests {
         write_lines(&rx, &shared, &mut Full);
         assert_eq!(shared.pending.load(Relaxed), 0);
         assert!(shared.dropped.load(Relaxed) >= 2);
+    }
+
+    /// A writer that takes each line slowly, as stderr can on a loaded machine.
+    struct Slow(Vec<u8>);
+
+    impl std::io::Write for Slow {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(100));
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_flush_at_exit_waits_for_a_slow_stderr_and_gives_up_on_a_stuck_one() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        let shared = Arc::new(Shared {
+            dropped: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+        });
+        let writer = QueuedStderr {
+            tx,
+            shared: Arc::clone(&shared),
+        };
+        // 12 lines at 100 ms each: 1.2 s in all, more than twice the 0.5 s stall allowance
+        // (the one used at exit), but always progressing, so every line is written before
+        // the wait returns.
+        for i in 0..12 {
+            let mut line = writer.make_writer();
+            let _ = writeln!(line, "line {i}");
+        }
+        drop(writer);
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::spawn(move || {
+            let mut out = Slow(Vec::new());
+            write_lines(&rx, &thread_shared, &mut out);
+            out.0
+        });
+        wait_for(&shared, Duration::from_millis(500), Duration::from_secs(30));
+        assert_eq!(shared.pending.load(Relaxed), 0);
+        let written = String::from_utf8(thread.join().unwrap()).unwrap();
+        assert!(written.ends_with("line 11\n"), "{written}");
+
+        // Nothing takes the lines (a pipe nobody reads): the wait ends after the stall.
+        let (tx, _rx) = std::sync::mpsc::sync_channel(4);
+        let stuck = Arc::new(Shared {
+            dropped: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+        });
+        let writer = QueuedStderr {
+            tx,
+            shared: Arc::clone(&stuck),
+        };
+        let mut line = writer.make_writer();
+        let _ = writeln!(line, "never written");
+        drop(line);
+        let started = Instant::now();
+        wait_for(&stuck, Duration::from_millis(100), Duration::from_secs(30));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(stuck.pending.load(Relaxed), 1);
     }
 }

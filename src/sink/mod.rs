@@ -34,6 +34,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
+use prost::bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Secret;
@@ -284,10 +285,12 @@ pub(crate) struct DecodeSlot {
 pub(crate) struct BodyBytes(Option<OwnedSemaphorePermit>);
 
 impl Receiver {
+    /// Inside a tokio runtime, also starts the task that keeps looking at the free space
+    /// (see [`Receiver::watch_disk`]).
     pub fn new(writer: WriterHandle, config: ReceiverConfig) -> Self {
         let slots = config.max_concurrent_decodes.max(1);
         let health = Health::new(writer.path(), config.min_free_bytes);
-        Receiver {
+        let receiver = Receiver {
             inner: Arc::new(Inner {
                 writer,
                 decode_slots: Arc::new(Semaphore::new(slots)),
@@ -299,6 +302,26 @@ impl Receiver {
                 health,
                 store_error_log: Throttle::new(Duration::from_secs(10)),
             }),
+        };
+        if receiver.inner.config.min_free_bytes > 0
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(Receiver::watch_disk(Arc::downgrade(&receiver.inner)));
+        }
+        receiver
+    }
+
+    /// Looks at the free space once a second while the receiver lives, not only when
+    /// requests come: under the floor, the store's size retention deletes the oldest data
+    /// for as long as the sink says space is low, so the sink must notice that space has
+    /// returned even when every client has backed off (else retention would go on deleting).
+    async fn watch_disk(inner: std::sync::Weak<Inner>) {
+        loop {
+            tokio::time::sleep(health::CHECK_EVERY).await;
+            let Some(inner) = inner.upgrade() else {
+                return;
+            };
+            inner.health.look_now(&inner.writer);
         }
     }
 
@@ -391,7 +414,7 @@ impl Receiver {
         transport: Transport,
         signal: Signal,
         encoding: Encoding,
-        body: Vec<u8>,
+        body: Bytes,
         slot: DecodeSlot,
         started: Instant,
     ) -> Result<Committed, Rejection> {
@@ -404,7 +427,7 @@ impl Receiver {
         &self,
         signal: Signal,
         encoding: Encoding,
-        body: Vec<u8>,
+        body: Bytes,
         slot: DecodeSlot,
     ) -> Result<Committed, Rejection> {
         let stats = &self.inner.stats;

@@ -200,17 +200,39 @@ pub fn json(body: &[u8]) -> u64 {
         .saturating_add((body.len() as u64).saturating_mul(8))
 }
 
+/// A varint at `pos`, moving `pos` past it. Keys and lengths are mostly one byte: that case
+/// is a compare and a load.
+#[inline(always)]
 fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *buf.get(*pos)?;
+    let &first = buf.get(*pos)?;
+    if first < 0x80 {
         *pos += 1;
-        value |= u64::from(byte & 0x7f) << shift;
+        return Some(u64::from(first));
+    }
+    varint_long(buf, pos)
+}
+
+#[inline(never)]
+fn varint_long(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for i in 0..10 {
+        let &byte = buf.get(*pos + i)?;
+        value |= u64::from(byte & 0x7f) << (7 * i);
         if byte < 0x80 {
+            *pos += i + 1;
             return Some(value);
         }
     }
     None
+}
+
+/// Moves `pos` past a varint whose value is not needed.
+#[inline(always)]
+fn skip_varint(buf: &[u8], pos: &mut usize) -> Option<()> {
+    let rest = buf.get(*pos..)?;
+    let n = rest.iter().take(10).position(|&b| b < 0x80)?;
+    *pos += n + 1;
+    Some(())
 }
 
 /// The bound for the fields of one message of type `m` (its own struct is counted by the
@@ -225,7 +247,7 @@ fn walk(buf: &[u8], m: M, depth: u32) -> u64 {
         let (field, wire) = (key >> 3, key & 7);
         match wire {
             0 => {
-                if varint(buf, &mut pos).is_none() {
+                if skip_varint(buf, &mut pos).is_none() {
                     break;
                 }
                 total = total.saturating_add(8);
