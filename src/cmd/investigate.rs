@@ -40,7 +40,48 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
     );
     let (metrics, traces, logs) = backends(args, &config)?;
     let runtime = runtime()?;
-    let mut report = runtime.block_on(investigate::run(&metrics, &options))?;
+    let report = gather(&runtime, args, &config, &options, &metrics, &traces, &logs)?;
+    if args.tui {
+        let failed = report.any_source_failed();
+        let sources = crate::tui::Sources { traces, logs };
+        let options = super::tui::options(cli.global.color);
+        crate::tui::run_report(report, sources, &options, runtime.handle())?;
+        return Ok(if failed { 1 } else { 0 });
+    }
+    if !cli.global.quiet {
+        for warning in &report.warnings {
+            tracing::warn!("{warning}");
+        }
+    }
+    let code = if report.any_source_failed() { 1 } else { 0 };
+    let tz = now.time_zone().clone();
+    if args.explain {
+        let explained = super::explain::report_and_explain(
+            cli,
+            &report,
+            config.llm.as_ref(),
+            &args.llm,
+            || render_report(cli, args, &config, &report, tz),
+        )?;
+        return Ok(code.max(explained));
+    }
+    print(&render_report(cli, args, &config, &report, tz)?)?;
+    Ok(code)
+}
+
+/// Everything an investigation fetches and concludes, from the backends given: the metrics
+/// investigation, then its traces and their logs, log patterns, the timeline, markers and
+/// findings. `obs snapshot` runs the same steps over recording backends.
+pub(super) fn gather(
+    runtime: &tokio::runtime::Runtime,
+    args: &InvestigateArgs,
+    config: &Config,
+    options: &Options,
+    metrics: &Metrics,
+    traces: &Option<Traces>,
+    logs: &Option<Logs>,
+) -> anyhow::Result<Report> {
+    let mut report = runtime.block_on(investigate::run(metrics, options))?;
     let (start, end) = investigate::spike_window(&report);
     let follow = FollowOptions {
         traces: args.traces,
@@ -72,41 +113,16 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
     }
     report.timeline = investigate::timeline::build(&report);
     if report.symptom.verdict != crate::report::Verdict::NoData {
-        let (markers, warnings) = runtime.block_on(investigate::markers::find(&metrics, &report));
+        let (markers, warnings) = runtime.block_on(investigate::markers::find(metrics, &report));
         report.warnings.extend(warnings);
         investigate::markers::merge(&mut report.timeline, markers);
     }
     report.findings = investigate::findings::build(&report);
-    if args.tui {
-        let failed = report.any_source_failed();
-        let sources = crate::tui::Sources { traces, logs };
-        let options = super::tui::options(cli.global.color);
-        crate::tui::run_report(report, sources, &options, runtime.handle())?;
-        return Ok(if failed { 1 } else { 0 });
-    }
-    if !cli.global.quiet {
-        for warning in &report.warnings {
-            tracing::warn!("{warning}");
-        }
-    }
-    let code = if report.any_source_failed() { 1 } else { 0 };
-    let tz = now.time_zone().clone();
-    if args.explain {
-        let explained = super::explain::report_and_explain(
-            cli,
-            &report,
-            config.llm.as_ref(),
-            &args.llm,
-            || render_report(cli, args, &config, &report, tz),
-        )?;
-        return Ok(code.max(explained));
-    }
-    print(&render_report(cli, args, &config, &report, tz)?)?;
-    Ok(code)
+    Ok(report)
 }
 
 /// The command's flags as the highest configuration layer.
-fn overrides(args: &InvestigateArgs) -> Overrides {
+pub(super) fn overrides(args: &InvestigateArgs) -> Overrides {
     Overrides {
         tempo_url: args.traces_backend.tempo_url.clone(),
         jaeger_url: args.traces_backend.jaeger_url.clone(),
@@ -129,7 +145,7 @@ fn overrides(args: &InvestigateArgs) -> Overrides {
 }
 
 /// The window (relative to `now`) and the resolved settings as the investigation's options.
-fn options(
+pub(super) fn options(
     cli: &Cli,
     args: &InvestigateArgs,
     config: &Config,

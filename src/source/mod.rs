@@ -11,6 +11,7 @@ pub mod local;
 pub mod local_traces;
 pub mod loki;
 pub mod prometheus;
+pub mod recording;
 pub mod tempo;
 
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub enum Metrics {
     Prometheus(prometheus::Prometheus),
     /// The embedded store (`--store PATH`), queried with the offline PromQL evaluator.
     Local(local::LocalMetrics),
+    /// A Prometheus whose answers `obs snapshot` records.
+    Recording(recording::RecordingMetrics),
 }
 
 impl Metrics {
@@ -34,6 +37,7 @@ impl Metrics {
         match self {
             Metrics::Prometheus(_) => "prometheus",
             Metrics::Local(_) => local::KIND,
+            Metrics::Recording(_) => "prometheus",
         }
     }
 
@@ -41,6 +45,7 @@ impl Metrics {
         match self {
             Metrics::Prometheus(p) => p.base_url(),
             Metrics::Local(l) => l.url(),
+            Metrics::Recording(r) => r.base_url(),
         }
     }
 }
@@ -50,6 +55,7 @@ macro_rules! delegate {
         match $self {
             Metrics::Prometheus($inner) => $call,
             Metrics::Local($inner) => $call,
+            Metrics::Recording($inner) => $call,
         }
     };
 }
@@ -126,6 +132,8 @@ pub enum Traces {
     Jaeger(jaeger::Jaeger),
     /// The embedded store (`--store PATH`).
     Local(local_traces::LocalTraces),
+    /// Tempo or Jaeger, recorded by `obs snapshot`.
+    Recording(recording::RecordingTraces),
 }
 
 impl Traces {
@@ -134,6 +142,7 @@ impl Traces {
             Traces::Tempo(_) => "tempo",
             Traces::Jaeger(_) => "jaeger",
             Traces::Local(_) => local_traces::KIND,
+            Traces::Recording(r) => r.kind(),
         }
     }
 
@@ -142,6 +151,7 @@ impl Traces {
             Traces::Tempo(t) => t.base_url(),
             Traces::Jaeger(j) => j.base_url(),
             Traces::Local(l) => l.url(),
+            Traces::Recording(r) => r.url(),
         }
     }
 
@@ -152,6 +162,7 @@ impl Traces {
             Traces::Tempo(t) => t.trace(trace_id).await,
             Traces::Jaeger(j) => j.trace(trace_id).await,
             Traces::Local(l) => l.trace(trace_id).await,
+            Traces::Recording(r) => r.trace(trace_id).await,
         }
     }
 
@@ -160,6 +171,7 @@ impl Traces {
             Traces::Tempo(t) => t.search(search).await,
             Traces::Jaeger(j) => j.search(search).await,
             Traces::Local(l) => l.search(search).await,
+            Traces::Recording(r) => r.search(search).await,
         }
     }
 
@@ -169,6 +181,7 @@ impl Traces {
             Traces::Tempo(t) => t.services().await,
             Traces::Jaeger(j) => j.services().await,
             Traces::Local(l) => l.services().await,
+            Traces::Recording(r) => r.services().await,
         }
     }
 }
@@ -228,6 +241,8 @@ pub enum Logs {
     Loki(loki::Loki),
     /// The embedded store (`--store PATH`).
     Local(local_traces::LocalLogs),
+    /// Loki, recorded by `obs snapshot`.
+    Recording(recording::RecordingLogs),
 }
 
 impl Logs {
@@ -235,6 +250,7 @@ impl Logs {
         match self {
             Logs::Loki(_) => "loki",
             Logs::Local(_) => local_traces::KIND,
+            Logs::Recording(_) => "loki",
         }
     }
 
@@ -242,6 +258,7 @@ impl Logs {
         match self {
             Logs::Loki(l) => l.base_url(),
             Logs::Local(l) => l.url(),
+            Logs::Recording(r) => r.url(),
         }
     }
 
@@ -249,6 +266,7 @@ impl Logs {
         match self {
             Logs::Loki(l) => l.logs(query).await,
             Logs::Local(l) => l.logs(query).await,
+            Logs::Recording(r) => r.logs(query).await,
         }
     }
 }
