@@ -115,9 +115,10 @@ pub fn run(cli: &Cli, args: &SnapshotArgs) -> anyhow::Result<u8> {
     }
     // As for investigate: a failed source (or a stopped investigation) is exit 1, a single
     // failed candidate query is not; a raw-sample fetch that failed leaves data out of the file.
-    let source_failed = investigation
-        .as_ref()
-        .map_or(true, crate::report::Report::any_source_failed);
+    let source_failed = match &investigation {
+        Ok(report) => report.any_source_failed(),
+        Err(_) => true,
+    };
     let raw_failed = summary.failed.iter().any(|f| f.call == "raw_samples");
     let failed = source_failed || raw_failed;
     Ok(if failed { 1 } else { 0 })
