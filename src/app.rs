@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Patterns(args) => cmd::patterns::run(&cli, args),
         Command::Explain(args) => cmd::explain::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
+        Command::Snapshot(args) => cmd::snapshot::run(&cli, args),
         Command::Tui(args) => cmd::tui::run(&cli, args),
     }
 }
@@ -44,6 +45,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<UsageError>()
             || e.is::<SinkUsageError>()
             || e.is::<crate::demo::KeepExists>()
+            || e.is::<cmd::snapshot::SnapshotExists>()
             || cmd::tui::is_usage(e)
             || e.is::<cmd::explain::ExplainUsageError>()
             || e.is::<crate::explain::settings::SettingsError>()

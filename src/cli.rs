@@ -70,6 +70,8 @@ pub enum Command {
     /// Inspect the embedded store
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Run an investigation against the remote backends and capture everything it used into one new store file
+    Snapshot(Box<SnapshotArgs>),
     /// Print the resolved configuration (secrets masked) and where each value came from
     Config,
     /// Probe every backend of the context: reachable, version, auth, and what investigate needs
@@ -475,4 +477,80 @@ pub struct StoreArgs {
     /// The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
+}
+
+/// `obs snapshot FILE`: the flags of `investigate` that decide what it fetches.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// The incident file to create (an obs store; read it with `investigate --store FILE`)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Replace FILE if it already exists
+    #[arg(long)]
+    pub force: bool,
+    /// Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds
+    #[arg(long, value_name = "TIME")]
+    pub since: String,
+    /// End of the window (same forms as --since) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Start of the baseline window, which ends at --since [default: as long as the window, just before it]
+    #[arg(long, value_name = "TIME")]
+    pub baseline: Option<String>,
+    /// Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// Narrow the symptom to one service
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Label that holds the service name [default: the first of service, service_name, job]
+    #[arg(long, value_name = "LABEL")]
+    pub service_label: Option<String>,
+    /// The symptom as PromQL (an error ratio) [default: auto-detected]
+    #[arg(long, value_name = "PROMQL")]
+    pub error_query: Option<String>,
+    /// Latency histogram selector to take exemplars from
+    #[arg(long, value_name = "SELECTOR")]
+    pub latency_query: Option<String>,
+    /// Only consider candidate metrics matching this series selector, e.g. '{namespace="shop"}'
+    #[arg(long, value_name = "SELECTOR")]
+    pub candidate_match: Option<String>,
+    /// An extra candidate as PromQL (repeatable)
+    #[arg(long = "candidate", value_name = "PROMQL")]
+    pub candidates: Vec<String>,
+    /// Most metric names to query as candidates [default: 500]
+    #[arg(long, value_name = "N")]
+    pub max_candidates: Option<usize>,
+    /// Queries in flight at once [default: 16]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// The backend's scrape interval: the smallest step and the basis of rate windows [default: 15s]
+    #[arg(long, value_name = "DURATION")]
+    pub scrape_interval: Option<String>,
+    /// Most exemplars to take
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub exemplars: usize,
+    /// Traces to fetch (failing exemplars first, then the slowest); 0 skips traces and logs
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub traces: usize,
+    #[command(flatten)]
+    pub traces_backend: TraceBackendArgs,
+    /// Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]
+    #[arg(long, value_name = "URL")]
+    pub loki_url: Option<String>,
+    /// How a trace id is found in logs [default: auto]
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub trace_match: Option<TraceMatchArg>,
+    /// Stream selector the traces' logs are searched under, e.g. '{namespace="shop"}'
+    #[arg(long, value_name = "SELECTOR")]
+    pub log_selector: Option<String>,
 }

@@ -22,6 +22,7 @@ mod patterns;
 mod promql_parity;
 mod sink;
 mod sink_hostile;
+mod snapshot;
 mod store_v1;
 mod store_v2;
 mod trace_logs;

@@ -60,43 +60,7 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
         }
         options.capabilities.exemplars = exemplars;
     }
-    let mut report = runtime.block_on(investigate::run(&metrics, &options))?;
-    let (start, end) = investigate::spike_window(&report);
-    let follow = FollowOptions {
-        traces: args.traces,
-        service: args.service.clone(),
-        start,
-        end,
-        trace_match: config.trace_match,
-        log_selector: config.log_selector.clone(),
-        logs_per_trace: 50,
-        concurrency: config.concurrency.min(8),
-    };
-    let followed = runtime.block_on(investigate::follow(
-        &report.exemplars,
-        traces.as_ref(),
-        logs.as_ref(),
-        &follow,
-    ));
-    followed.apply(&mut report);
-    if let Some(logs) = logs.as_ref() {
-        let opts = investigate::log_patterns::Options {
-            service: args.service.clone(),
-            selector: config.log_selector.clone(),
-            concurrency: config.concurrency.min(8),
-            ..investigate::log_patterns::Options::default()
-        };
-        runtime
-            .block_on(investigate::log_patterns::run(&report, logs, &opts))
-            .apply(&mut report);
-    }
-    report.timeline = investigate::timeline::build(&report);
-    if report.symptom.verdict != crate::report::Verdict::NoData {
-        let (markers, warnings) = runtime.block_on(investigate::markers::find(&metrics, &report));
-        report.warnings.extend(warnings);
-        investigate::markers::merge(&mut report.timeline, markers);
-    }
-    report.findings = investigate::findings::build(&report);
+    let report = gather(&runtime, args, &config, &options, &metrics, &traces, &logs)?;
     if args.tui {
         let failed = report.any_source_failed();
         let sources = crate::tui::Sources { traces, logs };
@@ -132,8 +96,60 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+/// Everything an investigation fetches and concludes, from the backends given: the metrics
+/// investigation, then its traces and their logs, log patterns, the timeline, markers and
+/// findings. `obs snapshot` runs the same steps over recording backends.
+pub(super) fn gather(
+    runtime: &tokio::runtime::Runtime,
+    args: &InvestigateArgs,
+    config: &Config,
+    options: &Options,
+    metrics: &Metrics,
+    traces: &Option<Traces>,
+    logs: &Option<Logs>,
+) -> anyhow::Result<Report> {
+    let mut report = runtime.block_on(investigate::run(metrics, options))?;
+    let (start, end) = investigate::spike_window(&report);
+    let follow = FollowOptions {
+        traces: args.traces,
+        service: args.service.clone(),
+        start,
+        end,
+        trace_match: config.trace_match,
+        log_selector: config.log_selector.clone(),
+        logs_per_trace: 50,
+        concurrency: config.concurrency.min(8),
+    };
+    let followed = runtime.block_on(investigate::follow(
+        &report.exemplars,
+        traces.as_ref(),
+        logs.as_ref(),
+        &follow,
+    ));
+    followed.apply(&mut report);
+    if let Some(logs) = logs.as_ref() {
+        let opts = investigate::log_patterns::Options {
+            service: args.service.clone(),
+            selector: config.log_selector.clone(),
+            concurrency: config.concurrency.min(8),
+            ..investigate::log_patterns::Options::default()
+        };
+        runtime
+            .block_on(investigate::log_patterns::run(&report, logs, &opts))
+            .apply(&mut report);
+    }
+    report.timeline = investigate::timeline::build(&report);
+    if report.symptom.verdict != crate::report::Verdict::NoData {
+        let (markers, warnings) = runtime.block_on(investigate::markers::find(metrics, &report));
+        report.warnings.extend(warnings);
+        investigate::markers::merge(&mut report.timeline, markers);
+    }
+    report.findings = investigate::findings::build(&report);
+    Ok(report)
+}
+
 /// The command's flags as the highest configuration layer.
-fn overrides(args: &InvestigateArgs) -> Overrides {
+pub(super) fn overrides(args: &InvestigateArgs) -> Overrides {
     Overrides {
         tempo_url: args.traces_backend.tempo_url.clone(),
         jaeger_url: args.traces_backend.jaeger_url.clone(),
@@ -156,7 +172,7 @@ fn overrides(args: &InvestigateArgs) -> Overrides {
 }
 
 /// The window (relative to `now`) and the resolved settings as the investigation's options.
-fn options(
+pub(super) fn options(
     cli: &Cli,
     args: &InvestigateArgs,
     config: &Config,

@@ -21,6 +21,7 @@ pub mod logs;
 pub mod patterns;
 pub mod query;
 pub mod sink;
+pub mod snapshot;
 pub mod store;
 pub mod trace;
 pub mod tui;
@@ -74,6 +75,7 @@ pub(crate) fn check_markdown(cli: &Cli) -> Result<(), UsageError> {
         Command::Query(_) => "query",
         Command::Patterns(_) => "patterns",
         Command::Store(_) => "store",
+        Command::Snapshot(_) => "snapshot",
         Command::Explain(_) => "explain",
         Command::Tui(_) => "tui",
     };

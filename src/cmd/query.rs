@@ -97,7 +97,7 @@ fn instant(
     let value = match metrics {
         Metrics::Local(l) => runtime.block_on(l.query_instant(&args.promql, time))?,
         // A one-point range is the instant query, in the API obs already speaks.
-        Metrics::Prometheus(_) => Value::Vector(
+        Metrics::Prometheus(_) | Metrics::Recording(_) => Value::Vector(
             runtime
                 .block_on(metrics.query_range(&args.promql, time, time, 1.0))?
                 .into_iter()

@@ -99,7 +99,7 @@ struct Evaluator {
 
 /// The instant a selector reads at when the query evaluates at `t`: `t`, or its `@` time,
 /// minus its offset.
-fn ref_time(vs: &VectorSelector, t: i64, start: i64, end: i64) -> i64 {
+pub(super) fn ref_time(vs: &VectorSelector, t: i64, start: i64, end: i64) -> i64 {
     let base = match &vs.at {
         None => t,
         Some(AtModifier::Start) => start,
@@ -749,13 +749,13 @@ fn quantile(q: f64, mut vals: Vec<f64>) -> f64 {
 
 /// Every selector with the window it needs before `t` (the lookback, or its range), plus
 /// how much earlier and later than the query's start and end enclosing subqueries evaluate.
-fn collect<'a>(e: &'a Expr, out: &mut Vec<Wanted<'a>>) {
+pub(super) fn collect<'a>(e: &'a Expr, out: &mut Vec<Wanted<'a>>) {
     collect_shifted(e, 0, 0, out)
 }
 
 /// (key, selector, window before t, evaluations start this much before the query's start,
 /// and end this much before its end).
-type Wanted<'a> = (String, &'a VectorSelector, i64, i64, i64);
+pub(super) type Wanted<'a> = (String, &'a VectorSelector, i64, i64, i64);
 
 fn collect_shifted<'a>(e: &'a Expr, before: i64, late: i64, out: &mut Vec<Wanted<'a>>) {
     let collect = |e: &'a Expr, out: &mut Vec<Wanted<'a>>| collect_shifted(e, before, late, out);

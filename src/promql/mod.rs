@@ -177,6 +177,39 @@ pub(crate) fn offset_ms(offset: &Option<Offset>) -> i64 {
     }
 }
 
+/// The raw samples a range query over `[start, end]` (unix seconds) reads: each selector, as
+/// PromQL without its `offset` and `@` (so that it selects the stored samples themselves), with
+/// the window it needs in unix milliseconds, both ends inclusive. What `obs snapshot` fetches so
+/// that the query can be evaluated offline over exactly those samples.
+pub fn sample_windows(
+    query: &str,
+    start: f64,
+    end: f64,
+) -> Result<Vec<(String, i64, i64)>, PromqlError> {
+    let expr = parse(query)?;
+    let (start, end) = (secs_to_ms(start), secs_to_ms(end));
+    let mut wanted = Vec::new();
+    eval::collect(&expr, &mut wanted);
+    // One window per selector, the widest any of its uses needs, as the evaluator loads it.
+    let mut widest: Vec<(String, i64, i64)> = Vec::new();
+    for (_, vs, range, before, late) in wanted {
+        let from = eval::ref_time(vs, start - before, start, end) - range;
+        let to = eval::ref_time(vs, end - late, start, end);
+        let mut plain = vs.clone();
+        plain.offset = None;
+        plain.at = None;
+        let key = plain.to_string();
+        match widest.iter_mut().find(|w| w.0 == key) {
+            Some(w) => {
+                w.1 = w.1.min(from);
+                w.2 = w.2.max(to);
+            }
+            None => widest.push((key, from, to)),
+        }
+    }
+    Ok(widest)
+}
+
 /// The selectors (instant or inside a range) an expression reads.
 pub fn selectors(expr: &Expr) -> Vec<&VectorSelector> {
     fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a VectorSelector>) {

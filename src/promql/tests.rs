@@ -378,3 +378,20 @@ fn unsupported_constructs_say_so() {
     let err = query_instant(&mut src, "rate(", 0.0).map(|_| ());
     assert!(err.is_err_and(|e| e.to_string().starts_with("invalid PromQL")));
 }
+
+#[test]
+fn sample_windows_cover_each_selectors_range_lookback_and_offset_once() {
+    let q = r#"sum(rate(req_total{job="api"}[5m])) / sum(rate(req_total{job="api"}[1m] offset 10m)) + up"#;
+    let w = sample_windows(q, 1000.0, 2000.0).unwrap();
+    let get = |sel: &str| w.iter().find(|x| x.0 == sel).map(|x| (x.1, x.2));
+    // One fetch for both uses of req_total: from the widest start (10m offset + 1m range
+    // before 1000 s) to the latest end (2000 s, no offset); the selector has no offset left.
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!(
+        get(r#"req_total{job="api"}"#),
+        Some((1_000_000 - 660_000, 2_000_000))
+    );
+    // An instant selector looks back 5 minutes before the first step.
+    assert_eq!(get("up"), Some((1_000_000 - LOOKBACK_MS, 2_000_000)));
+    assert!(sample_windows("sum(", 0.0, 1.0).is_err());
+}

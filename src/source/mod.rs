@@ -12,6 +12,7 @@ pub mod local_traces;
 pub mod loki;
 pub mod probe;
 pub mod prometheus;
+pub mod recording;
 pub mod tempo;
 
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub enum Metrics {
     Prometheus(prometheus::Prometheus),
     /// The embedded store (`--store PATH`), queried with the offline PromQL evaluator.
     Local(local::LocalMetrics),
+    /// A Prometheus whose answers `obs snapshot` records.
+    Recording(recording::RecordingMetrics),
 }
 
 impl Metrics {
@@ -35,6 +38,7 @@ impl Metrics {
         match self {
             Metrics::Prometheus(_) => "prometheus",
             Metrics::Local(_) => local::KIND,
+            Metrics::Recording(_) => "prometheus",
         }
     }
 
@@ -42,6 +46,7 @@ impl Metrics {
         match self {
             Metrics::Prometheus(p) => p.base_url(),
             Metrics::Local(l) => l.url(),
+            Metrics::Recording(r) => r.base_url(),
         }
     }
 }
@@ -51,6 +56,7 @@ macro_rules! delegate {
         match $self {
             Metrics::Prometheus($inner) => $call,
             Metrics::Local($inner) => $call,
+            Metrics::Recording($inner) => $call,
         }
     };
 }
@@ -127,6 +133,8 @@ pub enum Traces {
     Jaeger(jaeger::Jaeger),
     /// The embedded store (`--store PATH`).
     Local(local_traces::LocalTraces),
+    /// Tempo or Jaeger, recorded by `obs snapshot`.
+    Recording(recording::RecordingTraces),
 }
 
 impl Traces {
@@ -135,6 +143,7 @@ impl Traces {
             Traces::Tempo(_) => "tempo",
             Traces::Jaeger(_) => "jaeger",
             Traces::Local(_) => local_traces::KIND,
+            Traces::Recording(r) => r.kind(),
         }
     }
 
@@ -143,6 +152,7 @@ impl Traces {
             Traces::Tempo(t) => t.base_url(),
             Traces::Jaeger(j) => j.base_url(),
             Traces::Local(l) => l.url(),
+            Traces::Recording(r) => r.url(),
         }
     }
 
@@ -153,6 +163,7 @@ impl Traces {
             Traces::Tempo(t) => t.trace(trace_id).await,
             Traces::Jaeger(j) => j.trace(trace_id).await,
             Traces::Local(l) => l.trace(trace_id).await,
+            Traces::Recording(r) => r.trace(trace_id).await,
         }
     }
 
@@ -161,6 +172,7 @@ impl Traces {
             Traces::Tempo(t) => t.search(search).await,
             Traces::Jaeger(j) => j.search(search).await,
             Traces::Local(l) => l.search(search).await,
+            Traces::Recording(r) => r.search(search).await,
         }
     }
 
@@ -170,6 +182,7 @@ impl Traces {
             Traces::Tempo(t) => t.services().await,
             Traces::Jaeger(j) => j.services().await,
             Traces::Local(l) => l.services().await,
+            Traces::Recording(r) => r.services().await,
         }
     }
 }
@@ -229,6 +242,8 @@ pub enum Logs {
     Loki(loki::Loki),
     /// The embedded store (`--store PATH`).
     Local(local_traces::LocalLogs),
+    /// Loki, recorded by `obs snapshot`.
+    Recording(recording::RecordingLogs),
 }
 
 impl Logs {
@@ -236,6 +251,7 @@ impl Logs {
         match self {
             Logs::Loki(_) => "loki",
             Logs::Local(_) => local_traces::KIND,
+            Logs::Recording(_) => "loki",
         }
     }
 
@@ -243,6 +259,7 @@ impl Logs {
         match self {
             Logs::Loki(l) => l.base_url(),
             Logs::Local(l) => l.url(),
+            Logs::Recording(r) => r.url(),
         }
     }
 
@@ -250,6 +267,7 @@ impl Logs {
         match self {
             Logs::Loki(l) => l.logs(query).await,
             Logs::Local(l) => l.logs(query).await,
+            Logs::Recording(r) => r.logs(query).await,
         }
     }
 }

@@ -100,32 +100,28 @@ impl Prometheus {
                 ],
             )
             .await?;
-        if data.result_type != "matrix" {
-            return Err(self.decode_error(
+        self.matrix(path, data)
+    }
+
+    /// `/api/v1/query` of `selector[range]` at `time`: the raw samples Prometheus holds for
+    /// the selector in `[time - range, time]`, not the step grid of a range query.
+    pub async fn raw_samples(
+        &self,
+        selector: &str,
+        range_ms: i64,
+        time: f64,
+    ) -> Result<Vec<Series>, SourceError> {
+        let path = "/api/v1/query";
+        let data: QueryData = self
+            .get(
                 path,
-                format!("expected a matrix result, got {:?}", data.result_type),
-            ));
-        }
-        let entries: Vec<MatrixEntry> = serde_json::from_value(data.result)
-            .map_err(|e| self.decode_error(path, e.to_string()))?;
-        entries
-            .into_iter()
-            .map(|entry| {
-                let points = entry
-                    .values
-                    .into_iter()
-                    .map(|(t, v)| {
-                        parse_sample(&v).map(|v| (t, v)).ok_or_else(|| {
-                            self.decode_error(path, format!("sample value {v:?} is not a number"))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(Series {
-                    labels: entry.metric,
-                    points,
-                })
-            })
-            .collect()
+                &[
+                    ("query", format!("{selector}[{}ms]", range_ms.max(1))),
+                    ("time", fmt_time(time)),
+                ],
+            )
+            .await?;
+        self.matrix(path, data)
     }
 
     /// `/api/v1/query_exemplars`: exemplars of the series an expression selects.
@@ -211,6 +207,36 @@ impl Prometheus {
                     .map(|e| (name, MetricType::from_prometheus(&e.kind)))
             })
             .collect())
+    }
+
+    /// A matrix result as series.
+    fn matrix(&self, path: &str, data: QueryData) -> Result<Vec<Series>, SourceError> {
+        if data.result_type != "matrix" {
+            return Err(self.decode_error(
+                path,
+                format!("expected a matrix result, got {:?}", data.result_type),
+            ));
+        }
+        let entries: Vec<MatrixEntry> = serde_json::from_value(data.result)
+            .map_err(|e| self.decode_error(path, e.to_string()))?;
+        entries
+            .into_iter()
+            .map(|entry| {
+                let points = entry
+                    .values
+                    .into_iter()
+                    .map(|(t, v)| {
+                        parse_sample(&v).map(|v| (t, v)).ok_or_else(|| {
+                            self.decode_error(path, format!("sample value {v:?} is not a number"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Series {
+                    labels: entry.metric,
+                    points,
+                })
+            })
+            .collect()
     }
 
     async fn get<T: DeserializeOwned>(

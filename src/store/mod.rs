@@ -6,11 +6,13 @@
 //! ([`Store`]). It does not decode wire formats or enforce request limits: the receivers in
 //! `sink/` hand it already-decoded [`Payload`]s. See `docs/store.md` for the design.
 
+mod capture;
 mod chunks;
 #[doc(hidden)]
 pub use chunks::copied_chunks_match_encoded;
 mod convert;
 mod delta;
+mod from_model;
 mod gorilla;
 mod ingest;
 mod metric_ingest;
@@ -29,6 +31,10 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use capture::{
+    Captured, CapturedCounts, ManifestEntry, read_manifest, write_captured, write_manifest,
+};
+pub use from_model::{logs_request, traces_request};
 pub use opentelemetry_proto::tonic::collector::{
     logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
     trace::v1::ExportTraceServiceRequest,
