@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Patterns(args) => cmd::patterns::run(&cli, args),
         Command::Explain(args) => cmd::explain::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
+        Command::Replay(args) => cmd::replay::run(&cli, args),
         Command::Tui(args) => cmd::tui::run(&cli, args),
     }
 }

@@ -19,6 +19,7 @@ pub mod investigate;
 pub mod logs;
 pub mod patterns;
 pub mod query;
+pub mod replay;
 pub mod sink;
 pub mod store;
 pub mod trace;
@@ -54,6 +55,8 @@ pub enum UsageError {
          demo and trace)"
     )]
     NoMarkdown(&'static str),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// `-o markdown` is a postmortem document: investigate and demo write one, trace a waterfall in
@@ -72,6 +75,7 @@ pub(crate) fn check_markdown(cli: &Cli) -> Result<(), UsageError> {
         Command::Query(_) => "query",
         Command::Patterns(_) => "patterns",
         Command::Store(_) => "store",
+        Command::Replay(_) => "replay",
         Command::Explain(_) => "explain",
         Command::Tui(_) => "tui",
     };

@@ -11,6 +11,8 @@ mod chunks;
 pub use chunks::copied_chunks_match_encoded;
 mod convert;
 mod delta;
+mod export;
+mod export_metrics;
 mod gorilla;
 mod ingest;
 mod metric_ingest;
@@ -32,6 +34,7 @@ pub use opentelemetry_proto::tonic::collector::{
     logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
     trace::v1::ExportTraceServiceRequest,
 };
+pub use export::{ExportSignal, ExportWindow};
 pub use promname::{FamilyKind, family_name, label_name};
 pub use read::{
     Direction, LogQuery, RawSeries, STALE_NAN, STALE_NAN_BITS, Store, StoreInfo, TraceQuery,
