@@ -24,4 +24,5 @@ mod sink_hostile;
 mod store_v1;
 mod store_v2;
 mod trace_logs;
+mod transfer;
 mod tui;

@@ -44,7 +44,10 @@ fn resolve(args: &ReplayArgs) -> anyhow::Result<Options> {
         return Err(UsageError::Invalid("--batch must be at least 1".into()).into());
     }
     if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
-        return Err(UsageError::Invalid("--rate must be a positive number of items per second".into()).into());
+        return Err(UsageError::Invalid(
+            "--rate must be a positive number of items per second".into(),
+        )
+        .into());
     }
     if !(args.to.starts_with("http://") || args.to.starts_with("https://")) {
         return Err(UsageError::Invalid(format!(
@@ -56,7 +59,9 @@ fn resolve(args: &ReplayArgs) -> anyhow::Result<Options> {
     let mut headers = Vec::new();
     for h in &args.header {
         let Some((k, v)) = h.split_once(':') else {
-            return Err(UsageError::Invalid(format!("--header {h:?}: expected `Name: value`")).into());
+            return Err(
+                UsageError::Invalid(format!("--header {h:?}: expected `Name: value`")).into(),
+            );
         };
         headers.push((k.trim().to_string(), v.trim().to_string()));
     }

@@ -18,8 +18,8 @@ use flate2::read::MultiGzDecoder;
 
 use crate::sink::decode::{self, Encoding, Signal};
 use crate::store::{
-    ExportSignal, ExportWindow, Payload, Receipt, Store, StoreError, WriterConfig,
-    WriterHandle, spawn_writer,
+    ExportSignal, ExportWindow, Payload, Receipt, Store, StoreError, WriterConfig, WriterHandle,
+    spawn_writer,
 };
 
 /// Items (spans, log records, data points) per line written by [`export`].
@@ -56,7 +56,7 @@ pub fn export(
         match &payload {
             Payload::Traces(r) => serde_json::to_writer(&mut line, r),
             Payload::Logs(r) => serde_json::to_writer(&mut line, r),
-            Payload::Metrics(r) => serde_json::to_writer(&mut line, r),
+            Payload::Metrics(r) => metrics_json(r, &mut line),
         }
         .map_err(|e| ExportError::Io(io::Error::other(e)))?;
         line.push(b'\n');
@@ -67,6 +67,93 @@ pub fn export(
     })?;
     out.flush().map_err(ExportError::Io)?;
     Ok(done)
+}
+
+/// Stand-ins for NaN, +Inf and -Inf while serialising: serde_json writes non-finite numbers as
+/// `null`, while OTLP/JSON (proto3) spells them `"NaN"`, `"Infinity"`, `"-Infinity"`. The three
+/// smallest subnormals, which no measurement produces.
+const NON_FINITE: [(u64, &str); 3] = [(1, "NaN"), (2, "Infinity"), (3, "-Infinity")];
+
+fn stand_in(v: &mut f64) -> bool {
+    let bits = if v.is_nan() {
+        1
+    } else if *v == f64::INFINITY {
+        2
+    } else if *v == f64::NEG_INFINITY {
+        3
+    } else {
+        return false;
+    };
+    *v = f64::from_bits(bits);
+    true
+}
+
+/// A metrics request as OTLP/JSON, with non-finite point and exemplar values as the strings
+/// proto3 JSON uses (what `sink::decode` reads back).
+fn metrics_json(
+    r: &crate::store::ExportMetricsServiceRequest,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    use opentelemetry_proto::tonic::metrics::v1::{
+        Exemplar, NumberDataPoint, exemplar, metric::Data, number_data_point,
+    };
+    fn in_exemplars(list: &mut [Exemplar]) -> bool {
+        let mut changed = false;
+        for e in list {
+            if let Some(exemplar::Value::AsDouble(v)) = &mut e.value {
+                changed |= stand_in(v);
+            }
+        }
+        changed
+    }
+    fn in_points(points: &mut [NumberDataPoint]) -> bool {
+        let mut changed = false;
+        for p in points {
+            if let Some(number_data_point::Value::AsDouble(v)) = &mut p.value {
+                changed |= stand_in(v);
+            }
+            changed |= in_exemplars(&mut p.exemplars);
+        }
+        changed
+    }
+    let mut copy = r.clone();
+    let mut changed = false;
+    for m in copy
+        .resource_metrics
+        .iter_mut()
+        .flat_map(|rm| &mut rm.scope_metrics)
+        .flat_map(|sm| &mut sm.metrics)
+    {
+        changed |= match &mut m.data {
+            Some(Data::Gauge(g)) => in_points(&mut g.data_points),
+            Some(Data::Sum(g)) => in_points(&mut g.data_points),
+            Some(Data::Histogram(h)) => h
+                .data_points
+                .iter_mut()
+                .fold(false, |c, p| in_exemplars(&mut p.exemplars) | c),
+            _ => false,
+        };
+    }
+    if !changed {
+        return serde_json::to_writer(out, r);
+    }
+    let mut value = serde_json::to_value(&copy)?;
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) => {
+                if let Some(f) = n.as_f64() {
+                    if let Some((_, text)) = NON_FINITE.iter().find(|(b, _)| f.to_bits() == *b) {
+                        *v = serde_json::Value::String((*text).to_string());
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    serde_json::to_writer(out, &value)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +252,8 @@ fn import_file(
         path: path.to_path_buf(),
         source,
     };
-    let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(open_err)?);
+    let mut reader =
+        BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(open_err)?);
     let head = reader.fill_buf().map_err(open_err)?.to_vec();
     if head.starts_with(&ZSTD_MAGIC) {
         return Err(ImportError::Zstd {
@@ -174,7 +262,10 @@ fn import_file(
     }
     let gzip = head.starts_with(&GZIP_MAGIC);
     let mut lines: Box<dyn BufRead> = if gzip {
-        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader)))
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            MultiGzDecoder::new(reader),
+        ))
     } else {
         Box::new(reader)
     };
@@ -211,6 +302,19 @@ fn import_file(
         if line.is_empty() {
             continue;
         }
+        if good == 0 && first_bad.is_none() && line.starts_with(b"{") && !line.ends_with(b"}") {
+            // Not one object per line but (pretty-printed) JSON documents, as the OTLP
+            // examples are: read them whole.
+            let mut all = buf.clone();
+            if let Err(source) = lines.read_to_end(&mut all) {
+                return Err(ImportError::Read {
+                    path: path.to_path_buf(),
+                    line: number,
+                    source,
+                });
+            }
+            return import_documents(handle, path, &all, imported);
+        }
         match parse_line(line) {
             Ok(payload) => {
                 good += 1;
@@ -245,6 +349,53 @@ fn import_file(
         }
     }
     Ok(())
+}
+
+/// A file of whole JSON documents (not one per line): each document is one request.
+fn import_documents(
+    handle: &WriterHandle,
+    path: &Path,
+    bytes: &[u8],
+    imported: &mut Imported,
+) -> Result<(), ImportError> {
+    let mut pending = std::collections::VecDeque::new();
+    let mut documents = 0u64;
+    for (i, value) in serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<serde_json::Value>()
+        .enumerate()
+    {
+        let parsed = value
+            .map_err(|e| e.to_string())
+            .and_then(|v| parse_line(&serde_json::to_vec(&v).unwrap_or_default()));
+        match parsed {
+            Ok(payload) => {
+                documents += 1;
+                imported.lines += 1;
+                pending.push_back(submit(handle, payload)?);
+                if pending.len() >= IN_FLIGHT {
+                    finish_one(&mut pending, imported)?;
+                }
+            }
+            Err(reason) => {
+                finish(&mut pending, imported)?;
+                if documents == 0 {
+                    return Err(ImportError::NotOtlp {
+                        path: path.to_path_buf(),
+                        reason,
+                    });
+                }
+                imported.bad_line_count += 1;
+                imported.bad_lines.push(BadLine {
+                    file: path.display().to_string(),
+                    line: i as u64 + 1,
+                    reason: format!("JSON document {}: {reason}", i + 1),
+                });
+                // A syntax error leaves the rest of the stream unreadable.
+                break;
+            }
+        }
+    }
+    finish(&mut pending, imported)
 }
 
 fn trim(line: &[u8]) -> &[u8] {
@@ -333,7 +484,10 @@ fn finish(
 /// Opens `path` for export: gzip when it ends in `.gz` or `gzip` is set.
 pub fn create_output(path: &Path, gzip: bool) -> io::Result<Box<dyn Write>> {
     let file = io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    let gz = gzip || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let gz = gzip
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     Ok(if gz {
         Box::new(GzFile(Some(flate2::write::GzEncoder::new(
             file,

@@ -216,31 +216,33 @@ pub async fn run(options: Options) -> Result<Summary, ReplayError> {
         .map(|s| (*s, state.signals.get(s.name()).cloned().unwrap_or_default()))
         .collect();
     let (store_path, batch, shift_ns) = (options.store.clone(), options.batch, state.shift_ns);
-    let producer = tokio::task::spawn_blocking(move || -> Result<(u64, Vec<(ExportSignal, u64)>), StoreError> {
-        let store = Store::open_read_only(&store_path)?;
-        let mut resumed = 0u64;
-        let mut totals = Vec::new();
-        for (signal, progress) in skip {
-            let mut index = 0u64;
-            let r = store.export(signal, ExportWindow::ALL, batch, &mut |mut payload| {
-                let i = index;
-                index += 1;
-                if i < progress.acked || progress.ahead.contains(&i) {
-                    resumed += 1;
-                    return Ok(());
+    let producer = tokio::task::spawn_blocking(
+        move || -> Result<(u64, Vec<(ExportSignal, u64)>), StoreError> {
+            let store = Store::open_read_only(&store_path)?;
+            let mut resumed = 0u64;
+            let mut totals = Vec::new();
+            for (signal, progress) in skip {
+                let mut index = 0u64;
+                let r = store.export(signal, ExportWindow::ALL, batch, &mut |mut payload| {
+                    let i = index;
+                    index += 1;
+                    if i < progress.acked || progress.ahead.contains(&i) {
+                        resumed += 1;
+                        return Ok(());
+                    }
+                    shift(&mut payload, shift_ns);
+                    tx.blocking_send((signal, i, payload))
+                        .map_err(|_| Stop::Closed)
+                });
+                match r {
+                    Ok(()) => totals.push((signal, index)),
+                    Err(Stop::Closed) => return Ok((resumed, totals)),
+                    Err(Stop::Store(e)) => return Err(e),
                 }
-                shift(&mut payload, shift_ns);
-                tx.blocking_send((signal, i, payload))
-                    .map_err(|_| Stop::Closed)
-            });
-            match r {
-                Ok(()) => totals.push((signal, index)),
-                Err(Stop::Closed) => return Ok((resumed, totals)),
-                Err(Stop::Store(e)) => return Err(e),
             }
-        }
-        Ok((resumed, totals))
-    });
+            Ok((resumed, totals))
+        },
+    );
 
     let mut in_flight = FuturesUnordered::new();
     let mut sent_this_run = 0u64;

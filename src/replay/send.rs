@@ -56,12 +56,19 @@ pub enum Sender {
     Grpc {
         channel: tonic::transport::Channel,
         url: String,
-        headers: Vec<(tonic::metadata::AsciiMetadataKey, tonic::metadata::AsciiMetadataValue)>,
+        headers: Vec<(
+            tonic::metadata::AsciiMetadataKey,
+            tonic::metadata::AsciiMetadataValue,
+        )>,
     },
 }
 
 impl Sender {
-    pub fn http(base: &str, headers: &[(String, String)], timeout: Duration) -> Result<Sender, String> {
+    pub fn http(
+        base: &str,
+        headers: &[(String, String)],
+        timeout: Duration,
+    ) -> Result<Sender, String> {
         let mut map = reqwest::header::HeaderMap::new();
         for (k, v) in headers {
             let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
@@ -81,7 +88,11 @@ impl Sender {
         })
     }
 
-    pub fn grpc(url: &str, headers: &[(String, String)], timeout: Duration) -> Result<Sender, String> {
+    pub fn grpc(
+        url: &str,
+        headers: &[(String, String)],
+        timeout: Duration,
+    ) -> Result<Sender, String> {
         let endpoint = tonic::transport::Endpoint::from_shared(url.to_string())
             .map_err(|e| format!("{url:?} is not a gRPC endpoint URL: {e}"))?
             .timeout(timeout)
@@ -210,7 +221,11 @@ impl Sender {
                         url,
                         reason: format!(
                             "it answered {status} with {}, not an OTLP protobuf response; point --to at an OTLP/HTTP receiver's base URL (often port 4318)",
-                            if content_type.is_empty() { "no content type".to_string() } else { content_type }
+                            if content_type.is_empty() {
+                                "no content type".to_string()
+                            } else {
+                                content_type
+                            }
                         ),
                     });
                 }
@@ -257,7 +272,10 @@ impl Sender {
         };
         fn request<T>(
             body: T,
-            headers: &[(tonic::metadata::AsciiMetadataKey, tonic::metadata::AsciiMetadataValue)],
+            headers: &[(
+                tonic::metadata::AsciiMetadataKey,
+                tonic::metadata::AsciiMetadataValue,
+            )],
         ) -> tonic::Request<T> {
             let mut r = tonic::Request::new(body);
             for (k, v) in headers {
@@ -269,7 +287,11 @@ impl Sender {
             Payload::Traces(r) => TraceServiceClient::new(channel.clone())
                 .export(request(r.clone(), headers))
                 .await
-                .map(|a| a.into_inner().partial_success.map_or(0, |p| p.rejected_spans as u64)),
+                .map(|a| {
+                    a.into_inner()
+                        .partial_success
+                        .map_or(0, |p| p.rejected_spans as u64)
+                }),
             Payload::Logs(r) => LogsServiceClient::new(channel.clone())
                 .export(request(r.clone(), headers))
                 .await
@@ -292,11 +314,12 @@ impl Sender {
             Err(status) => {
                 use tonic::Code;
                 use tonic_types::StatusExt as _;
-                let after = status
-                    .get_details_retry_info()
-                    .and_then(|i| i.retry_delay);
+                let after = status.get_details_retry_info().and_then(|i| i.retry_delay);
                 match status.code() {
-                    Code::Unavailable if status.message().contains("connect") || status.message().contains("transport") => {
+                    Code::Unavailable
+                        if status.message().contains("connect")
+                            || status.message().contains("transport") =>
+                    {
                         Once::NoConnection(status.message().to_string())
                     }
                     Code::Unavailable | Code::DeadlineExceeded | Code::Aborted => Once::Retry {

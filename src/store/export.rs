@@ -180,9 +180,8 @@ impl Store {
                     value: Some(Value::StringValue(body_text)),
                 }),
             };
-            let attrs: Attributes =
-                serde_json::from_str(&row.get::<_, String>(6).at(p)?)
-                    .map_err(|e| corrupt("attributes", e))?;
+            let attrs: Attributes = serde_json::from_str(&row.get::<_, String>(6).at(p)?)
+                .map_err(|e| corrupt("attributes", e))?;
             let record = LogRecord {
                 time_unix_nano: row.get::<_, i64>(0).at(p)?.max(0) as u64,
                 observed_time_unix_nano: row.get::<_, i64>(1).at(p)?.max(0) as u64,

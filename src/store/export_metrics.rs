@@ -331,8 +331,13 @@ fn points(fam: &Family, stream: Stream, attributes: Vec<KeyValue>) -> Vec<Point>
                     time_unix_nano: t.max(0) as u64,
                     exemplars: Vec::new(),
                     flags: if stale { NO_RECORDED_VALUE } else { 0 },
-                    value: (!stale)
-                        .then(|| number_data_point::Value::AsDouble(f64::from_bits(bits))),
+                    // A value on a marker too (NaN): OTLP/JSON readers drop a point
+                    // without one before they look at its flags.
+                    value: Some(number_data_point::Value::AsDouble(if stale {
+                        f64::NAN
+                    } else {
+                        f64::from_bits(bits)
+                    })),
                 })
             })
             .collect(),
@@ -390,7 +395,11 @@ fn histogram_points(
     by_time(parts, family)
         .into_iter()
         .map(|(t, slot)| {
-            let inf = slot.bounds.iter().find(|b| b.0 == f64::INFINITY).map(|b| b.1);
+            let inf = slot
+                .bounds
+                .iter()
+                .find(|b| b.0 == f64::INFINITY)
+                .map(|b| b.1);
             let count_bits = slot.count.or(inf).unwrap_or(0);
             let stale = is_stale(count_bits);
             let count = f64::from_bits(count_bits) as u64;

@@ -30,11 +30,11 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use export::{ExportSignal, ExportWindow};
 pub use opentelemetry_proto::tonic::collector::{
     logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
     trace::v1::ExportTraceServiceRequest,
 };
-pub use export::{ExportSignal, ExportWindow};
 pub use promname::{FamilyKind, family_name, label_name};
 pub use read::{
     Direction, LogQuery, RawSeries, STALE_NAN, STALE_NAN_BITS, Store, StoreInfo, TraceQuery,
