@@ -616,3 +616,54 @@ async fn a_target_that_is_not_otlp_is_an_error_after_its_first_answer_and_nothin
         requests.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_over_grpc_delivers_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = copy_of_the_shop_store(dir.path());
+    let mut sink = TestSink::start().await;
+    let out = obs()
+        .args([
+            "replay",
+            "--store",
+            original.to_str().unwrap(),
+            "--grpc",
+            "--to",
+        ])
+        .arg(sink.grpc_url())
+        .args(["--shift", "now", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    sink.stop().await;
+    let shift = summary["shift_ns"].as_i64().unwrap();
+    assert!(shift > 0, "the 2025/2026 fixture moved to now");
+    let newest = Store::open_read_only(&sink.store)
+        .unwrap()
+        .newest_timestamp()
+        .unwrap()
+        .unwrap();
+    let now = i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap();
+    assert!(
+        (now - newest).abs() < 120_000_000_000,
+        "the newest item lands at about now"
+    );
+    let before = info(&original);
+    let after = info(&sink.store);
+    for k in [
+        "spans",
+        "traces",
+        "logs",
+        "metric_points",
+        "series",
+        "exemplars",
+    ] {
+        assert_eq!(after[k], before[k], "{k}");
+    }
+    assert_eq!(traces_of(&sink.store, shift), traces_of(&original, 0));
+}

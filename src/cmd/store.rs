@@ -58,10 +58,7 @@ fn export(args: &StoreExportArgs) -> anyhow::Result<u8> {
         None => {
             let stdout = std::io::stdout().lock();
             let mut out: Box<dyn std::io::Write> = if args.gzip {
-                Box::new(flate2::write::GzEncoder::new(
-                    stdout,
-                    flate2::Compression::fast(),
-                ))
+                jsonl::gzip(std::io::BufWriter::with_capacity(1 << 20, stdout))
             } else {
                 Box::new(std::io::BufWriter::with_capacity(1 << 20, stdout))
             };

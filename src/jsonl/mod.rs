@@ -488,14 +488,15 @@ pub fn create_output(path: &Path, gzip: bool) -> io::Result<Box<dyn Write>> {
         || path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-    Ok(if gz {
-        Box::new(GzFile(Some(flate2::write::GzEncoder::new(
-            file,
-            flate2::Compression::fast(),
-        ))))
-    } else {
-        Box::new(file)
-    })
+    Ok(if gz { gzip(file) } else { Box::new(file) })
+}
+
+/// `out` gzip-compressed; the stream is finished by `flush`, which [`export`] calls at the end.
+pub fn gzip<W: Write + 'static>(out: W) -> Box<dyn Write> {
+    Box::new(GzFile(Some(flate2::write::GzEncoder::new(
+        out,
+        flate2::Compression::fast(),
+    ))))
 }
 
 /// A gzip stream that writes its trailer on `flush` at the end of an export (a dropped
