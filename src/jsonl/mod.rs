@@ -488,7 +488,7 @@ pub fn create_output(path: &Path, gzip: bool) -> io::Result<Box<dyn Write>> {
         || path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-    Ok(if gz { gzip(file) } else { Box::new(file) })
+    Ok(if gz { self::gzip(file) } else { Box::new(file) })
 }
 
 /// `out` gzip-compressed; the stream is finished by `flush`, which [`export`] calls at the end.
