@@ -40,9 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print log lines from Loki: of a trace, of a service, or for a LogQL query')
             [CompletionResult]::new('sink', 'sink', [CompletionResultType]::ParameterValue, 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Inspect the embedded store')
-            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Run an investigation against the remote backends and capture everything it used into one new store file')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Re-send a store''s traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
-            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Probe every backend of the context: reachable, version, auth, and what investigate needs')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
             [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Explore a saved report (`investigate -o json`) or a store''s traces in the interactive UI')
@@ -245,6 +244,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter''s format), to stdout or a file')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Read OTLP JSON Lines files (as the Collector''s file exporter writes them, gzip too) into the store; re-importing adds nothing')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -265,47 +266,81 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'obs;store;export' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'Which signal to write (one signal per file, as the file exporter specifies)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only data at or after this time (same forms as investigate''s --since) [default: all]')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only data at or before this time [default: all]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout; a name ending in .gz is gzip-compressed')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('--gzip', '--gzip', [CompletionResultType]::ParameterName, 'Gzip-compress the output (also to stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'obs;store;import' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store file, created when missing [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'obs;store;help' {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter''s format), to stdout or a file')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Read OTLP JSON Lines files (as the Collector''s file exporter writes them, gzip too) into the store; re-importing adds nothing')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'obs;store;help;info' {
             break
         }
+        'obs;store;help;export' {
+            break
+        }
+        'obs;store;help;import' {
+            break
+        }
         'obs;store;help;help' {
             break
         }
-        'obs;snapshot' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the window (same forms as --since) [default: now]')
-            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Start of the baseline window, which ends at --since [default: as long as the window, just before it]')
-            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]')
-            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Narrow the symptom to one service')
-            [CompletionResult]::new('--service-label', '--service-label', [CompletionResultType]::ParameterName, 'Label that holds the service name [default: the first of service, service_name, job]')
-            [CompletionResult]::new('--error-query', '--error-query', [CompletionResultType]::ParameterName, 'The symptom as PromQL (an error ratio) [default: auto-detected]')
-            [CompletionResult]::new('--latency-query', '--latency-query', [CompletionResultType]::ParameterName, 'Latency histogram selector to take exemplars from')
-            [CompletionResult]::new('--candidate-match', '--candidate-match', [CompletionResultType]::ParameterName, 'Only consider candidate metrics matching this series selector, e.g. ''{namespace="shop"}''')
-            [CompletionResult]::new('--candidate', '--candidate', [CompletionResultType]::ParameterName, 'An extra candidate as PromQL (repeatable)')
-            [CompletionResult]::new('--max-candidates', '--max-candidates', [CompletionResultType]::ParameterName, 'Most metric names to query as candidates [default: 500]')
-            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Queries in flight at once [default: 16]')
-            [CompletionResult]::new('--prometheus-url', '--prometheus-url', [CompletionResultType]::ParameterName, 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]')
-            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]')
-            [CompletionResult]::new('--scrape-interval', '--scrape-interval', [CompletionResultType]::ParameterName, 'The backend''s scrape interval: the smallest step and the basis of rate windows [default: 15s]')
-            [CompletionResult]::new('--exemplars', '--exemplars', [CompletionResultType]::ParameterName, 'Most exemplars to take')
-            [CompletionResult]::new('--traces', '--traces', [CompletionResultType]::ParameterName, 'Traces to fetch (failing exemplars first, then the slowest); 0 skips traces and logs')
-            [CompletionResult]::new('--tempo-url', '--tempo-url', [CompletionResultType]::ParameterName, 'Tempo base URL [env: OBS_TEMPO_URL]')
-            [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
-            [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]')
-            [CompletionResult]::new('--trace-match', '--trace-match', [CompletionResultType]::ParameterName, 'How a trace id is found in logs [default: auto]')
-            [CompletionResult]::new('--log-selector', '--log-selector', [CompletionResultType]::ParameterName, 'Stream selector the traces'' logs are searched under, e.g. ''{namespace="shop"}''')
+        'obs;replay' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store to replay [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The OTLP endpoint: for OTLP/HTTP the base URL (`/v1/traces` etc. are appended), e.g. http://localhost:4318; with --grpc, e.g. http://localhost:4317')
+            [CompletionResult]::new('--shift', '--shift', [CompletionResultType]::ParameterName, 'Move every timestamp: `now` puts the store''s newest timestamp at the current time; a duration (1h, 30m) moves everything that much later [default: no shift]')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Send at most this many items (spans, log records, data points) per second [default: no limit]')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Items per request')
+            [CompletionResult]::new('--signals', '--signals', [CompletionResultType]::ParameterName, 'Only these signals [default: traces, logs and metrics]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Where progress is kept so that a restarted replay resumes [default: the store path + `.replay.json`]')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra header on every request, `Name: value` (repeatable), e.g. an auth token or X-Scope-OrgID')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace FILE if it already exists')
+            [CompletionResult]::new('--grpc', '--grpc', [CompletionResultType]::ParameterName, 'Send OTLP/gRPC instead of OTLP/HTTP protobuf')
+            [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Start over: ignore (and replace) the progress recorded for this target')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
@@ -317,28 +352,6 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             break
         }
         'obs;config' {
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured in auto)')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr: no progress, no warnings')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'obs;doctor' {
-            [CompletionResult]::new('--prometheus-url', '--prometheus-url', [CompletionResultType]::ParameterName, 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]')
-            [CompletionResult]::new('--tempo-url', '--tempo-url', [CompletionResultType]::ParameterName, 'Tempo base URL [env: OBS_TEMPO_URL]')
-            [CompletionResult]::new('--jaeger-url', '--jaeger-url', [CompletionResultType]::ParameterName, 'Jaeger query service base URL (the UI''s address) [env: OBS_JAEGER_URL]')
-            [CompletionResult]::new('--loki-url', '--loki-url', [CompletionResultType]::ParameterName, 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]')
-            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long each probe may take, e.g. 10s [default: the context''s timeout, at most 5s]')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -482,9 +495,8 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print log lines from Loki: of a trace, of a service, or for a LogQL query')
             [CompletionResult]::new('sink', 'sink', [CompletionResultType]::ParameterValue, 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Inspect the embedded store')
-            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Run an investigation against the remote backends and capture everything it used into one new store file')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Re-send a store''s traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved configuration (secrets masked) and where each value came from')
-            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Probe every backend of the context: reachable, version, auth, and what investigate needs')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a simulated shop with an injected fault into a temporary store and investigate it')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Evaluate PromQL against Prometheus or, offline, against an obs store file')
             [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'Explore a saved report (`investigate -o json`) or a store''s traces in the interactive UI')
@@ -508,18 +520,23 @@ Register-ArgumentCompleter -Native -CommandName 'obs' -ScriptBlock {
         }
         'obs;help;store' {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter''s format), to stdout or a file')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Read OTLP JSON Lines files (as the Collector''s file exporter writes them, gzip too) into the store; re-importing adds nothing')
             break
         }
         'obs;help;store;info' {
             break
         }
-        'obs;help;snapshot' {
+        'obs;help;store;export' {
+            break
+        }
+        'obs;help;store;import' {
+            break
+        }
+        'obs;help;replay' {
             break
         }
         'obs;help;config' {
-            break
-        }
-        'obs;help;doctor' {
             break
         }
         'obs;help;demo' {

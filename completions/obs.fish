@@ -42,7 +42,7 @@ complete -c obs -n "__fish_obs_needs_command" -f -a "trace" -d 'Show one trace a
 complete -c obs -n "__fish_obs_needs_command" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
 complete -c obs -n "__fish_obs_needs_command" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
 complete -c obs -n "__fish_obs_needs_command" -f -a "store" -d 'Inspect the embedded store'
-complete -c obs -n "__fish_obs_needs_command" -f -a "snapshot" -d 'Run an investigation against the remote backends and capture everything it used into one new store file'
+complete -c obs -n "__fish_obs_needs_command" -f -a "replay" -d 'Re-send a store\'s traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable'
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
 complete -c obs -n "__fish_obs_needs_command" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
@@ -222,20 +222,22 @@ complete -c obs -n "__fish_obs_using_subcommand sink" -s v -l verbose -d 'More l
 complete -c obs -n "__fish_obs_using_subcommand sink" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand sink" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand sink" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s o -l output -d 'Output format' -r -f -a "text\t''
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -s o -l output -d 'Output format' -r -f -a "text\t''
 json\t''
 markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
-complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -f -a "export" -d 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter\'s format), to stdout or a file'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -f -a "import" -d 'Read OTLP JSON Lines files (as the Collector\'s file exporter writes them, gzip too) into the store; re-importing adds nothing'
+complete -c obs -n "__fish_obs_using_subcommand store; and not __fish_seen_subcommand_from info export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l store -d 'The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
@@ -249,47 +251,68 @@ complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcomman
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
-complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l since -d 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l until -d 'End of the window (same forms as --since) [default: now]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l baseline -d 'Start of the baseline window, which ends at --since [default: as long as the window, just before it]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l service -d 'Narrow the symptom to one service' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l error-query -d 'The symptom as PromQL (an error ratio) [default: auto-detected]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l latency-query -d 'Latency histogram selector to take exemplars from' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l max-candidates -d 'Most metric names to query as candidates [default: 500]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l concurrency -d 'Queries in flight at once [default: 16]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l exemplars -d 'Most exemplars to take' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l traces -d 'Traces to fetch (failing exemplars first, then the slowest); 0 skips traces and logs' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l loki-url -d 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l trace-match -d 'How a trace id is found in logs [default: auto]' -r -f -a "auto\t'A trace-id stream label if Loki has one, else structured metadata, else the line'
-label\t'Stream label: {trace_id="…"}'
-metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
-line\t'Line filter: {…} |= "…"'"
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -s o -l output -d 'Output format' -r -f -a "text\t''
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l store -d 'The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l signal -d 'Which signal to write (one signal per file, as the file exporter specifies)' -r -f -a "traces\t''
+logs\t''
+metrics\t''"
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l since -d 'Only data at or after this time (same forms as investigate\'s --since) [default: all]' -r
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l until -d 'Only data at or before this time [default: all]' -r
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l out -d 'Write to this file instead of stdout; a name ending in .gz is gzip-compressed' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format' -r -f -a "text\t''
 json\t''
 markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l force -d 'Replace FILE if it already exists'
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -l gzip -d 'Gzip-compress the output (also to stdout)'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -l store -d 'The store file, created when missing [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter\'s format), to stdout or a file'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "import" -d 'Read OTLP JSON Lines files (as the Collector\'s file exporter writes them, gzip too) into the store; re-importing adds nothing'
+complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand replay" -l store -d 'The store to replay [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand replay" -l to -d 'The OTLP endpoint: for OTLP/HTTP the base URL (`/v1/traces` etc. are appended), e.g. http://localhost:4318; with --grpc, e.g. http://localhost:4317' -r
+complete -c obs -n "__fish_obs_using_subcommand replay" -l shift -d 'Move every timestamp: `now` puts the store\'s newest timestamp at the current time; a duration (1h, 30m) moves everything that much later [default: no shift]' -r
+complete -c obs -n "__fish_obs_using_subcommand replay" -l rate -d 'Send at most this many items (spans, log records, data points) per second [default: no limit]' -r
+complete -c obs -n "__fish_obs_using_subcommand replay" -l batch -d 'Items per request' -r
+complete -c obs -n "__fish_obs_using_subcommand replay" -l signals -d 'Only these signals [default: traces, logs and metrics]' -r -f -a "traces\t''
+logs\t''
+metrics\t''"
+complete -c obs -n "__fish_obs_using_subcommand replay" -l state -d 'Where progress is kept so that a restarted replay resumes [default: the store path + `.replay.json`]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand replay" -l header -d 'Extra header on every request, `Name: value` (repeatable), e.g. an auth token or X-Scope-OrgID' -r
+complete -c obs -n "__fish_obs_using_subcommand replay" -l timeout -d 'Per-request timeout' -r
+complete -c obs -n "__fish_obs_using_subcommand replay" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand replay" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand replay" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
+complete -c obs -n "__fish_obs_using_subcommand replay" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand replay" -l grpc -d 'Send OTLP/gRPC instead of OTLP/HTTP protobuf'
+complete -c obs -n "__fish_obs_using_subcommand replay" -l restart -d 'Start over: ignore (and replace) the progress recorded for this target'
+complete -c obs -n "__fish_obs_using_subcommand replay" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand replay" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c obs -n "__fish_obs_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand config" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
 complete -c obs -n "__fish_obs_using_subcommand config" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -400,18 +423,20 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "snapshot" -d 'Run an investigation against the remote backends and capture everything it used into one new store file'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot config demo query tui patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "replay" -d 'Re-send a store\'s traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
+complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "export" -d 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter\'s format), to stdout or a file'
+complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "import" -d 'Read OTLP JSON Lines files (as the Collector\'s file exporter writes them, gzip too) into the store; re-importing adds nothing'

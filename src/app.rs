@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(args) => cmd::explain::run(&cli, args),
         Command::Store(command) => cmd::store::run(&cli, command),
         Command::Snapshot(args) => cmd::snapshot::run(&cli, args),
+        Command::Replay(args) => cmd::replay::run(&cli, args),
         Command::Tui(args) => cmd::tui::run(&cli, args),
     }
 }

@@ -72,6 +72,8 @@ pub enum Command {
     Store(StoreCommand),
     /// Run an investigation against the remote backends and capture everything it used into one new store file
     Snapshot(Box<SnapshotArgs>),
+    /// Re-send a store's traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable
+    Replay(Box<ReplayArgs>),
     /// Print the resolved configuration (secrets masked) and where each value came from
     Config,
     /// Probe every backend of the context: reachable, version, auth, and what investigate needs
@@ -470,6 +472,87 @@ pub struct SinkArgs {
 pub enum StoreCommand {
     /// What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)
     Info(StoreArgs),
+    /// Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter's format), to stdout or a file
+    Export(StoreExportArgs),
+    /// Read OTLP JSON Lines files (as the Collector's file exporter writes them, gzip too) into the store; re-importing adds nothing
+    Import(StoreImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreExportArgs {
+    /// The store file [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Which signal to write (one signal per file, as the file exporter specifies)
+    #[arg(long, value_enum)]
+    pub signal: SignalArg,
+    /// Only data at or after this time (same forms as investigate's --since) [default: all]
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only data at or before this time [default: all]
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Write to this file instead of stdout; a name ending in .gz is gzip-compressed
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Gzip-compress the output (also to stdout)
+    #[arg(long)]
+    pub gzip: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreImportArgs {
+    /// OTLP JSON Lines files (.jsonl, or gzip-compressed); each line one TracesData, LogsData or MetricsData
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The store file, created when missing [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+/// An OTLP signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignalArg {
+    Traces,
+    Logs,
+    Metrics,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The store to replay [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// The OTLP endpoint: for OTLP/HTTP the base URL (`/v1/traces` etc. are appended), e.g. http://localhost:4318; with --grpc, e.g. http://localhost:4317
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Send OTLP/gRPC instead of OTLP/HTTP protobuf
+    #[arg(long)]
+    pub grpc: bool,
+    /// Move every timestamp: `now` puts the store's newest timestamp at the current time; a duration (1h, 30m) moves everything that much later [default: no shift]
+    #[arg(long, value_name = "now|DURATION")]
+    pub shift: Option<String>,
+    /// Send at most this many items (spans, log records, data points) per second [default: no limit]
+    #[arg(long, value_name = "ITEMS/S")]
+    pub rate: Option<f64>,
+    /// Items per request
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub batch: usize,
+    /// Only these signals [default: traces, logs and metrics]
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SIGNAL")]
+    pub signals: Vec<SignalArg>,
+    /// Where progress is kept so that a restarted replay resumes [default: the store path + `.replay.json`]
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Start over: ignore (and replace) the progress recorded for this target
+    #[arg(long)]
+    pub restart: bool,
+    /// Extra header on every request, `Name: value` (repeatable), e.g. an auth token or X-Scope-OrgID
+    #[arg(long, value_name = "HEADER")]
+    pub header: Vec<String>,
+    /// Per-request timeout
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]

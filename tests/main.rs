@@ -26,4 +26,5 @@ mod snapshot;
 mod store_v1;
 mod store_v2;
 mod trace_logs;
+mod transfer;
 mod tui;

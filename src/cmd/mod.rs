@@ -20,6 +20,7 @@ pub mod investigate;
 pub mod logs;
 pub mod patterns;
 pub mod query;
+pub mod replay;
 pub mod sink;
 pub mod snapshot;
 pub mod store;
@@ -56,6 +57,8 @@ pub enum UsageError {
          demo and trace)"
     )]
     NoMarkdown(&'static str),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// `-o markdown` is a postmortem document: investigate and demo write one, trace a waterfall in
@@ -76,6 +79,7 @@ pub(crate) fn check_markdown(cli: &Cli) -> Result<(), UsageError> {
         Command::Patterns(_) => "patterns",
         Command::Store(_) => "store",
         Command::Snapshot(_) => "snapshot",
+        Command::Replay(_) => "replay",
         Command::Explain(_) => "explain",
         Command::Tui(_) => "tui",
     };

@@ -131,6 +131,10 @@ impl Store {
         &self.path
     }
 
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     fn corrupt(&self, message: String) -> StoreError {
         StoreError::Corrupt {
             path: self.path.clone(),

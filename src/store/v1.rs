@@ -198,7 +198,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 /// A stored JSON attribute object (schema v1) back as OTLP key-values: the inverse of
 /// [`convert::attributes`], except that bytes (kept as base64) and NaN/±Inf doubles (kept as
 /// strings) come back as strings.
-fn key_values<'a>(
+pub(crate) fn key_values<'a>(
     json: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
 ) -> Vec<KeyValue> {
     json.into_iter()
@@ -210,7 +210,7 @@ fn key_values<'a>(
         .collect()
 }
 
-fn any_value(v: &serde_json::Value) -> AnyValue {
+pub(crate) fn any_value(v: &serde_json::Value) -> AnyValue {
     use serde_json::Value as Json;
     let value = match v {
         Json::Null => None,

@@ -1,0 +1,532 @@
+//! OTLP JSON Lines files, as the OpenTelemetry file exporter specifies them
+//! (<https://opentelemetry.io/docs/specs/otel/protocol/file-exporter/>) and the Collector's
+//! `fileexporter` writes them: one `TracesData`, `LogsData` or `MetricsData` object per line in
+//! the OTLP/JSON encoding (hex ids, lowerCamelCase keys, 64-bit integers as strings, enums as
+//! integers), optionally gzip-compressed.
+//!
+//! [`export`] writes a store's signal as such a file; [`import`] reads files into a store
+//! through its writer, so an import is idempotent exactly as the sink is (re-importing a file
+//! adds nothing). A bad line is reported with its number and the rest of the file imported.
+//! The OTLP/JSON itself is `opentelemetry-proto`'s serde derives, decoded by the sink's own
+//! checks (`sink::decode`), so a file line and a request body are held to the same rules.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::sink::decode::{self, Encoding, Signal};
+use crate::store::{
+    ExportSignal, ExportWindow, Payload, Receipt, Store, StoreError, WriterConfig, WriterHandle,
+    spawn_writer,
+};
+
+/// Items (spans, log records, data points) per line written by [`export`].
+pub const LINE_ITEMS: usize = 512;
+
+/// Receipts of submitted lines not yet committed, at most: enough to keep the writer's group
+/// commit fed, little enough to bound memory.
+const IN_FLIGHT: usize = 32;
+
+/// How many bad lines an import names in its error; the rest are counted.
+const MAX_NAMED: usize = 10;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// What one export wrote.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Exported {
+    pub lines: u64,
+    pub items: u64,
+}
+
+/// Writes the `signal`'s data of `store` in `window` to `out`, one JSON object per line.
+pub fn export(
+    store: &Store,
+    signal: ExportSignal,
+    window: ExportWindow,
+    out: &mut dyn Write,
+) -> Result<Exported, ExportError> {
+    let mut done = Exported::default();
+    let mut line = Vec::with_capacity(1 << 20);
+    store.export(signal, window, LINE_ITEMS, &mut |payload: Payload| {
+        line.clear();
+        match &payload {
+            Payload::Traces(r) => serde_json::to_writer(&mut line, r),
+            Payload::Logs(r) => serde_json::to_writer(&mut line, r),
+            Payload::Metrics(r) => metrics_json(r, &mut line),
+        }
+        .map_err(|e| ExportError::Io(io::Error::other(e)))?;
+        line.push(b'\n');
+        out.write_all(&line).map_err(ExportError::Io)?;
+        done.lines += 1;
+        done.items += payload.item_count();
+        Ok::<(), ExportError>(())
+    })?;
+    out.flush().map_err(ExportError::Io)?;
+    Ok(done)
+}
+
+/// Stand-ins for NaN, +Inf and -Inf while serialising: serde_json writes non-finite numbers as
+/// `null`, while OTLP/JSON (proto3) spells them `"NaN"`, `"Infinity"`, `"-Infinity"`. The three
+/// smallest subnormals, which no measurement produces.
+const NON_FINITE: [(u64, &str); 3] = [(1, "NaN"), (2, "Infinity"), (3, "-Infinity")];
+
+fn stand_in(v: &mut f64) -> bool {
+    let bits = if v.is_nan() {
+        1
+    } else if *v == f64::INFINITY {
+        2
+    } else if *v == f64::NEG_INFINITY {
+        3
+    } else {
+        return false;
+    };
+    *v = f64::from_bits(bits);
+    true
+}
+
+/// A metrics request as OTLP/JSON, with non-finite point and exemplar values as the strings
+/// proto3 JSON uses (what `sink::decode` reads back).
+fn metrics_json(
+    r: &crate::store::ExportMetricsServiceRequest,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    use opentelemetry_proto::tonic::metrics::v1::{
+        Exemplar, NumberDataPoint, exemplar, metric::Data, number_data_point,
+    };
+    fn in_exemplars(list: &mut [Exemplar]) -> bool {
+        let mut changed = false;
+        for e in list {
+            if let Some(exemplar::Value::AsDouble(v)) = &mut e.value {
+                changed |= stand_in(v);
+            }
+        }
+        changed
+    }
+    fn in_points(points: &mut [NumberDataPoint]) -> bool {
+        let mut changed = false;
+        for p in points {
+            if let Some(number_data_point::Value::AsDouble(v)) = &mut p.value {
+                changed |= stand_in(v);
+            }
+            changed |= in_exemplars(&mut p.exemplars);
+        }
+        changed
+    }
+    let mut copy = r.clone();
+    let mut changed = false;
+    for m in copy
+        .resource_metrics
+        .iter_mut()
+        .flat_map(|rm| &mut rm.scope_metrics)
+        .flat_map(|sm| &mut sm.metrics)
+    {
+        changed |= match &mut m.data {
+            Some(Data::Gauge(g)) => in_points(&mut g.data_points),
+            Some(Data::Sum(g)) => in_points(&mut g.data_points),
+            Some(Data::Histogram(h)) => h
+                .data_points
+                .iter_mut()
+                .fold(false, |c, p| in_exemplars(&mut p.exemplars) | c),
+            _ => false,
+        };
+    }
+    if !changed {
+        return serde_json::to_writer(out, r);
+    }
+    let mut value = serde_json::to_value(&copy)?;
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) => {
+                if let Some(f) = n.as_f64() {
+                    if let Some((_, text)) = NON_FINITE.iter().find(|(b, _)| f.to_bits() == *b) {
+                        *v = serde_json::Value::String((*text).to_string());
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    serde_json::to_writer(out, &value)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing the export: {0}")]
+    Io(io::Error),
+}
+
+/// What importing files amounted to.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Imported {
+    pub files: u64,
+    pub lines: u64,
+    /// Items stored (including ones the store already held: imports are idempotent).
+    pub accepted: u64,
+    /// Items the store refused (invalid ids, malformed points, …), with the first reasons.
+    pub rejected: u64,
+    pub rejections: Vec<String>,
+    /// Lines that are not an OTLP JSON object, with their file and line number.
+    pub bad_lines: Vec<BadLine>,
+    pub bad_line_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadLine {
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for BadLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+/// A file that cannot be imported at all (what it holds before the failure is imported).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}: is zstd-compressed, which obs does not read; decompress it first (`zstd -d {}`) or export with gzip", path.display(), path.display())]
+    Zstd { path: PathBuf },
+    #[error("{}: not an OTLP JSON Lines file: {reason}; expected one TracesData, LogsData or MetricsData JSON object per line (the OpenTelemetry file exporter's format)", path.display())]
+    NotOtlp { path: PathBuf, reason: String },
+    #[error("{}: the gzip stream is truncated or corrupt after line {line} ({source}); the {line} lines before it were imported", path.display())]
+    Gzip {
+        path: PathBuf,
+        line: u64,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}: reading line {line}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        line: u64,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Imports `files` into the store at `store` (created when missing) through the store writer.
+/// Bad lines are recorded in the result and skipped; a file that is not OTLP JSON Lines at all,
+/// a truncated gzip stream or a store error stops the import with an error (what was read
+/// before it is committed).
+pub fn import(files: &[PathBuf], store: &Path) -> Result<Imported, ImportError> {
+    let (handle, writer) = spawn_writer(store, WriterConfig::default())?;
+    let mut imported = Imported::default();
+    let mut result = Ok(());
+    for file in files {
+        if let Err(e) = import_file(&handle, file, &mut imported) {
+            result = Err(e);
+            break;
+        }
+        imported.files += 1;
+    }
+    drop(handle);
+    writer.shutdown()?;
+    result.map(|()| imported)
+}
+
+fn import_file(
+    handle: &WriterHandle,
+    path: &Path,
+    imported: &mut Imported,
+) -> Result<(), ImportError> {
+    let open_err = |source| ImportError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader =
+        BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(open_err)?);
+    let head = reader.fill_buf().map_err(open_err)?.to_vec();
+    if head.starts_with(&ZSTD_MAGIC) {
+        return Err(ImportError::Zstd {
+            path: path.to_path_buf(),
+        });
+    }
+    let gzip = head.starts_with(&GZIP_MAGIC);
+    let mut lines: Box<dyn BufRead> = if gzip {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            MultiGzDecoder::new(reader),
+        ))
+    } else {
+        Box::new(reader)
+    };
+    let name = path.display().to_string();
+    let mut pending: std::collections::VecDeque<Receipt> = Default::default();
+    let mut buf = Vec::with_capacity(1 << 20);
+    let mut number = 0u64;
+    let mut good = 0u64;
+    let mut first_bad: Option<String> = None;
+    loop {
+        buf.clear();
+        match lines.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(source) => {
+                finish(&mut pending, imported)?;
+                return Err(if gzip {
+                    ImportError::Gzip {
+                        path: path.to_path_buf(),
+                        line: number,
+                        source,
+                    }
+                } else {
+                    ImportError::Read {
+                        path: path.to_path_buf(),
+                        line: number + 1,
+                        source,
+                    }
+                });
+            }
+        }
+        number += 1;
+        let line = trim(&buf);
+        if line.is_empty() {
+            continue;
+        }
+        if good == 0 && first_bad.is_none() && line.starts_with(b"{") && !line.ends_with(b"}") {
+            // Not one object per line but (pretty-printed) JSON documents, as the OTLP
+            // examples are: read them whole.
+            let mut all = buf.clone();
+            if let Err(source) = lines.read_to_end(&mut all) {
+                return Err(ImportError::Read {
+                    path: path.to_path_buf(),
+                    line: number,
+                    source,
+                });
+            }
+            return import_documents(handle, path, &all, imported);
+        }
+        match parse_line(line) {
+            Ok(payload) => {
+                good += 1;
+                imported.lines += 1;
+                pending.push_back(submit(handle, payload)?);
+                if pending.len() >= IN_FLIGHT {
+                    finish_one(&mut pending, imported)?;
+                }
+            }
+            Err(reason) => {
+                if first_bad.is_none() {
+                    first_bad = Some(reason.clone());
+                }
+                imported.bad_line_count += 1;
+                if imported.bad_lines.len() < MAX_NAMED {
+                    imported.bad_lines.push(BadLine {
+                        file: name.clone(),
+                        line: number,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    finish(&mut pending, imported)?;
+    if good == 0 {
+        if let Some(reason) = first_bad {
+            return Err(ImportError::NotOtlp {
+                path: path.to_path_buf(),
+                reason: format!("line 1: {reason}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A file of whole JSON documents (not one per line): each document is one request.
+fn import_documents(
+    handle: &WriterHandle,
+    path: &Path,
+    bytes: &[u8],
+    imported: &mut Imported,
+) -> Result<(), ImportError> {
+    let mut pending = std::collections::VecDeque::new();
+    let mut documents = 0u64;
+    for (i, value) in serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<serde_json::Value>()
+        .enumerate()
+    {
+        let parsed = value
+            .map_err(|e| e.to_string())
+            .and_then(|v| parse_line(&serde_json::to_vec(&v).unwrap_or_default()));
+        match parsed {
+            Ok(payload) => {
+                documents += 1;
+                imported.lines += 1;
+                pending.push_back(submit(handle, payload)?);
+                if pending.len() >= IN_FLIGHT {
+                    finish_one(&mut pending, imported)?;
+                }
+            }
+            Err(reason) => {
+                finish(&mut pending, imported)?;
+                if documents == 0 {
+                    return Err(ImportError::NotOtlp {
+                        path: path.to_path_buf(),
+                        reason,
+                    });
+                }
+                imported.bad_line_count += 1;
+                imported.bad_lines.push(BadLine {
+                    file: path.display().to_string(),
+                    line: i as u64 + 1,
+                    reason: format!("JSON document {}: {reason}", i + 1),
+                });
+                // A syntax error leaves the rest of the stream unreadable.
+                break;
+            }
+        }
+    }
+    finish(&mut pending, imported)
+}
+
+fn trim(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let start = line[..end]
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(end);
+    &line[start..end]
+}
+
+/// One line as an export request: the signal is told by its top-level key.
+pub fn parse_line(line: &[u8]) -> Result<Payload, String> {
+    let signal = signal_of(line).ok_or_else(|| {
+        if line.first() == Some(&b'{') {
+            "a JSON object without resourceSpans, resourceLogs or resourceMetrics".to_string()
+        } else {
+            "not a JSON object".to_string()
+        }
+    })?;
+    decode::decode(signal, Encoding::Json, line).map_err(|e| e.to_string())
+}
+
+/// Which of `resourceSpans`, `resourceLogs`, `resourceMetrics` the line's object holds (the
+/// first key found); `None` when it is not an object holding one of them.
+fn signal_of(line: &[u8]) -> Option<Signal> {
+    if line.first() != Some(&b'{') {
+        return None;
+    }
+    const KEYS: [(&[u8], Signal); 3] = [
+        (b"\"resourceSpans\"", Signal::Traces),
+        (b"\"resourceLogs\"", Signal::Logs),
+        (b"\"resourceMetrics\"", Signal::Metrics),
+    ];
+    KEYS.iter()
+        .filter_map(|(key, signal)| find(line, key).map(|at| (at, *signal)))
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, s)| s)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Hands a payload to the writer. The import is the writer's only client and keeps at most
+/// [`IN_FLIGHT`] requests queued, far below the queue's capacity, so the queue is never full.
+fn submit(handle: &WriterHandle, payload: Payload) -> Result<Receipt, ImportError> {
+    handle.submit(payload).map_err(|e| {
+        ImportError::Store(StoreError::Commit {
+            path: handle.path().to_path_buf(),
+            message: e.to_string(),
+        })
+    })
+}
+
+fn finish_one(
+    pending: &mut std::collections::VecDeque<Receipt>,
+    imported: &mut Imported,
+) -> Result<(), ImportError> {
+    if let Some(receipt) = pending.pop_front() {
+        let committed = receipt.wait_blocking()?;
+        imported.accepted += committed.accepted;
+        imported.rejected += committed.rejected;
+        if let Some(message) = committed.message {
+            if committed.rejected > 0 && imported.rejections.len() < MAX_NAMED {
+                imported.rejections.push(message);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finish(
+    pending: &mut std::collections::VecDeque<Receipt>,
+    imported: &mut Imported,
+) -> Result<(), ImportError> {
+    while !pending.is_empty() {
+        finish_one(pending, imported)?;
+    }
+    Ok(())
+}
+
+/// Opens `path` for export: gzip when it ends in `.gz` or `gzip` is set.
+pub fn create_output(path: &Path, gzip: bool) -> io::Result<Box<dyn Write>> {
+    let file = io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let gz = gzip
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    Ok(if gz { self::gzip(file) } else { Box::new(file) })
+}
+
+/// `out` gzip-compressed; the stream is finished by `flush`, which [`export`] calls at the end.
+pub fn gzip<W: Write + 'static>(out: W) -> Box<dyn Write> {
+    Box::new(GzFile(Some(flate2::write::GzEncoder::new(
+        out,
+        flate2::Compression::fast(),
+    ))))
+}
+
+/// A gzip stream that writes its trailer on `flush` at the end of an export (a dropped
+/// `GzEncoder` swallows errors writing it).
+struct GzFile<W: Write>(Option<flate2::write::GzEncoder<W>>);
+
+impl<W: Write> Write for GzFile<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Some(e) => e.write(buf),
+            None => Err(io::Error::other("the gzip stream is already finished")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.0.take() {
+            Some(e) => e.finish()?.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Stdin-free helper for tests and benches: reads a whole (possibly gzip) file's bytes.
+pub fn read_all(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    if bytes.starts_with(&GZIP_MAGIC) {
+        let mut out = Vec::new();
+        MultiGzDecoder::new(bytes.as_slice()).read_to_end(&mut out)?;
+        return Ok(out);
+    }
+    Ok(bytes)
+}
