@@ -12,6 +12,7 @@ mod backends;
 mod cli;
 mod demo;
 mod explain;
+mod investigate_cluster;
 mod investigate_failing;
 mod investigate_follow;
 mod investigate_patterns;
