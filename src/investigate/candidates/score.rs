@@ -85,7 +85,8 @@ pub(crate) fn series_score(s: &SeriesStats) -> f64 {
 }
 
 /// The instant query that returns the six statistics of `expr`, evaluated at the grid's end:
-/// each as a subquery on the grid's step, tagged with [`STAT_LABEL`], joined with `or`.
+/// each as a subquery on the grid's step (or, for a plain selector, over its raw samples),
+/// tagged with [`STAT_LABEL`], joined with `or`.
 pub(crate) fn score_query(
     expr: &str,
     window_seconds: f64,
@@ -93,13 +94,28 @@ pub(crate) fn score_query(
     step: f64,
 ) -> String {
     let ms = |s: f64| format!("{}ms", (s * 1000.0).round().max(1.0) as u64);
-    let window = format!("({expr})[{}:{}]", ms(window_seconds), ms(step));
-    let baseline = format!(
-        "({expr})[{}:{}] offset {}",
-        ms(baseline_seconds),
-        ms(step),
-        ms(window_seconds)
-    );
+    // A plain selector (a gauge) is read raw, without a subquery: the same statistics of the
+    // scraped samples, for a fraction of the backend's work.
+    let (window, baseline) = if expr.contains('(') {
+        (
+            format!("({expr})[{}:{}]", ms(window_seconds), ms(step)),
+            format!(
+                "({expr})[{}:{}] offset {}",
+                ms(baseline_seconds),
+                ms(step),
+                ms(window_seconds)
+            ),
+        )
+    } else {
+        (
+            format!("{expr}[{}]", ms(window_seconds)),
+            format!(
+                "{expr}[{}] offset {}",
+                ms(baseline_seconds),
+                ms(window_seconds)
+            ),
+        )
+    };
     let tag = |f: &str, range: &str, stat: &str| {
         format!("label_replace({f}({range}), \"{STAT_LABEL}\", \"{stat}\", \"\", \"\")")
     };
@@ -357,6 +373,12 @@ mod tests {
             assert!(q.contains(&format!("\"{STAT_LABEL}\", \"{stat}\"")), "{q}");
         }
         promql_parser::parser::parse(&q).expect("valid PromQL");
+        let raw = score_query(r#"temp{service!="a"}"#, 6000.0, 3600.0, 30.0);
+        assert!(
+            raw.contains(r#"min_over_time(temp{service!="a"}[3600000ms] offset 6000000ms)"#),
+            "{raw}"
+        );
+        promql_parser::parser::parse(&raw).expect("valid PromQL");
     }
 
     #[test]
