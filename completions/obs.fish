@@ -61,7 +61,7 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l error-query -d '
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l latency-query -d 'Latency histogram selector to take exemplars from, e.g. \'http_request_duration_seconds_bucket{service="checkout"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
-complete -c obs -n "__fish_obs_using_subcommand investigate" -l max-candidates -d 'Most metric names to query as candidates [default: 500]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l max-candidates -d 'Most metric names fetched in full and ranked; with more names, a first pass scores every one and the most changed are fetched [default: 500]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l concurrency -d 'Queries in flight at once [default: 16]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
@@ -90,6 +90,7 @@ markdown\t'A postmortem document (investigate, demo); other commands print their
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l full-series -d 'JSON: the values of every ranked series, not only of the top 50 rows'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l tui -d 'Open the report in the interactive UI instead of printing it (needs a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l explain -d 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report\'s evidence; only the redacted report is sent'
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'
@@ -107,7 +108,7 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l error-query -d 'The symp
 complete -c obs -n "__fish_obs_using_subcommand inv" -l latency-query -d 'Latency histogram selector to take exemplars from, e.g. \'http_request_duration_seconds_bucket{service="checkout"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
-complete -c obs -n "__fish_obs_using_subcommand inv" -l max-candidates -d 'Most metric names to query as candidates [default: 500]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l max-candidates -d 'Most metric names fetched in full and ranked; with more names, a first pass scores every one and the most changed are fetched [default: 500]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l concurrency -d 'Queries in flight at once [default: 16]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
@@ -136,6 +137,7 @@ markdown\t'A postmortem document (investigate, demo); other commands print their
 complete -c obs -n "__fish_obs_using_subcommand inv" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c obs -n "__fish_obs_using_subcommand inv" -l full-series -d 'JSON: the values of every ranked series, not only of the top 50 rows'
 complete -c obs -n "__fish_obs_using_subcommand inv" -l tui -d 'Open the report in the interactive UI instead of printing it (needs a terminal)'
 complete -c obs -n "__fish_obs_using_subcommand inv" -l explain -d 'Ask an LLM (OpenAI-compatible) for a root-cause summary that cites the report\'s evidence; only the redacted report is sent'
 complete -c obs -n "__fish_obs_using_subcommand inv" -l dry-run -d 'Print exactly the request that would be sent (redacted) and its token count; send nothing'

@@ -127,7 +127,7 @@ pub struct InvestigateArgs {
     /// An extra candidate as PromQL (repeatable)
     #[arg(long = "candidate", value_name = "PROMQL")]
     pub candidates: Vec<String>,
-    /// Most metric names to query as candidates [default: 500]
+    /// Most metric names fetched in full and ranked; with more names, a first pass scores every one and the most changed are fetched [default: 500]
     #[arg(long, value_name = "N")]
     pub max_candidates: Option<usize>,
     /// Queries in flight at once [default: 16]
@@ -152,6 +152,9 @@ pub struct InvestigateArgs {
     /// Ranked candidates shown in the text report (JSON has all)
     #[arg(long, value_name = "N", default_value_t = 15)]
     pub top: usize,
+    /// JSON: the values of every ranked series, not only of the top 50 rows
+    #[arg(long)]
+    pub full_series: bool,
     /// Most exemplars to report
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub exemplars: usize,

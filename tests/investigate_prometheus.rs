@@ -489,16 +489,29 @@ fn candidates_can_be_capped_and_added_by_hand() {
         candidates["queries"], 4,
         "3 typed + 1 explicit: {candidates}"
     );
+    assert_eq!(candidates["fetched_names"], 3, "{candidates}");
     assert!(
-        candidates["skipped_over_cap"].as_u64().unwrap() > 0,
-        "{candidates}"
+        candidates["scored_names"].as_u64().unwrap() > 3,
+        "the cap bounds the full fetches, every name is scored: {candidates}"
     );
+    assert_eq!(candidates["skipped_over_cap"], 0, "{candidates}");
+    if candidates["below_cap_names"].as_u64().unwrap() > 0 {
+        assert!(
+            report["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().contains("--max-candidates")),
+            "{report:#}"
+        );
+    }
+    // The cause changed most: it is among the three fetched in full.
     assert!(
-        report["warnings"]
+        report["correlations"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|w| w.as_str().unwrap().contains("--max-candidates")),
+            .any(|c| c["metric"] == s.root_cause && c["significant"] == true),
         "{report:#}"
     );
     let hand = report["correlations"]

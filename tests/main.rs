@@ -13,6 +13,7 @@ mod cli;
 mod demo;
 mod doctor;
 mod explain;
+mod investigate_cluster;
 mod investigate_failing;
 mod investigate_follow;
 mod investigate_patterns;

@@ -242,6 +242,10 @@ fn backends(
     })
 }
 
+/// Correlation rows whose values `-o json` carries without `--full-series`: enough for any
+/// chart a script draws, and a report of thousands of rows stays a few megabytes.
+pub const JSON_SERIES_ROWS: usize = 50;
+
 fn render_report(
     cli: &Cli,
     args: &InvestigateArgs,
@@ -251,6 +255,11 @@ fn render_report(
     time_zone: jiff::tz::TimeZone,
 ) -> anyhow::Result<String> {
     Ok(match cli.global.output {
+        Output::Json if !args.full_series && report.correlations.len() > JSON_SERIES_ROWS => {
+            let mut trimmed = report.clone();
+            trimmed.trim_series(JSON_SERIES_ROWS);
+            serde_json::to_string_pretty(&trimmed)? + "\n"
+        }
         Output::Json => serde_json::to_string_pretty(report)? + "\n",
         Output::Markdown => markdown::render(
             report,

@@ -141,8 +141,17 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
     timings.symptom_ms = ms(t);
 
     let t = Clock::now();
-    let (plans, mut stats) = candidates::plan(&discovery, opts, &rate_range, &mut warnings);
-    let results = candidates::fetch(metrics, plans, &grid, opts).await;
+    let (plans, mut stats) = candidates::plan(&discovery, opts, &rate_range);
+    let results = candidates::fetch(
+        metrics,
+        plans,
+        &grid,
+        opts,
+        &symptom,
+        &mut stats,
+        &mut warnings,
+    )
+    .await;
     timings.candidates_ms = ms(t);
 
     let t = Clock::now();

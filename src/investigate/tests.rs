@@ -1,6 +1,6 @@
 //! Candidate typing, symptom exclusion and the PromQL pieces the investigation builds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::MetricType;
 
@@ -44,6 +44,7 @@ fn candidates_are_typed_from_metadata_then_names() {
     ]);
     let mut meta = HashMap::new();
     meta.insert("gc_seconds".to_string(), MetricType::Summary);
+    let all: HashSet<&str> = all.iter().map(String::as_str).collect();
     let plan = |n: &str| plan_candidate(n, "", &all, &meta, "1m", "service").map(|p| p.query);
     assert_eq!(plan("req_total").as_deref(), Some("rate(req_total[1m])"));
     assert_eq!(

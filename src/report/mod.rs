@@ -54,6 +54,23 @@ pub struct Report {
     pub worst_trace: Option<Trace>,
 }
 
+impl Report {
+    /// Drops the `values` of the correlation rows ranked below the first `rows` (a JSON
+    /// report of thousands of rows is then megabytes, not hundreds); `candidates.values_rows`
+    /// says how many kept theirs.
+    pub fn trim_series(&mut self, rows: usize) {
+        let mut kept = 0;
+        for c in &mut self.correlations {
+            if c.rank > rows {
+                c.values = Vec::new();
+            } else {
+                kept += 1;
+            }
+        }
+        self.candidates.values_rows = Some(kept);
+    }
+}
+
 /// An instant as scripts want it: RFC 3339 for reading, unix seconds for arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Instant {
@@ -166,8 +183,33 @@ pub struct CandidateStats {
     pub metric_names: usize,
     /// Names excluded because they are the symptom's own metrics.
     pub excluded_symptom: usize,
-    /// Names not queried because of `--max-candidates`.
+    /// Names neither scored nor fetched in full: their first-pass query failed and the
+    /// `--max-candidates` full fetches were all taken (see `warnings`). Zero unless the backend
+    /// failed.
     pub skipped_over_cap: usize,
+    /// Names scored by the first pass (how far each series left its baseline range in the
+    /// window); zero when every name fits under `--max-candidates` and all are fetched in full.
+    #[serde(default)]
+    pub scored_names: usize,
+    /// First-pass queries that failed (those names are fetched in full while the cap allows).
+    #[serde(default)]
+    pub score_failed: usize,
+    /// Names fetched at full resolution and ranked (at most `--max-candidates`).
+    #[serde(default)]
+    pub fetched_names: usize,
+    /// Of those, names fetched because a series carries the symptom's service.
+    #[serde(default)]
+    pub near_names: usize,
+    /// Names the first pass found unchanged (every series stayed inside its baseline range).
+    #[serde(default)]
+    pub unchanged_names: usize,
+    /// Names that changed but scored below the `--max-candidates` best (see `warnings`).
+    #[serde(default)]
+    pub below_cap_names: usize,
+    /// Correlation rows whose `values` the JSON report carries (the top rows; all with
+    /// `--full-series`); `None` when nothing was trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_rows: Option<usize>,
     /// Queries run (typed metric queries plus explicit `--candidate`s).
     pub queries: usize,
     /// Queries that failed (see `warnings`).

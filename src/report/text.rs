@@ -224,13 +224,16 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         c.queries,
         c.metric_names,
         significant,
-        if c.skipped_over_cap > 0 {
-            format!(
-                "; {} names skipped over --max-candidates",
-                c.skipped_over_cap
-            )
-        } else {
-            String::new()
+        match (c.scored_names, c.skipped_over_cap) {
+            (0, 0) => String::new(),
+            (scored, 0) => format!(
+                "; scored {scored} names, fetched {} in full",
+                c.fetched_names
+            ),
+            (scored, unseen) => format!(
+                "; scored {scored} names, fetched {} in full, {unseen} neither (see warnings)",
+                c.fetched_names
+            ),
         }
     );
     if report.correlations.is_empty() {

@@ -78,6 +78,23 @@ impl LocalMetrics {
             .await
     }
 
+    /// [`LocalMetrics::query_instant`] as Prometheus's `/api/v1/query` answers it: each
+    /// sample's labels and value (a scalar is one sample without labels).
+    pub async fn query_instant_samples(
+        &self,
+        query: &str,
+        time: f64,
+    ) -> Result<Vec<(crate::model::Labels, f64)>, SourceError> {
+        Ok(match self.query_instant(query, time).await? {
+            promql::Value::Vector(samples) => samples
+                .into_iter()
+                .map(|s| (s.labels.as_ref().clone(), s.value))
+                .collect(),
+            promql::Value::Scalar(v) => vec![(crate::model::Labels::new(), v)],
+            promql::Value::String(_) => Vec::new(),
+        })
+    }
+
     /// What Prometheus's `query_exemplars` answers: the exemplars in the window of the series
     /// that the expression's selectors select.
     pub async fn query_exemplars(

@@ -72,6 +72,18 @@ impl Metrics {
         delegate!(self, p => p.query_range(promql, start, end, step).await)
     }
 
+    /// An instant query at `time` (unix seconds): each sample's labels and value.
+    pub async fn query_instant(
+        &self,
+        promql: &str,
+        time: f64,
+    ) -> Result<Vec<(crate::model::Labels, f64)>, SourceError> {
+        match self {
+            Metrics::Prometheus(p) => p.query_instant(promql, time).await,
+            Metrics::Local(l) => l.query_instant_samples(promql, time).await,
+        }
+    }
+
     pub async fn query_exemplars(
         &self,
         promql: &str,

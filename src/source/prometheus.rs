@@ -45,6 +45,12 @@ struct MatrixEntry {
 }
 
 #[derive(Deserialize)]
+struct VectorEntry {
+    metric: Labels,
+    value: (f64, String),
+}
+
+#[derive(Deserialize)]
 struct ExemplarSet {
     #[serde(rename = "seriesLabels")]
     series_labels: Labels,
@@ -122,6 +128,48 @@ impl Prometheus {
             )
             .await?;
         self.matrix(path, data)
+    }
+
+    /// `/api/v1/query` at `time`: the samples of an instant-vector expression (a scalar result
+    /// is one sample without labels).
+    pub async fn query_instant(
+        &self,
+        promql: &str,
+        time: f64,
+    ) -> Result<Vec<(Labels, f64)>, SourceError> {
+        let path = "/api/v1/query";
+        let data: QueryData = self
+            .get(
+                path,
+                &[("query", promql.to_string()), ("time", fmt_time(time))],
+            )
+            .await?;
+        let entries: Vec<VectorEntry> = match data.result_type.as_str() {
+            "vector" => serde_json::from_value(data.result)
+                .map_err(|e| self.decode_error(path, e.to_string()))?,
+            "scalar" => {
+                let value: (f64, String) = serde_json::from_value(data.result)
+                    .map_err(|e| self.decode_error(path, e.to_string()))?;
+                vec![VectorEntry {
+                    metric: Labels::new(),
+                    value,
+                }]
+            }
+            other => {
+                return Err(
+                    self.decode_error(path, format!("expected a vector result, got {other:?}"))
+                );
+            }
+        };
+        entries
+            .into_iter()
+            .map(|entry| {
+                let v = &entry.value.1;
+                parse_sample(v).map(|v| (entry.metric, v)).ok_or_else(|| {
+                    self.decode_error(path, format!("sample value {v:?} is not a number"))
+                })
+            })
+            .collect()
     }
 
     /// `/api/v1/query_exemplars`: exemplars of the series an expression selects.

@@ -5,6 +5,7 @@
 //! Not every test uses every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod exporter;
 pub mod litellm;
 pub mod otel;

@@ -224,3 +224,25 @@ fn monochrome_has_no_colour_and_keeps_the_markers() {
             .any(|c| c.fg == Color::Red)
     );
 }
+
+/// A `-o json` report keeps series values for its top rows only: a row without values opens
+/// and draws (no overlay, the symptom still charted) instead of failing.
+#[test]
+fn rows_without_series_values_still_render() {
+    let mut report = demo_report();
+    report.trim_series(0);
+    let json = serde_json::to_string(&report).unwrap();
+    let loaded: crate::report::Report = serde_json::from_str(&json).unwrap();
+    assert!(loaded.correlations.iter().all(|c| c.values.is_empty()));
+    assert_eq!(loaded.candidates.values_rows, Some(0));
+    for (w, h) in SIZES {
+        let mut a = App::from_report(loaded.clone(), false, false);
+        update(&mut a, Action::Resize(w, h));
+        assert!(text(&a).contains("db_client_connection_count"));
+        update(&mut a, Action::Open);
+        let screen = text(&a);
+        assert!(screen.contains("db_client_connection_count"), "{screen}");
+        update(&mut a, Action::ToggleLagShift);
+        let _ = text(&a);
+    }
+}

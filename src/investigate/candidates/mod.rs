@@ -2,13 +2,20 @@
 //! families), typed and turned into a query comparable with the symptom — counters as rates,
 //! histograms as p99, summaries at their 0.99 quantile, gauges as they are — plus the explicit
 //! `--candidate`s, queried concurrently with at most `concurrency` in flight.
+//!
+//! When there are more names than `--max-candidates`, none is dropped by its name: a first pass
+//! ([`score`]) scores every name with one small instant query, and the cap bounds only which
+//! names are then fetched at full resolution — those near the symptom, those the first pass
+//! could not score, then the most changed (docs/method.md, "Cluster-sized investigations").
 
-use std::collections::{BTreeSet, HashMap};
+mod score;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use futures_util::StreamExt as _;
 
 use crate::model::{MetricType, Series};
-use crate::report::CandidateStats;
+use crate::report::{CandidateStats, Symptom};
 use crate::source::{Metrics, SourceError};
 
 use super::symptom::{Discovery, SymptomPlan, promql_string};
@@ -25,22 +32,23 @@ pub(super) struct Plan {
     pub(super) query: String,
     /// The same query aggregated by service, for when `query` returns too many series.
     pub(super) aggregated: Option<String>,
+    /// A `--candidate` given by hand: always fetched, never scored.
+    pub(super) explicit: bool,
 }
 
 /// A candidate query and what it returned.
 pub(super) type Fetched = (Plan, Result<Vec<Series>, SourceError>);
 
-/// The queries to run: one per candidate metric name up to `--max-candidates` (the rest are
-/// counted and warned about), then the explicit candidates.
+/// The queries to run: one per typed candidate metric name (all of them; [`fetch`] applies
+/// `--max-candidates`), then the explicit candidates.
 pub(super) fn plan(
     discovery: &Discovery,
     opts: &Options,
     rate_range: &str,
-    warnings: &mut Vec<String>,
 ) -> (Vec<Plan>, CandidateStats) {
     let window_names = &discovery.window_names;
     let (excluded, other_services) = own_families(&discovery.plan, window_names);
-    let mut stats = CandidateStats {
+    let stats = CandidateStats {
         metric_names: window_names.len(),
         excluded_symptom: excluded.len(),
         ..CandidateStats::default()
@@ -52,7 +60,7 @@ pub(super) fn plan(
         .filter(|n| !excluded.contains(*n))
         .collect();
     names.sort();
-    let mut typed = 0usize;
+    let known: HashSet<&str> = window_names.iter().map(String::as_str).collect();
     for name in names {
         let selector = match &other_services {
             Some((own, selector)) if own.contains(name) => selector.as_str(),
@@ -61,33 +69,22 @@ pub(super) fn plan(
         if let Some(plan) = plan_candidate(
             name,
             selector,
-            window_names,
+            &known,
             &discovery.metadata,
             rate_range,
             service_label,
         ) {
-            if typed < opts.max_candidates {
-                plans.push(plan);
-                typed += 1;
-            } else {
-                stats.skipped_over_cap += 1;
-            }
+            plans.push(plan);
         }
-    }
-    if stats.skipped_over_cap > 0 {
-        warnings.push(format!(
-            "{} candidate metrics not queried because of --max-candidates {} (narrow with --candidate-match or raise the cap)",
-            stats.skipped_over_cap, opts.max_candidates
-        ));
     }
     for query in &opts.candidates {
         plans.push(Plan {
             metric: query.clone(),
             query: query.clone(),
             aggregated: None,
+            explicit: true,
         });
     }
-    stats.queries = plans.len();
     (plans, stats)
 }
 
@@ -114,15 +111,28 @@ fn own_families(
     }
 }
 
-/// Runs the plans concurrently (a progress bar on stderr when asked); the results in the order
-/// they finished.
+/// Chooses the plans to fetch in full (all of them when the typed ones fit under
+/// `--max-candidates`, else by the first pass), then runs them concurrently (a progress bar on
+/// stderr when asked); the results in the order they finished.
 pub(super) async fn fetch(
     metrics: &Metrics,
     plans: Vec<Plan>,
     grid: &Grid,
     opts: &Options,
+    symptom: &Symptom,
+    stats: &mut CandidateStats,
+    warnings: &mut Vec<String>,
 ) -> Vec<Fetched> {
-    let progress = progress_bar(opts.progress, plans.len());
+    let typed = plans.iter().filter(|p| !p.explicit).count();
+    let plans = if typed > opts.max_candidates {
+        let near = score::near_values(symptom, opts);
+        score::select(metrics, plans, grid, opts, &near, stats, warnings).await
+    } else {
+        stats.fetched_names = typed;
+        plans
+    };
+    stats.queries = plans.len();
+    let progress = progress_bar(opts.progress, plans.len(), "querying candidates");
     let results: Vec<Fetched> = futures_util::stream::iter(plans.into_iter().map(|plan| {
         let progress = progress.clone();
         async move {
@@ -177,7 +187,7 @@ fn resolve_service_label_for_candidates(opts: &Options) -> &str {
 pub(super) fn plan_candidate(
     name: &str,
     matchers: &str,
-    names: &[String],
+    names: &HashSet<&str>,
     metadata: &HashMap<String, MetricType>,
     range: &str,
     service_label: &str,
@@ -185,7 +195,7 @@ pub(super) fn plan_candidate(
     if name.ends_with("_created") || name.starts_with("ALERTS") {
         return None;
     }
-    let has = |n: String| names.contains(&n);
+    let has = |n: String| names.contains(n.as_str());
     let type_of = |n: &str| {
         metadata
             .get(n)
@@ -215,6 +225,7 @@ pub(super) fn plan_candidate(
             aggregated: Some(q(format!(
                 "sum by (le, {service_label}) (rate({series}[{range}]))"
             ))),
+            explicit: false,
         })
         .filter(|_| !base.is_empty());
     }
@@ -248,6 +259,7 @@ pub(super) fn plan_candidate(
         metric: name.to_string(),
         query,
         aggregated: Some(aggregated),
+        explicit: false,
     })
 }
 
@@ -272,7 +284,7 @@ async fn query_plan(
     }
 }
 
-fn progress_bar(enabled: bool, len: usize) -> Option<indicatif::ProgressBar> {
+fn progress_bar(enabled: bool, len: usize, what: &str) -> Option<indicatif::ProgressBar> {
     if !enabled || len == 0 {
         return None;
     }
@@ -280,9 +292,9 @@ fn progress_bar(enabled: bool, len: usize) -> Option<indicatif::ProgressBar> {
         Some(len as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} querying candidates {pos}/{len} {wide_bar}",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} {what} {{pos}}/{{len}} {{wide_bar}}"
+    )) {
         bar.set_style(style);
     }
     Some(bar)
