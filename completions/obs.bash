@@ -527,7 +527,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__investigate)
-            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --error-query --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --store --scrape-interval --top --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --tui --explain --model --max-input-tokens --llm-timeout --dry-run --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --error-query --direction --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --store --scrape-interval --top --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --tui --explain --model --max-input-tokens --llm-timeout --dry-run --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,6 +559,10 @@ _obs() {
                     ;;
                 --error-query)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --direction)
+                    COMPREPLY=($(compgen -W "up down auto" -- "${cur}"))
                     return 0
                     ;;
                 --latency-query)
