@@ -37,6 +37,8 @@ fn bench(c: &mut Criterion) {
         until: end as f64,
         baseline_since: since - 7200.0,
         step: 30.0,
+        step_explicit: true,
+        direction: obs::analysis::spike::Direction::Up,
         error_query: None,
         latency_query: None,
         service: None,
@@ -46,6 +48,8 @@ fn bench(c: &mut Criterion) {
         max_candidates: 500,
         concurrency: 16,
         scrape_interval: 15.0,
+        // Measured, so the bench includes the measuring queries.
+        scrape_interval_origin: None,
         max_exemplars: 20,
         progress: false,
         time_zone: "UTC".into(),

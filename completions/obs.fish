@@ -57,7 +57,10 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l baseline -d 'Sta
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l service -d 'Narrow the symptom to one service' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
-complete -c obs -n "__fish_obs_using_subcommand investigate" -l error-query -d 'The symptom as PromQL (an error ratio) [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l error-query -d 'The symptom as PromQL (an error ratio); `$__rate_interval` is replaced by the rate window [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l direction -d 'Which way the symptom gets worse: up (an error ratio, a latency), down (a success rate, a throughput) or auto (whichever way it moved) [default: up]' -r -f -a "up\t'Higher is worse'
+down\t'Lower is worse'
+auto\t'Whichever way it moved further from its baseline'"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l latency-query -d 'Latency histogram selector to take exemplars from, e.g. \'http_request_duration_seconds_bucket{service="checkout"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
@@ -104,7 +107,10 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l baseline -d 'Start of th
 complete -c obs -n "__fish_obs_using_subcommand inv" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l service -d 'Narrow the symptom to one service' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
-complete -c obs -n "__fish_obs_using_subcommand inv" -l error-query -d 'The symptom as PromQL (an error ratio) [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l error-query -d 'The symptom as PromQL (an error ratio); `$__rate_interval` is replaced by the rate window [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l direction -d 'Which way the symptom gets worse: up (an error ratio, a latency), down (a success rate, a throughput) or auto (whichever way it moved) [default: up]' -r -f -a "up\t'Higher is worse'
+down\t'Lower is worse'
+auto\t'Whichever way it moved further from its baseline'"
 complete -c obs -n "__fish_obs_using_subcommand inv" -l latency-query -d 'Latency histogram selector to take exemplars from, e.g. \'http_request_duration_seconds_bucket{service="checkout"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r

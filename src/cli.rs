@@ -115,9 +115,12 @@ pub struct InvestigateArgs {
     /// Label that holds the service name [default: the first of service, service_name, job]
     #[arg(long, value_name = "LABEL")]
     pub service_label: Option<String>,
-    /// The symptom as PromQL (an error ratio) [default: auto-detected]
+    /// The symptom as PromQL (an error ratio); `$__rate_interval` is replaced by the rate window [default: auto-detected]
     #[arg(long, value_name = "PROMQL")]
     pub error_query: Option<String>,
+    /// Which way the symptom gets worse: up (an error ratio, a latency), down (a success rate, a throughput) or auto (whichever way it moved) [default: up]
+    #[arg(long, value_enum, value_name = "DIR")]
+    pub direction: Option<DirectionArg>,
     /// Latency histogram selector to take exemplars from, e.g. 'http_request_duration_seconds_bucket{service="checkout"}'
     #[arg(long, value_name = "SELECTOR")]
     pub latency_query: Option<String>,
@@ -220,6 +223,16 @@ pub struct TraceBackendArgs {
     /// Jaeger query service base URL (the UI's address) [env: OBS_JAEGER_URL]
     #[arg(long, value_name = "URL")]
     pub jaeger_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    /// Higher is worse
+    Up,
+    /// Lower is worse
+    Down,
+    /// Whichever way it moved further from its baseline
+    Auto,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -192,6 +192,62 @@ fn demo_says_what_it_injected_and_whether_the_report_found_it_and_keeps_its_stor
         "{findings:#?}"
     );
 
+    // Nothing but the window: the scrape interval (half a second) is measured from the stored
+    // points, the step and the rate window follow, and the pool still ranks first, its
+    // service first among the suspects.
+    let pick = |flag: &str| {
+        let at = args.iter().position(|a| *a == flag).unwrap();
+        args[at + 1]
+    };
+    let out = obs()
+        .args(["investigate", "--store", kept.to_str().unwrap()])
+        .args(["--since", pick("--since"), "--until", pick("--until")])
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bare: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let res = &bare["window"]["resolution"];
+    // A tick is half a second of real time, longer when the machine is busy.
+    let scrape = res["scrape_interval_seconds"].as_f64().unwrap();
+    assert!((0.45..1.0).contains(&scrape), "{res}");
+    assert!(
+        res["scrape_interval_origin"]
+            .as_str()
+            .unwrap()
+            .starts_with("spacing of "),
+        "{res}"
+    );
+    // 6 s over the window at most 400 points: the smallest nice step that fits.
+    let step = res["step_seconds"].as_f64().unwrap();
+    let window = bare["window"]["until_unix"].as_f64().unwrap()
+        - bare["window"]["since_unix"].as_f64().unwrap();
+    assert!(step >= scrape && window / step <= 401.0, "{res}");
+    let rate = res["rate_window_seconds"].as_f64().unwrap();
+    assert!(rate >= 4.0 * scrape && rate >= step + scrape, "{res}");
+    assert_eq!(bare["symptom"]["verdict"], "spike", "{}", bare["symptom"]);
+    assert_eq!(
+        bare["correlations"][0]["metric"], "db_client_connection_count",
+        "{}",
+        bare["correlations"]
+    );
+    assert_eq!(bare["services"][0]["rank"], 1, "{}", bare["services"]);
+    assert_eq!(
+        bare["services"][0]["evidence"][0], 1,
+        "{}",
+        bare["services"]
+    );
+    assert_eq!(
+        bare["services"][0]["service"],
+        bare["correlations"][0]["labels"][bare["services"][0]["label"].as_str().unwrap()],
+        "{}",
+        bare["services"]
+    );
+
     let trace = pool["trace_ids"][0].as_str().unwrap();
     let logs = obs()
         .args(["logs", "--trace", trace, "--store", kept.to_str().unwrap()])

@@ -333,6 +333,25 @@ fn exemplars_of_the_spike_lead_to_real_trace_ids_errors_first() {
             .unwrap()
             .contains("service=\"checkout\"")
     );
+
+    // Nothing but the window: the 1 s scrape interval comes from the targets API for the
+    // symptom's job (it agrees with the samples' spacing), the step follows it, and the rate
+    // window is Grafana's $__rate_interval, 4 scrapes.
+    let (code, bare, stderr) = investigate_json(prom.url(), &["--since", "1m"]);
+    assert_eq!(code, 0, "{stderr}");
+    let res = &bare["window"]["resolution"];
+    assert_eq!(res["scrape_interval_seconds"], 1.0, "{res} {stderr}");
+    assert_eq!(
+        res["scrape_interval_origin"], "prometheus targets API (job exporter)",
+        "{res}"
+    );
+    assert_eq!(res["step_seconds"], 1.0, "{res}");
+    assert_eq!(res["rate_window"], "4s", "{res}");
+    assert!(
+        bare["symptom"]["query"].as_str().unwrap().contains("[4s]"),
+        "{}",
+        bare["symptom"]
+    );
 }
 
 #[test]

@@ -4,7 +4,8 @@
 
 use std::io::IsTerminal as _;
 
-use crate::cli::{Cli, InvestigateArgs, Output};
+use crate::analysis::spike::Direction;
+use crate::cli::{Cli, DirectionArg, InvestigateArgs, Output};
 use crate::config::{Config, Overrides};
 use crate::investigate::{self, FollowOptions, Options};
 use crate::report::Report;
@@ -178,12 +179,23 @@ pub(super) fn options(
     config: &Config,
     now: &jiff::Zoned,
 ) -> anyhow::Result<Options> {
+    // A scrape interval someone set is the smallest step; otherwise the investigation
+    // measures it and raises the automatic step to it.
+    let scrape_origin = match config.source("scrape_interval") {
+        Some(crate::config::Source::Default) | None => None,
+        Some(_) => Some(origin_of(config, "scrape_interval")),
+    };
+    let min_step = if scrape_origin.is_some() {
+        config.scrape_interval
+    } else {
+        std::time::Duration::ZERO
+    };
     let window = timespec::resolve_window(
         &args.since,
         args.until.as_deref(),
         args.baseline.as_deref(),
         args.step.as_deref(),
-        config.scrape_interval,
+        min_step,
         now,
     )?;
     let tz = now.time_zone();
@@ -193,6 +205,12 @@ pub(super) fn options(
         until: unix(window.until),
         baseline_since: unix(window.baseline_since),
         step: window.step.as_secs_f64(),
+        step_explicit: args.step.is_some(),
+        direction: match args.direction {
+            None | Some(DirectionArg::Up) => Direction::Up,
+            Some(DirectionArg::Down) => Direction::Down,
+            Some(DirectionArg::Auto) => Direction::Auto,
+        },
         error_query: config
             .error_query
             .clone()
@@ -205,6 +223,7 @@ pub(super) fn options(
         max_candidates: config.max_candidates,
         concurrency: config.concurrency,
         scrape_interval: config.scrape_interval.as_secs_f64(),
+        scrape_interval_origin: scrape_origin,
         max_exemplars: args.exemplars,
         progress: !cli.global.quiet && std::io::stderr().is_terminal(),
         time_zone: tz
@@ -270,7 +289,15 @@ fn render_report(
                 log_service_label: config.log_service_label.clone(),
                 context: cli.global.context.clone(),
                 store: store.map(|p| p.display().to_string()),
-                scrape_interval: Some(config.scrape_interval.as_secs_f64()),
+                scrape_interval: Some(
+                    report
+                        .window
+                        .resolution
+                        .as_ref()
+                        .map_or(config.scrape_interval.as_secs_f64(), |r| {
+                            r.scrape_interval_seconds
+                        }),
+                ),
             },
         ),
         Output::Text => render(

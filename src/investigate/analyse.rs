@@ -4,8 +4,9 @@
 //! its results into report entries.
 
 use crate::analysis::cause::{AnalysisParams, analyse, analyse_without_spike};
+use crate::analysis::services::suspected_services;
 use crate::model::Series;
-use crate::report::{CandidateStats, CorrelationEntry, Symptom};
+use crate::report::{CandidateStats, CorrelationEntry, ServiceEntry, Symptom};
 
 use super::Grid;
 use super::candidates::Fetched;
@@ -56,15 +57,17 @@ pub(super) fn gather(
 
 /// Ranks the candidates against the symptom's episode (or, without a spike, by how much they
 /// changed in the window, all weak); an unusable symptom series means no correlations, said in
-/// a warning, and the ranking then rests on the changes alone.
+/// a warning, and the ranking then rests on the changes alone. The suspected services come
+/// with it: each candidate's service is the first of `service_labels` it carries.
 pub(super) fn correlate(
     candidates: &[CandidateSeries],
     symptom: &Symptom,
     symptom_values: &[f64],
     grid: &Grid,
+    service_labels: &[&str],
     stats: &mut CandidateStats,
     warnings: &mut Vec<String>,
-) -> Vec<CorrelationEntry> {
+) -> (Vec<CorrelationEntry>, Vec<ServiceEntry>) {
     let step = grid.step;
     let index = |unix: f64| ((unix - grid.start) / step).round().max(0.0) as usize;
     let values: Vec<&[f64]> = candidates.iter().map(|c| c.values.as_slice()).collect();
@@ -88,7 +91,35 @@ pub(super) fn correlate(
         ));
     }
     stats.skipped_series = candidates.len() - analysis.ranked.len();
-    analysis
+    let service_of = |i: usize| {
+        let labels = &candidates[i].series.labels;
+        service_labels
+            .iter()
+            .find_map(|l| labels.get(*l).map(|v| (*l, v.as_str())))
+            .filter(|(_, v)| !v.is_empty())
+    };
+    let services = suspected_services(&analysis.ranked, |i| {
+        service_of(i).map(|(_, v)| v.to_string())
+    })
+    .into_iter()
+    .map(|s| {
+        let best = s
+            .evidence
+            .first()
+            .and_then(|r| analysis.ranked.iter().find(|e| e.rank == *r));
+        ServiceEntry {
+            rank: s.rank,
+            label: best
+                .and_then(|e| service_of(e.index))
+                .map_or_else(String::new, |(l, _)| l.to_string()),
+            service: s.service,
+            score: s.score,
+            significant: s.significant,
+            evidence: s.evidence,
+        }
+    })
+    .collect();
+    let rows = analysis
         .ranked
         .into_iter()
         .map(|e| {
@@ -122,5 +153,6 @@ pub(super) fn correlate(
                 values: c.values.clone(),
             }
         })
-        .collect()
+        .collect();
+    (rows, services)
 }

@@ -21,6 +21,7 @@ mod follow;
 pub mod log_patterns;
 mod logs;
 pub mod markers;
+pub mod resolution;
 mod symptom;
 pub mod timeline;
 
@@ -44,7 +45,12 @@ pub struct Options {
     pub since: f64,
     pub until: f64,
     pub baseline_since: f64,
+    /// The step: `--step` when `step_explicit`, else the window's automatic choice, which the
+    /// scrape interval found may raise.
     pub step: f64,
+    pub step_explicit: bool,
+    /// Which way the symptom gets worse.
+    pub direction: crate::analysis::spike::Direction,
     /// The symptom query and where it came from (`flag`, `config`); `None` auto-detects.
     pub error_query: Option<(String, String)>,
     /// A latency histogram selector (`…_bucket{…}`) to take exemplars from; `None` derives it.
@@ -56,7 +62,10 @@ pub struct Options {
     pub candidates: Vec<String>,
     pub max_candidates: usize,
     pub concurrency: usize,
+    /// The scrape interval given, or the fallback when it cannot be measured.
     pub scrape_interval: f64,
+    /// Where a given scrape interval came from (`flag`, `config`, `env …`); `None` measures it.
+    pub scrape_interval_origin: Option<String>,
     pub max_exemplars: usize,
     pub progress: bool,
     pub time_zone: String,
@@ -73,9 +82,10 @@ pub enum InvestigateError {
     #[error(transparent)]
     Source(#[from] SourceError),
     #[error(
-        "no error-rate metric found between {since} and {until}: looked for \
-         http_server_request_duration_seconds_count (OpenTelemetry) and http_requests_total with a \
-         code or status label; pass --error-query PROMQL or set error_query in the context"
+        "no error-rate metric found between {since} and {until}: looked for OpenTelemetry's \
+         http_server_request_duration_seconds_count, http_server_duration_*_count, \
+         rpc_server_duration_milliseconds_count (and their client side) and http_requests_total, \
+         each with a status label; pass --error-query PROMQL or set error_query in the context"
     )]
     NoSymptomMetric { since: String, until: String },
     #[error(
@@ -127,12 +137,26 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
     let started = Clock::now();
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
-    let grid = Grid::new(opts);
-    let rate_range =
-        format_range((opts.step + opts.scrape_interval).max(4.0 * opts.scrape_interval));
 
     let t = Clock::now();
-    let discovery = symptom::discover(metrics, opts, &rate_range, &mut warnings).await?;
+    let mut discovery =
+        symptom::discover(metrics, opts, resolution::RATE_VAR, &mut warnings).await?;
+    let probe = discovery.plan.metric.clone().or_else(|| {
+        resolution::probe_metric(&discovery.plan.query, &discovery.window_names).map(String::from)
+    });
+    let res = resolution::resolve(metrics, opts, probe.as_deref(), &mut warnings).await;
+    let rate_range = res.rate_window.clone();
+    discovery.plan.query = discovery
+        .plan
+        .query
+        .replace(resolution::RATE_VAR, &rate_range);
+    let resolved = Options {
+        step: res.step_seconds,
+        scrape_interval: res.scrape_interval_seconds,
+        ..opts.clone()
+    };
+    let opts = &resolved;
+    let grid = Grid::new(opts);
     timings.discovery_ms = ms(t);
 
     let t = Clock::now();
@@ -156,11 +180,16 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
 
     let t = Clock::now();
     let (series, mut first_error) = analyse::gather(results, &grid, &mut stats, &mut warnings);
-    let correlations = analyse::correlate(
+    let service_labels: Vec<&str> = match &opts.service_label {
+        Some(label) => vec![label.as_str()],
+        None => SERVICE_LABELS.to_vec(),
+    };
+    let (correlations, services) = analyse::correlate(
         &series,
         &symptom,
         &symptom_values,
         &grid,
+        &service_labels,
         &mut stats,
         &mut warnings,
     );
@@ -196,19 +225,22 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
     timings.exemplars_ms = ms(t);
 
     timings.total_ms = ms(started);
+    let mut window = WindowInfo::new(
+        opts.since,
+        opts.until,
+        opts.baseline_since,
+        opts.step,
+        opts.time_zone.clone(),
+    );
+    window.resolution = Some(res);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
-        window: WindowInfo::new(
-            opts.since,
-            opts.until,
-            opts.baseline_since,
-            opts.step,
-            opts.time_zone.clone(),
-        ),
+        window,
         symptom,
         sources: vec![metrics_status(metrics, &stats, first_error)],
         candidates: stats,
         correlations,
+        services,
         exemplars,
         traces: Vec::new(),
         logs: Vec::new(),
@@ -257,14 +289,4 @@ pub fn spike_window(report: &Report) -> (f64, f64) {
 
 fn ms(since: Clock) -> u64 {
     since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
-}
-
-/// `60s`, `2m`: a PromQL range literal for a number of seconds.
-fn format_range(seconds: f64) -> String {
-    let s = seconds.ceil() as u64;
-    if s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
 }

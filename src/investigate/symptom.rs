@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::analysis::spike::{SpikeOutcome, SpikeParams, detect};
+use crate::analysis::spike::{Direction, SpikeOutcome, SpikeParams, detect_directed};
 use crate::model::{MetricType, Series};
 use crate::report::{Symptom, Verdict};
 use crate::source::Metrics;
@@ -22,6 +22,9 @@ pub(super) struct Discovery {
 /// The symptom query, built or given, and the metric names it is made of.
 pub(super) struct SymptomPlan {
     pub(super) query: String,
+    /// The metric an auto-detected symptom is made of (its samples' spacing is the scrape
+    /// interval's evidence); `None` for a given query.
+    pub(super) metric: Option<String>,
     pub(super) origin: String,
     /// Error-only selector whose exemplars point at failing requests.
     pub(super) error_selector: Option<String>,
@@ -44,7 +47,13 @@ pub(super) async fn discover(
     let window_names = metrics
         .metric_names(opts.candidate_match.as_deref(), opts.since, opts.until)
         .await?;
-    let plan = plan_symptom(metrics, opts, rate_range).await?;
+    // Without --candidate-match the window's names are all names: conventions not among them
+    // need no label lookup.
+    let present = opts
+        .candidate_match
+        .is_none()
+        .then_some(window_names.as_slice());
+    let plan = plan_symptom(metrics, opts, rate_range, present).await?;
     if let (Some(service), Some(_)) = (&opts.service, &opts.error_query) {
         warnings.push(format!(
             "--service {service:?} does not narrow an explicit --error-query: put the service's matcher in the query"
@@ -77,7 +86,12 @@ pub(super) async fn measure(
         .await?;
     let values = merge_symptom(&series, grid.start, grid.step, grid.len, warnings);
     let (baseline_part, window_part) = values.split_at(grid.window_start.min(grid.len));
-    let outcome = detect(baseline_part, window_part, &SpikeParams::default());
+    let outcome = detect_directed(
+        baseline_part,
+        window_part,
+        &SpikeParams::default(),
+        opts.direction,
+    );
     let mut symptom = symptom_report(plan, opts, &outcome, values.clone());
     if let SpikeOutcome::Spike(s) = &outcome {
         symptom.set_times(
@@ -94,10 +108,12 @@ async fn plan_symptom(
     metrics: &Metrics,
     opts: &Options,
     range: &str,
+    present: Option<&[String]>,
 ) -> Result<SymptomPlan, InvestigateError> {
     if let Some((query, origin)) = &opts.error_query {
         return Ok(SymptomPlan {
             query: query.clone(),
+            metric: None,
             origin: origin.clone(),
             error_selector: None,
             latency_selector: opts.latency_query.clone(),
@@ -106,22 +122,12 @@ async fn plan_symptom(
     }
     let start = opts.baseline_since;
     let end = opts.until;
-    // (metric, status labels, origin, latency histogram family)
-    let conventions: [(&str, &[&str], &str, &str); 2] = [
-        (
-            "http_server_request_duration_seconds_count",
-            &["http_response_status_code"],
-            "auto:opentelemetry",
-            "http_server_request_duration_seconds_bucket",
-        ),
-        (
-            "http_requests_total",
-            &["code", "status"],
-            "auto:http_requests_total",
-            "http_request_duration_seconds_bucket",
-        ),
-    ];
-    for (metric, status_labels, origin, latency) in conventions {
+    for c in CONVENTIONS {
+        let (metric, status_labels, origin, latency) =
+            (c.metric, c.status_labels, c.origin, c.latency);
+        if present.is_some_and(|names| !names.iter().any(|n| n == metric)) {
+            continue;
+        }
         let labels = metrics.label_names(metric, start, end).await?;
         let Some(status) = status_labels
             .iter()
@@ -156,11 +162,14 @@ async fn plan_symptom(
                 .collect();
             format!("{{{}}}", parts.join(","))
         };
-        let errors = with(&format!("{status}=~\"5..\""));
+        let errors = with(&format!("{status}{}", c.error_match));
         let all = with("");
         let all = if all == "{}" { String::new() } else { all };
-        let query =
-            format!("sum(rate({metric}{errors}[{range}])) / sum(rate({metric}{all}[{range}]))");
+        // No error series until the first error (OpenTelemetry creates none): zero, not
+        // missing, wherever there were requests.
+        let query = format!(
+            "(sum(rate({metric}{errors}[{range}])) or vector(0)) / sum(rate({metric}{all}[{range}]))"
+        );
         let latency_selector = match &opts.latency_query {
             Some(q) => Some(q.clone()),
             None => {
@@ -168,10 +177,16 @@ async fn plan_symptom(
                 (!present.is_empty()).then(|| format!("{latency}{all}"))
             }
         };
+        // Histogram exemplars live on the `_bucket` series, a counter's on the counter.
+        let error_selector = match metric.strip_suffix("_count") {
+            Some(family) if latency.ends_with("_bucket") => format!("{family}_bucket{errors}"),
+            _ => format!("{metric}{errors}"),
+        };
         return Ok(SymptomPlan {
             query,
+            metric: Some(metric.to_string()),
             origin: origin.to_string(),
-            error_selector: Some(format!("{metric}{errors}")),
+            error_selector: Some(error_selector),
             latency_selector,
             service_matcher,
         });
@@ -181,6 +196,92 @@ async fn plan_symptom(
         until: crate::report::Instant::from_unix(end).rfc3339.to_string(),
     })
 }
+
+/// One way SDKs and exporters name request counts and their status.
+struct Convention {
+    /// The request counter (a histogram's `_count`, or a counter).
+    metric: &'static str,
+    /// Status labels, the first present is used.
+    status_labels: &'static [&'static str],
+    /// What makes a request failed, after the status label.
+    error_match: &'static str,
+    origin: &'static str,
+    /// The latency histogram's bucket series (exemplars of slow requests).
+    latency: &'static str,
+}
+
+const HTTP_5XX: &str = "=~\"5..\"";
+/// gRPC status codes: 0 is OK; everything else failed.
+const GRPC_FAILED: &str = "!=\"0\"";
+
+/// Tried in order: OpenTelemetry's stable HTTP server convention, its pre-stable ones
+/// (`http_server_duration` in milliseconds or seconds, `http.status_code`), RPC servers,
+/// classic `http_requests_total`, then the client side of the same conventions.
+const CONVENTIONS: [Convention; 9] = [
+    Convention {
+        metric: "http_server_request_duration_seconds_count",
+        status_labels: &["http_response_status_code"],
+        error_match: HTTP_5XX,
+        origin: "auto:opentelemetry",
+        latency: "http_server_request_duration_seconds_bucket",
+    },
+    Convention {
+        metric: "http_server_duration_milliseconds_count",
+        status_labels: &["http_status_code", "http_response_status_code"],
+        error_match: HTTP_5XX,
+        origin: "auto:opentelemetry-pre-stable",
+        latency: "http_server_duration_milliseconds_bucket",
+    },
+    Convention {
+        metric: "http_server_duration_seconds_count",
+        status_labels: &["http_status_code", "http_response_status_code"],
+        error_match: HTTP_5XX,
+        origin: "auto:opentelemetry-pre-stable",
+        latency: "http_server_duration_seconds_bucket",
+    },
+    Convention {
+        metric: "http_server_duration_count",
+        status_labels: &["http_status_code", "http_response_status_code"],
+        error_match: HTTP_5XX,
+        origin: "auto:opentelemetry-pre-stable",
+        latency: "http_server_duration_bucket",
+    },
+    Convention {
+        metric: "rpc_server_duration_milliseconds_count",
+        status_labels: &["rpc_grpc_status_code"],
+        error_match: GRPC_FAILED,
+        origin: "auto:opentelemetry-rpc",
+        latency: "rpc_server_duration_milliseconds_bucket",
+    },
+    Convention {
+        metric: "http_requests_total",
+        status_labels: &["code", "status"],
+        error_match: HTTP_5XX,
+        origin: "auto:http_requests_total",
+        latency: "http_request_duration_seconds_bucket",
+    },
+    Convention {
+        metric: "http_client_request_duration_seconds_count",
+        status_labels: &["http_response_status_code"],
+        error_match: HTTP_5XX,
+        origin: "auto:opentelemetry-client",
+        latency: "http_client_request_duration_seconds_bucket",
+    },
+    Convention {
+        metric: "http_client_duration_milliseconds_count",
+        status_labels: &["http_status_code", "http_response_status_code"],
+        error_match: HTTP_5XX,
+        origin: "auto:opentelemetry-client-pre-stable",
+        latency: "http_client_duration_milliseconds_bucket",
+    },
+    Convention {
+        metric: "rpc_client_duration_milliseconds_count",
+        status_labels: &["rpc_grpc_status_code"],
+        error_match: GRPC_FAILED,
+        origin: "auto:opentelemetry-rpc-client",
+        latency: "rpc_client_duration_milliseconds_bucket",
+    },
+];
 
 /// Quotes a value as a PromQL string literal.
 pub(super) fn promql_string(value: &str) -> String {
@@ -253,11 +354,18 @@ fn symptom_report(
             symptom.baseline = Some(s.baseline);
             symptom.threshold = Some(s.threshold);
             symptom.peak = Some(s.peak);
-            symptom.summary = format!(
-                "spike: from a baseline of {} to a peak of {}",
-                fmt_value(s.baseline),
-                fmt_value(s.peak)
-            );
+            symptom.summary = match s.direction {
+                Direction::Down => format!(
+                    "drop: from a baseline of {} to a low of {}",
+                    fmt_value(s.baseline),
+                    fmt_value(s.peak)
+                ),
+                _ => format!(
+                    "spike: from a baseline of {} to a peak of {}",
+                    fmt_value(s.baseline),
+                    fmt_value(s.peak)
+                ),
+            };
         }
         SpikeOutcome::NoSpike {
             baseline,

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::model::MetricType;
 
 use super::candidates::{plan_candidate, symptom_metric_names};
-use super::format_range;
+use super::resolution::format_range;
 use super::symptom::promql_string;
 
 fn names(list: &[&str]) -> Vec<String> {

@@ -29,6 +29,10 @@ pub struct Report {
     pub symptom: Symptom,
     pub candidates: CandidateStats,
     pub correlations: Vec<CorrelationEntry>,
+    /// Suspected services, most likely first: a service ranks where its best candidate in
+    /// `correlations[]` ranks, and lists those candidates as its evidence.
+    #[serde(default)]
+    pub services: Vec<ServiceEntry>,
     pub exemplars: Vec<ExemplarEntry>,
     /// The traces behind the top exemplars (or found by a search when there were none).
     pub traces: Vec<TraceEntry>,
@@ -106,6 +110,39 @@ pub struct WindowInfo {
     pub step_seconds: f64,
     /// The local time zone the text report uses (IANA name or offset).
     pub time_zone: String,
+    /// The scrape interval found, the step and the rate window, and where each came from;
+    /// `None` in reports written before they were measured.
+    #[serde(default)]
+    pub resolution: Option<Resolution>,
+}
+
+/// The resolution an investigation ran at, each number with its origin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Resolution {
+    pub scrape_interval_seconds: f64,
+    /// `flag`, `config`, `env …`, `prometheus targets API (job …)`, `spacing of …'s samples`, `default: …`.
+    pub scrape_interval_origin: String,
+    pub step_seconds: f64,
+    pub step_origin: String,
+    /// The range of every `rate`/`increase` the investigation wrote, as PromQL (`4s`, `1m`).
+    pub rate_window: String,
+    pub rate_window_seconds: f64,
+    pub rate_window_origin: String,
+}
+
+impl Default for Resolution {
+    fn default() -> Self {
+        Resolution {
+            scrape_interval_seconds: f64::NAN,
+            scrape_interval_origin: String::new(),
+            step_seconds: f64::NAN,
+            step_origin: String::new(),
+            rate_window: String::new(),
+            rate_window_seconds: f64::NAN,
+            rate_window_origin: String::new(),
+        }
+    }
 }
 
 impl WindowInfo {
@@ -119,6 +156,7 @@ impl WindowInfo {
             baseline_since_unix: baseline_since,
             step_seconds: step,
             time_zone,
+            resolution: None,
         }
     }
 }
@@ -244,6 +282,24 @@ pub struct CorrelationEntry {
     pub timing: String,
     #[serde(serialize_with = "ser_values", deserialize_with = "de_values")]
     pub values: Vec<f64>,
+}
+
+/// One suspected service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceEntry {
+    /// 1 = most likely.
+    pub rank: usize,
+    pub service: String,
+    /// The label its candidates name it by (`service`, `service_name`, `job`, …).
+    #[serde(default)]
+    pub label: String,
+    /// The score of its best candidate: `ln(1 + |effect|)`.
+    pub score: f64,
+    /// Whether its best candidate is significant.
+    #[serde(default)]
+    pub significant: bool,
+    /// The `rank`s of its candidates in `correlations[]`, best first.
+    pub evidence: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

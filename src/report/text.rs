@@ -146,6 +146,9 @@ pub(crate) fn fmt_p(p: f64) -> String {
     }
 }
 
+/// Services listed in "Suspected services" (JSON has all).
+const SERVICES_SHOWN: usize = 5;
+
 pub fn render(report: &Report, opts: &TextOptions) -> String {
     let bold = Style::new().bold().force_styling(opts.color);
     let dim = Style::new().dim().force_styling(opts.color);
@@ -155,6 +158,7 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
     let w = &report.window;
     let mut out = String::new();
 
+    render_services(&mut out, report, opts);
     let _ = writeln!(
         out,
         "{} {} → {}  ({}, step {}; baseline from {})",
@@ -165,6 +169,19 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         human_duration(w.step_seconds),
         local(w.baseline_since_unix, tz, false),
     );
+    if let Some(r) = &w.resolution {
+        let _ = writeln!(
+            out,
+            "{} scrape interval {} [{}] · step {} [{}] · rate window {} [{}]",
+            bold.apply_to("Resolution"),
+            human_duration(r.scrape_interval_seconds),
+            r.scrape_interval_origin,
+            human_duration(r.step_seconds),
+            r.step_origin,
+            r.rate_window,
+            r.rate_window_origin,
+        );
+    }
     for s in &report.sources {
         let status = match s.status {
             SourceState::Ok => green.apply_to("ok".to_string()),
@@ -239,6 +256,15 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
     if report.correlations.is_empty() {
         let _ = writeln!(out, "          nothing to rank");
     } else {
+        if significant == 0 && sym.verdict == Verdict::Spike {
+            let _ = writeln!(
+                out,
+                "          {}",
+                bold.apply_to(
+                    "nothing moved significantly with the spike: the rows below are the best-supported candidates, and they are weak"
+                )
+            );
+        }
         let mut table = Table::new();
         table
             .load_style(QUIET)
@@ -377,6 +403,40 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         ))
     );
     out
+}
+
+/// "Suspected services": the services behind the ranked candidates, best first, each with the
+/// candidate ranks that placed it; weak when its best candidate is not significant.
+fn render_services(out: &mut String, report: &Report, opts: &TextOptions) {
+    if report.services.is_empty() {
+        return;
+    }
+    let bold = Style::new().bold().force_styling(opts.color);
+    let dim = Style::new().dim().force_styling(opts.color);
+    let _ = writeln!(out, "{}", bold.apply_to("Suspected services"));
+    for s in report.services.iter().take(SERVICES_SHOWN) {
+        let ranks: Vec<String> = s.evidence.iter().take(5).map(|r| format!("#{r}")).collect();
+        let more = s.evidence.len().saturating_sub(5);
+        let line = format!(
+            "  {}. {}  score {:.2}  evidence {}{}{}",
+            s.rank,
+            s.service,
+            s.score,
+            ranks.join(" "),
+            if more > 0 {
+                format!(" (+{more})")
+            } else {
+                String::new()
+            },
+            if s.significant { "" } else { "  (weak)" },
+        );
+        if s.significant {
+            let _ = writeln!(out, "{}", bold.apply_to(line));
+        } else {
+            let _ = writeln!(out, "{}", dim.apply_to(line));
+        }
+    }
+    let _ = writeln!(out);
 }
 
 /// The traces behind the exemplars, a compact waterfall of the worst one, and its error logs.

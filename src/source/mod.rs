@@ -111,6 +111,15 @@ impl Metrics {
         delegate!(self, p => p.label_names(matcher, start, end).await)
     }
 
+    /// The configured scrape interval of each active target, `(job, seconds)`: Prometheus's
+    /// targets API; the store has no targets and answers with none.
+    pub async fn scrape_intervals(&self) -> Result<Vec<(String, f64)>, SourceError> {
+        match self {
+            Metrics::Prometheus(p) => p.scrape_intervals().await,
+            Metrics::Local(_) => Ok(Vec::new()),
+        }
+    }
+
     pub async fn metadata(
         &self,
     ) -> Result<std::collections::HashMap<String, crate::model::MetricType>, SourceError> {

@@ -67,6 +67,20 @@ struct RawExemplar {
 }
 
 #[derive(Deserialize)]
+struct TargetsData {
+    #[serde(rename = "activeTargets", default)]
+    active_targets: Vec<ActiveTarget>,
+}
+
+#[derive(Deserialize)]
+struct ActiveTarget {
+    #[serde(default)]
+    labels: Labels,
+    #[serde(rename = "scrapeInterval")]
+    scrape_interval: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct MetadataEntry {
     #[serde(rename = "type")]
     kind: String,
@@ -241,6 +255,26 @@ impl Prometheus {
             ],
         )
         .await
+    }
+
+    /// `/api/v1/targets?state=active`: each active target's `job` and configured scrape
+    /// interval in seconds (Prometheus 2.x reports `scrapeInterval`; targets without one, or
+    /// with one that does not parse, are left out). Backends without a targets API (Mimir,
+    /// Thanos, remote-written data) answer with an error, which callers treat as unknown.
+    pub async fn scrape_intervals(&self) -> Result<Vec<(String, f64)>, SourceError> {
+        let data: TargetsData = self
+            .get("/api/v1/targets", &[("state", "active".to_string())])
+            .await?;
+        Ok(data
+            .active_targets
+            .into_iter()
+            .filter_map(|t| {
+                let job = t.labels.get("job").cloned().unwrap_or_default();
+                let interval =
+                    crate::timespec::parse_duration(t.scrape_interval.as_deref()?).ok()?;
+                (!interval.is_zero()).then(|| (job, interval.as_secs_f64()))
+            })
+            .collect())
     }
 
     /// `/api/v1/metadata`: the type of each metric family the server knows from scrapes.

@@ -105,6 +105,7 @@ fn demo_report() -> Report {
             ),
             correlation(3, "process_cpu_seconds_total", &[("service_name", "inventory")], 0.12, 0.0),
         ],
+        services: vec![],
         exemplars: vec![],
         traces: vec![TraceEntry {
             summary: summarize(&tree, 3),
