@@ -42,8 +42,10 @@ complete -c obs -n "__fish_obs_needs_command" -f -a "trace" -d 'Show one trace a
 complete -c obs -n "__fish_obs_needs_command" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
 complete -c obs -n "__fish_obs_needs_command" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
 complete -c obs -n "__fish_obs_needs_command" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_needs_command" -f -a "snapshot" -d 'Run an investigation against the remote backends and capture everything it used into one new store file'
 complete -c obs -n "__fish_obs_needs_command" -f -a "replay" -d 'Re-send a store\'s traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable'
 complete -c obs -n "__fish_obs_needs_command" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_needs_command" -f -a "doctor" -d 'Probe every backend of the context: reachable, version, auth, and what investigate needs'
 complete -c obs -n "__fish_obs_needs_command" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
 complete -c obs -n "__fish_obs_needs_command" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
 complete -c obs -n "__fish_obs_needs_command" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
@@ -296,6 +298,48 @@ complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcomman
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter\'s format), to stdout or a file'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "import" -d 'Read OTLP JSON Lines files (as the Collector\'s file exporter writes them, gzip too) into the store; re-importing adds nothing'
 complete -c obs -n "__fish_obs_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l since -d 'Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l until -d 'End of the window (same forms as --since) [default: now]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l baseline -d 'Start of the baseline window, which ends at --since [default: as long as the window, just before it]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l service -d 'Narrow the symptom to one service' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l error-query -d 'The symptom as PromQL (an error ratio) [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l direction -d 'Which way the symptom gets worse: up, down or auto, as for investigate [default: up]' -r -f -a "up\t'Higher is worse'
+down\t'Lower is worse'
+auto\t'Whichever way it moved further from its baseline'"
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l latency-query -d 'Latency histogram selector to take exemplars from' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l max-candidates -d 'Most metric names to query as candidates [default: 500]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l concurrency -d 'Queries in flight at once [default: 16]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l exemplars -d 'Most exemplars to take' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l traces -d 'Traces to fetch (failing exemplars first, then the slowest); 0 skips traces and logs' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l loki-url -d 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l trace-match -d 'How a trace id is found in logs [default: auto]' -r -f -a "auto\t'A trace-id stream label if Loki has one, else structured metadata, else the line'
+label\t'Stream label: {trace_id="…"}'
+metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
+line\t'Line filter: {…} |= "…"'"
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l force -d 'Replace FILE if it already exists'
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand replay" -l store -d 'The store to replay [default: $XDG_DATA_HOME/obs/sink.db, else ~/.local/share/obs/sink.db]' -r -F
 complete -c obs -n "__fish_obs_using_subcommand replay" -l to -d 'The OTLP endpoint: for OTLP/HTTP the base URL (`/v1/traces` etc. are appended), e.g. http://localhost:4318; with --grpc, e.g. http://localhost:4317' -r
 complete -c obs -n "__fish_obs_using_subcommand replay" -l shift -d 'Move every timestamp: `now` puts the store\'s newest timestamp at the current time; a duration (1h, 30m) moves everything that much later [default: no shift]' -r
@@ -333,6 +377,24 @@ complete -c obs -n "__fish_obs_using_subcommand config" -s v -l verbose -d 'More
 complete -c obs -n "__fish_obs_using_subcommand config" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand config" -s V -l version -d 'Print version'
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l loki-url -d 'Loki base URL [env: OBS_LOKI_URL, LOKI_ADDR]' -r
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l tenant -d 'Tenant sent as X-Scope-OrgID [env: OBS_TENANT]' -r
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l timeout -d 'How long each probe may take, e.g. 10s [default: the context\'s timeout, at most 5s]' -r
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l context -d 'Context (named set of backends and queries) from the config file [env: OBS_CONTEXT]' -r
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l config -d 'Config file [default: $XDG_CONFIG_HOME/obs/config.toml] [env: OBS_CONFIG]' -r -F
+complete -c obs -n "__fish_obs_using_subcommand doctor" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''
+markdown\t'A postmortem document (investigate, demo); other commands print their text form'"
+complete -c obs -n "__fish_obs_using_subcommand doctor" -l color -d 'When to use colour (NO_COLOR is honoured in auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c obs -n "__fish_obs_using_subcommand doctor" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); secrets are never logged'
+complete -c obs -n "__fish_obs_using_subcommand doctor" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
+complete -c obs -n "__fish_obs_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c obs -n "__fish_obs_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c obs -n "__fish_obs_using_subcommand demo" -l keep -d 'Keep the demo\'s store at this path (a new file) for `obs investigate --store PATH`, `obs trace --store PATH` and `obs logs --store PATH`' -r -F
 complete -c obs -n "__fish_obs_using_subcommand demo" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
 complete -c obs -n "__fish_obs_using_subcommand demo" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
@@ -431,20 +493,22 @@ complete -c obs -n "__fish_obs_using_subcommand completions" -s v -l verbose -d 
 complete -c obs -n "__fish_obs_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr: no progress, no warnings'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c obs -n "__fish_obs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "replay" -d 'Re-send a store\'s traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store replay config demo query tui patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "investigate" -d 'Find the error spike and rank the metrics that moved with it, and before it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "trace" -d 'Show one trace as a waterfall, with its critical path and errors (Tempo or Jaeger)'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "logs" -d 'Print log lines from Loki: of a trace, of a service, or for a LogQL query'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "sink" -d 'Receive OTLP traces, logs and metrics (gRPC and HTTP) into the embedded store until stopped'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "store" -d 'Inspect the embedded store'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "snapshot" -d 'Run an investigation against the remote backends and capture everything it used into one new store file'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "replay" -d 'Re-send a store\'s traces, logs and metrics to an OTLP endpoint (Collector, Tempo, Loki, Prometheus, another obs sink); resumable'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "config" -d 'Print the resolved configuration (secrets masked) and where each value came from'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "doctor" -d 'Probe every backend of the context: reachable, version, auth, and what investigate needs'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "demo" -d 'Run a simulated shop with an injected fault into a temporary store and investigate it'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "query" -d 'Evaluate PromQL against Prometheus or, offline, against an obs store file'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "tui" -d 'Explore a saved report (`investigate -o json`) or a store\'s traces in the interactive UI'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "patterns" -d 'Group log lines (one message per line) into patterns with the variable parts masked'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "explain" -d 'Ask an LLM for a root-cause summary of a saved report (-o json) that cites its evidence'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c obs -n "__fish_obs_using_subcommand help; and not __fish_seen_subcommand_from investigate trace logs sink store snapshot replay config doctor demo query tui patterns explain completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "info" -d 'What the store holds: counts of spans, traces, logs, metric points and exemplars, the services seen, and the time range (works while a sink writes to it)'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "export" -d 'Write one signal of the store as OTLP JSON Lines (the OpenTelemetry file exporter\'s format), to stdout or a file'
 complete -c obs -n "__fish_obs_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "import" -d 'Read OTLP JSON Lines files (as the Collector\'s file exporter writes them, gzip too) into the store; re-importing adds nothing'

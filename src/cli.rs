@@ -608,6 +608,9 @@ pub struct SnapshotArgs {
     /// The symptom as PromQL (an error ratio) [default: auto-detected]
     #[arg(long, value_name = "PROMQL")]
     pub error_query: Option<String>,
+    /// Which way the symptom gets worse: up, down or auto, as for investigate [default: up]
+    #[arg(long, value_enum, value_name = "DIR")]
+    pub direction: Option<DirectionArg>,
     /// Latency histogram selector to take exemplars from
     #[arg(long, value_name = "SELECTOR")]
     pub latency_query: Option<String>,

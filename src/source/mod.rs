@@ -81,6 +81,7 @@ impl Metrics {
         match self {
             Metrics::Prometheus(p) => p.query_instant(promql, time).await,
             Metrics::Local(l) => l.query_instant_samples(promql, time).await,
+            Metrics::Recording(r) => r.query_instant(promql, time).await,
         }
     }
 
@@ -117,6 +118,7 @@ impl Metrics {
         match self {
             Metrics::Prometheus(p) => p.scrape_intervals().await,
             Metrics::Local(_) => Ok(Vec::new()),
+            Metrics::Recording(r) => r.scrape_intervals().await,
         }
     }
 

@@ -222,6 +222,51 @@ impl RecordingMetrics {
         r
     }
 
+    /// An instant query; its selectors' raw samples are captured like a range query's.
+    pub async fn query_instant(
+        &self,
+        promql: &str,
+        time: f64,
+    ) -> Result<Vec<(crate::model::Labels, f64)>, SourceError> {
+        let r = self.inner.query_instant(promql, time).await;
+        let url = self.base_url();
+        self.rec.call(
+            "metrics",
+            PROMETHEUS,
+            url,
+            "query_instant",
+            promql,
+            (time, time),
+            None,
+            &r,
+            Vec::len,
+        );
+        if r.is_ok() {
+            self.rec
+                .lock()
+                .range_queries
+                .push((promql.to_string(), time, time));
+        }
+        r
+    }
+
+    pub async fn scrape_intervals(&self) -> Result<Vec<(String, f64)>, SourceError> {
+        let r = self.inner.scrape_intervals().await;
+        let url = self.base_url();
+        self.rec.call(
+            "metrics",
+            PROMETHEUS,
+            url,
+            "scrape_intervals",
+            "",
+            (0.0, 0.0),
+            None,
+            &r,
+            Vec::len,
+        );
+        r
+    }
+
     pub async fn metric_names(
         &self,
         matcher: Option<&str>,
