@@ -34,6 +34,8 @@ struct Run {
 }
 
 /// Runs the `obs` binary and measures its wall time and peak RSS (`wait4`).
+// The child is reaped by `wait4` (for its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_obs(args: &[String]) -> Run {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_obs"))

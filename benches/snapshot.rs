@@ -49,6 +49,8 @@ fn main() {
         until: end as f64,
         baseline_since: since - 7200.0,
         step: 30.0,
+        step_explicit: true,
+        direction: obs::analysis::spike::Direction::Up,
         error_query: None,
         latency_query: None,
         service: None,
@@ -58,9 +60,11 @@ fn main() {
         max_candidates: 500,
         concurrency: 16,
         scrape_interval: 15.0,
+        scrape_interval_origin: None,
         max_exemplars: 20,
         progress: false,
         time_zone: "UTC".into(),
+        capabilities: Default::default(),
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");

@@ -185,7 +185,7 @@ fn request(n: u64, rng: &mut u64) -> ExportTraceServiceRequest {
                 ((n << 20) | ((t as u64) << 8) | 1).to_be_bytes().to_vec()
             };
             let route = routes[(r % 4) as usize];
-            let status = if r % 50 == 0 { 500 } else { 200 };
+            let status = if r.is_multiple_of(50) { 500 } else { 200 };
             spans.push(Span {
                 trace_id: trace_id.to_vec(),
                 span_id: span_id.to_vec(),

@@ -189,7 +189,14 @@ fn investigate_tui_in_tmux_drills_from_the_pool_metric_to_the_failing_span_and_i
     tmux.send(&["e"]);
     tmux.send(&["e"]);
     tmux.send(&["s"]);
-    let screen = tmux.wait_for(&["› logs of checkout SELECT orders", "lines ·"], "logs");
+    // The header says "0 lines" while the fetch is in flight: wait for the record itself.
+    let screen = tmux.wait_for(
+        &[
+            "› logs of checkout SELECT orders",
+            "timeout acquiring a connection from pool orders",
+        ],
+        "logs",
+    );
     let log = row_with(&screen, "timeout acquiring a connection from pool orders");
     assert!(log.contains("ERROR"), "{log}");
 
@@ -233,6 +240,31 @@ fn investigate_tui_in_tmux_drills_from_the_pool_metric_to_the_failing_span_and_i
     assert!(status.success());
     tmux.wait_for(&["obs tui exited 0"], "quit on SIGTERM");
     assert_sane(&tmux, &modes_of(&tmux, "2"));
+
+    // The terminal itself goes away (a closed window, a killed tmux server): obs exits too,
+    // instead of living on without a terminal.
+    tmux.type_line("clear");
+    tmux.type_line(&format!(
+        "NO_COLOR=1 {} tui --store {}",
+        bin.display(),
+        store.display()
+    ));
+    tmux.wait_for(
+        &["› traces", "traces · sorted by time"],
+        "store traces again",
+    );
+    let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty() && !pid.contains('\n'), "one obs: {pid:?}");
+    assert!(tmux.cmd().arg("kill-server").status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "obs {pid} still runs 10 s after its terminal was closed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The terminal modes that raw mode turns off, as `stty` reports them.

@@ -141,10 +141,10 @@ fn metrics_json(
     fn walk(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Number(n) => {
-                if let Some(f) = n.as_f64() {
-                    if let Some((_, text)) = NON_FINITE.iter().find(|(b, _)| f.to_bits() == *b) {
-                        *v = serde_json::Value::String((*text).to_string());
-                    }
+                if let Some(f) = n.as_f64()
+                    && let Some((_, text)) = NON_FINITE.iter().find(|(b, _)| f.to_bits() == *b)
+                {
+                    *v = serde_json::Value::String((*text).to_string());
                 }
             }
             serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
@@ -340,13 +340,13 @@ fn import_file(
         }
     }
     finish(&mut pending, imported)?;
-    if good == 0 {
-        if let Some(reason) = first_bad {
-            return Err(ImportError::NotOtlp {
-                path: path.to_path_buf(),
-                reason: format!("line 1: {reason}"),
-            });
-        }
+    if good == 0
+        && let Some(reason) = first_bad
+    {
+        return Err(ImportError::NotOtlp {
+            path: path.to_path_buf(),
+            reason: format!("line 1: {reason}"),
+        });
     }
     Ok(())
 }
@@ -462,10 +462,11 @@ fn finish_one(
         let committed = receipt.wait_blocking()?;
         imported.accepted += committed.accepted;
         imported.rejected += committed.rejected;
-        if let Some(message) = committed.message {
-            if committed.rejected > 0 && imported.rejections.len() < MAX_NAMED {
-                imported.rejections.push(message);
-            }
+        if let Some(message) = committed.message
+            && committed.rejected > 0
+            && imported.rejections.len() < MAX_NAMED
+        {
+            imported.rejections.push(message);
         }
     }
     Ok(())

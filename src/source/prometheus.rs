@@ -272,7 +272,7 @@ impl Prometheus {
                 let job = t.labels.get("job").cloned().unwrap_or_default();
                 let interval =
                     crate::timespec::parse_duration(t.scrape_interval.as_deref()?).ok()?;
-                (!interval.is_zero()).then(|| (job, interval.as_secs_f64()))
+                (!interval.is_zero()).then_some((job, interval.as_secs_f64()))
             })
             .collect())
     }

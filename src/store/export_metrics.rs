@@ -1,8 +1,8 @@
 //! Stored metrics back as OTLP: each Prometheus family becomes the cumulative OTLP metric that
 //! the store's own mapping (`metric_ingest.rs`, `promname.rs`) turns into exactly its series
 //! again — counters as monotonic sums, gauges as gauges (or non-monotonic sums), `_bucket{le}`
-//! + `_sum` + `_count` as explicit-bucket histograms, `{quantile}` + `_sum` + `_count` as
-//! summaries, exemplars on the point nearest after them, staleness markers as
+//! with `_sum` and `_count` as explicit-bucket histograms, `{quantile}` with `_sum` and `_count`
+//! as summaries, exemplars on the point nearest after them, staleness markers as
 //! `NoRecordedValue` points. `job` and `instance` go back into the resource
 //! (`service.namespace`/`service.name`, `service.instance.id`), `otel_scope_name`/`_version`
 //! into the scope, every other label into the point's attributes.
@@ -53,12 +53,15 @@ enum Shape {
     Summary,
 }
 
+/// One stored series of a stream: `__name__`, its `le` or `quantile` label if any, samples.
+type Part = (String, Option<String>, Vec<(i64, u64)>);
+
 /// One stream: the series of a family that share their labels but `__name__`, `le` and
 /// `quantile`, each with its samples (unix ns, value bits).
 #[derive(Default)]
 struct Stream {
     /// (`__name__`, `le` or `quantile` label if any, samples).
-    parts: Vec<(String, Option<String>, Vec<(i64, u64)>)>,
+    parts: Vec<Part>,
     exemplars: Vec<Exemplar>,
 }
 
@@ -365,10 +368,7 @@ struct AtTime {
     count: Option<u64>,
 }
 
-fn by_time(
-    parts: Vec<(String, Option<String>, Vec<(i64, u64)>)>,
-    family: &str,
-) -> BTreeMap<i64, AtTime> {
+fn by_time(parts: Vec<Part>, family: &str) -> BTreeMap<i64, AtTime> {
     let sum_name = format!("{family}_sum");
     let mut at: BTreeMap<i64, AtTime> = BTreeMap::new();
     for (name, bound, samples) in parts {
@@ -387,11 +387,7 @@ fn by_time(
     at
 }
 
-fn histogram_points(
-    parts: Vec<(String, Option<String>, Vec<(i64, u64)>)>,
-    family: &str,
-    attributes: &[KeyValue],
-) -> Vec<Point> {
+fn histogram_points(parts: Vec<Part>, family: &str, attributes: &[KeyValue]) -> Vec<Point> {
     by_time(parts, family)
         .into_iter()
         .map(|(t, slot)| {
@@ -432,11 +428,7 @@ fn histogram_points(
         .collect()
 }
 
-fn summary_points(
-    parts: Vec<(String, Option<String>, Vec<(i64, u64)>)>,
-    family: &str,
-    attributes: &[KeyValue],
-) -> Vec<Point> {
+fn summary_points(parts: Vec<Part>, family: &str, attributes: &[KeyValue]) -> Vec<Point> {
     by_time(parts, family)
         .into_iter()
         .map(|(t, slot)| {

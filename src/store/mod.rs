@@ -12,9 +12,9 @@ mod chunks;
 pub use chunks::copied_chunks_match_encoded;
 mod convert;
 mod delta;
-mod from_model;
 mod export;
 mod export_metrics;
+mod from_model;
 mod gorilla;
 mod ingest;
 mod metric_ingest;
@@ -36,8 +36,8 @@ use std::time::Duration;
 pub use capture::{
     Captured, CapturedCounts, ManifestEntry, read_manifest, write_captured, write_manifest,
 };
-pub use from_model::{logs_request, traces_request};
 pub use export::{ExportSignal, ExportWindow};
+pub use from_model::{logs_request, traces_request};
 pub use opentelemetry_proto::tonic::collector::{
     logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
     trace::v1::ExportTraceServiceRequest,

@@ -110,10 +110,19 @@ impl InputThread {
         InputThread { stop, handle }
     }
 
+    /// Stops the thread and waits for it briefly. When the terminal is gone (a closed window,
+    /// a killed tmux server) crossterm's read never returns, so the thread is left to end with
+    /// the process rather than holding the exit up.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
-            let _ = h.join();
+            let deadline = std::time::Instant::now() + Duration::from_millis(300);
+            while !h.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
         }
     }
 }
