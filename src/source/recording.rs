@@ -157,6 +157,22 @@ pub struct RecordingMetrics {
 const PROMETHEUS: &str = "prometheus";
 
 impl RecordingMetrics {
+    /// One manifest row for a call to this Prometheus.
+    fn note<T>(
+        &self,
+        call: &str,
+        query: &str,
+        window: (f64, f64),
+        step: Option<f64>,
+        result: &Result<T, SourceError>,
+        items: impl FnOnce(&T) -> usize,
+    ) {
+        let url = self.base_url();
+        self.rec.call(
+            "metrics", PROMETHEUS, url, call, query, window, step, result, items,
+        );
+    }
+
     pub fn base_url(&self) -> &str {
         self.inner.base_url()
     }
@@ -173,15 +189,10 @@ impl RecordingMetrics {
         step: f64,
     ) -> Result<Vec<Series>, SourceError> {
         let r = self.inner.query_range(promql, start, end, step).await;
-        let url = self.base_url();
-        let window = (start, end);
-        self.rec.call(
-            "metrics",
-            PROMETHEUS,
-            url,
+        self.note(
             "query_range",
             promql,
-            window,
+            (start, end),
             Some(step),
             &r,
             Vec::len,
@@ -202,18 +213,7 @@ impl RecordingMetrics {
         end: f64,
     ) -> Result<Vec<Exemplar>, SourceError> {
         let r = self.inner.query_exemplars(promql, start, end).await;
-        let url = self.base_url();
-        self.rec.call(
-            "metrics",
-            PROMETHEUS,
-            url,
-            "query_exemplars",
-            promql,
-            (start, end),
-            None,
-            &r,
-            Vec::len,
-        );
+        self.note("query_exemplars", promql, (start, end), None, &r, Vec::len);
         if let Ok(exemplars) = &r {
             let mut rec = self.rec.lock();
             rec.exemplar_queries.push((promql.to_string(), start, end));
@@ -229,18 +229,7 @@ impl RecordingMetrics {
         time: f64,
     ) -> Result<Vec<(crate::model::Labels, f64)>, SourceError> {
         let r = self.inner.query_instant(promql, time).await;
-        let url = self.base_url();
-        self.rec.call(
-            "metrics",
-            PROMETHEUS,
-            url,
-            "query_instant",
-            promql,
-            (time, time),
-            None,
-            &r,
-            Vec::len,
-        );
+        self.note("query_instant", promql, (time, time), None, &r, Vec::len);
         if r.is_ok() {
             self.rec
                 .lock()
@@ -252,18 +241,7 @@ impl RecordingMetrics {
 
     pub async fn scrape_intervals(&self) -> Result<Vec<(String, f64)>, SourceError> {
         let r = self.inner.scrape_intervals().await;
-        let url = self.base_url();
-        self.rec.call(
-            "metrics",
-            PROMETHEUS,
-            url,
-            "scrape_intervals",
-            "",
-            (0.0, 0.0),
-            None,
-            &r,
-            Vec::len,
-        );
+        self.note("scrape_intervals", "", (0.0, 0.0), None, &r, Vec::len);
         r
     }
 
@@ -274,11 +252,7 @@ impl RecordingMetrics {
         end: f64,
     ) -> Result<Vec<String>, SourceError> {
         let r = self.inner.metric_names(matcher, start, end).await;
-        let url = self.base_url();
-        self.rec.call(
-            "metrics",
-            PROMETHEUS,
-            url,
+        self.note(
             "metric_names",
             matcher.unwrap_or(""),
             (start, end),
@@ -296,35 +270,13 @@ impl RecordingMetrics {
         end: f64,
     ) -> Result<Vec<String>, SourceError> {
         let r = self.inner.label_names(matcher, start, end).await;
-        let url = self.base_url();
-        self.rec.call(
-            "metrics",
-            PROMETHEUS,
-            url,
-            "label_names",
-            matcher,
-            (start, end),
-            None,
-            &r,
-            Vec::len,
-        );
+        self.note("label_names", matcher, (start, end), None, &r, Vec::len);
         r
     }
 
     pub async fn metadata(&self) -> Result<HashMap<String, MetricType>, SourceError> {
         let r = self.inner.metadata().await;
-        let url = self.base_url();
-        self.rec.call(
-            "metrics",
-            PROMETHEUS,
-            url,
-            "metadata",
-            "",
-            (0.0, 0.0),
-            None,
-            &r,
-            HashMap::len,
-        );
+        self.note("metadata", "", (0.0, 0.0), None, &r, HashMap::len);
         if let Ok(map) = &r {
             self.rec.lock().metadata.extend(
                 map.iter()
