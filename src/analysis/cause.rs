@@ -197,6 +197,44 @@ mod tests {
         }
     }
 
+    /// A short window, nothing significant: a steady trend that crosses its
+    /// own baseline near the onset has the larger effect, but it moves
+    /// against the symptom (r < 0 while both rose); the step that leads the
+    /// symptom and moves with it ranks first.
+    #[test]
+    fn a_trend_that_moves_against_the_symptom_ranks_after_a_coherent_change() {
+        for seed in 1..=10 {
+            let mut rng = Rng(seed);
+            let n = 36;
+            let symptom: Vec<f64> = (0..n)
+                .map(|t| if (24..31).contains(&t) { 0.2 } else { 0.01 } + 0.01 * rng.normal())
+                .collect();
+            let cause: Vec<f64> = (0..n)
+                .map(|t| if (22..30).contains(&t) { 20.0 } else { 6.0 } + rng.normal())
+                .collect();
+            // Rising all along, a little faster inside the window, and dipping while the
+            // symptom is up.
+            let trend: Vec<f64> = (0..n)
+                .map(|t| {
+                    let dip = if (24..31).contains(&t) { -0.02 } else { 0.0 };
+                    0.35 + 0.01 * t as f64 + dip + 0.003 * rng.normal()
+                })
+                .collect();
+            let a = analyse(
+                &symptom,
+                24,
+                Some(31),
+                &[trend, cause],
+                &AnalysisParams {
+                    step_seconds: 1.0,
+                    ..AnalysisParams::default()
+                },
+            );
+            let ctx = format!("seed {seed}: {:#?}", a.ranked);
+            assert_eq!(a.ranked[0].index, 1, "{ctx}");
+        }
+    }
+
     #[test]
     fn the_lag_scan_is_bounded_by_the_incident() {
         // One-minute grid, a 3-minute fault: the lag scan reaches 4 steps,

@@ -194,10 +194,16 @@ impl Default for EvidenceParams {
 /// 1. timing tier: leading or simultaneous, then lagging, then earlier or
 ///    unchanged ([`Timing`]);
 /// 2. significant before not significant;
-/// 3. larger effect size (|robust z|) first — what breaks the ties that
+/// 3. among the rest, *supported* before unsupported: a correlation whose own
+///    p-value is under `alpha`, though it does not survive the FDR across
+///    all candidates, is still the best-supported evidence a weak report
+///    has (a short window, few points); a large change that does not move
+///    with the symptom at all (a steady trend that crossed its short
+///    baseline near the onset) is not;
+/// 4. larger effect size (|robust z|) first — what breaks the ties that
 ///    p-values leave when many candidates are all "certain" or all weak;
-/// 4. smaller p-value first;
-/// 5. input order.
+/// 5. smaller p-value first;
+/// 6. input order.
 pub fn rank_evidence(
     changes: &[Result<Change, ChangeSkip>],
     correlations: &[Result<Correlation, Skip>],
@@ -252,10 +258,12 @@ pub fn rank_evidence(
     }
     out.sort_by(|a, b| {
         let p = |e: &Evidence| nan_last(e.correlation.as_ref().map_or(f64::NAN, |c| c.p_value));
+        let supported = |e: &Evidence| p(e) <= params.alpha;
         a.timing
             .tier()
             .cmp(&b.timing.tier())
             .then(b.significant.cmp(&a.significant))
+            .then(supported(b).cmp(&supported(a)))
             .then(b.score.total_cmp(&a.score))
             .then(p(a).total_cmp(&p(b)))
             .then(a.index.cmp(&b.index))
