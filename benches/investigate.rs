@@ -32,29 +32,9 @@ fn bench(c: &mut Criterion) {
     let http = HttpClient::new("prometheus", &config.prometheus).expect("client");
     let metrics = Metrics::Prometheus(Prometheus::new(http));
     let since = (end - 2 * 3600) as f64;
-    let options = Options {
-        since,
-        until: end as f64,
-        baseline_since: since - 7200.0,
-        step: 30.0,
-        step_explicit: true,
-        direction: obs::analysis::spike::Direction::Up,
-        error_query: None,
-        latency_query: None,
-        service: None,
-        service_label: None,
-        candidate_match: None,
-        candidates: Vec::new(),
-        max_candidates: 500,
-        concurrency: 16,
-        scrape_interval: 15.0,
-        // Measured, so the bench includes the measuring queries.
-        scrape_interval_origin: None,
-        max_exemplars: 20,
-        progress: false,
-        time_zone: "UTC".into(),
-        capabilities: Default::default(),
-    };
+    // The symptom and the scrape interval auto-detected, so the bench includes the measuring
+    // queries.
+    let options = Options::window(since, end as f64, since - 7200.0, 30.0);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut group = c.benchmark_group("investigate");
     group

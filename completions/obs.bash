@@ -691,7 +691,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__investigate)
-            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --error-query --direction --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --store --scrape-interval --top --full-series --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --tui --explain --model --max-input-tokens --llm-timeout --dry-run --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --since --until --baseline --step --service --service-label --symptom --error-query --symptom-query --direction --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --scrape-interval --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --store --top --full-series --tui --explain --model --max-input-tokens --llm-timeout --dry-run --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,6 +718,14 @@ _obs() {
                     return 0
                     ;;
                 --service-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --symptom)
+                    COMPREPLY=($(compgen -W "auto errors latency" -- "${cur}"))
+                    return 0
+                    ;;
+                --symptom-query)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -761,15 +769,7 @@ _obs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --store)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --scrape-interval)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -798,6 +798,14 @@ _obs() {
                     return 0
                     ;;
                 --log-selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1183,7 +1191,7 @@ _obs() {
             return 0
             ;;
         obs__subcmd__snapshot)
-            opts="-o -v -q -h -V --force --since --until --baseline --step --service --service-label --error-query --direction --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --scrape-interval --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --context --config --output --color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --force --since --until --baseline --step --service --service-label --symptom --error-query --symptom-query --direction --latency-query --candidate-match --candidate --max-candidates --concurrency --prometheus-url --tenant --timeout --scrape-interval --exemplars --traces --tempo-url --jaeger-url --loki-url --trace-match --log-selector --context --config --output --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1210,6 +1218,14 @@ _obs() {
                     return 0
                     ;;
                 --service-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --symptom)
+                    COMPREPLY=($(compgen -W "auto errors latency" -- "${cur}"))
+                    return 0
+                    ;;
+                --symptom-query)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

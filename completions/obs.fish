@@ -59,7 +59,10 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l baseline -d 'Sta
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l service -d 'Narrow the symptom to one service' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
-complete -c obs -n "__fish_obs_using_subcommand investigate" -l error-query -d 'The symptom as PromQL (an error ratio); `$__rate_interval` is replaced by the rate window [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l symptom -d 'Which auto-detected symptom to examine: the error ratio, the p99 latency of the request-duration histogram, or both (the one that moved is the symptom) [default: auto]' -r -f -a "auto\t'The error ratio and the p99 latency; whichever moved'
+errors\t'The error ratio of the requests'
+latency\t'The p99 latency of the request-duration histogram'"
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l symptom-query -l error-query -d 'The symptom as PromQL (any SLI: an error ratio, a latency, a success rate), repeatable: the one that moved first is the symptom, the others are said to be steady; `$__rate_interval` is replaced by the rate window [default: auto-detected]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l direction -d 'Which way the symptom gets worse: up (an error ratio, a latency), down (a success rate, a throughput) or auto (whichever way it moved) [default: up]' -r -f -a "up\t'Higher is worse'
 down\t'Lower is worse'
 auto\t'Whichever way it moved further from its baseline'"
@@ -71,9 +74,7 @@ complete -c obs -n "__fish_obs_using_subcommand investigate" -l concurrency -d '
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
-complete -c obs -n "__fish_obs_using_subcommand investigate" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
-complete -c obs -n "__fish_obs_using_subcommand investigate" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
-complete -c obs -n "__fish_obs_using_subcommand investigate" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: measured, else 15s]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l exemplars -d 'Most exemplars to report' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l traces -d 'Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
@@ -84,6 +85,8 @@ label\t'Stream label: {trace_id="…"}'
 metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
 line\t'Line filter: {…} |= "…"'"
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
+complete -c obs -n "__fish_obs_using_subcommand investigate" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
 complete -c obs -n "__fish_obs_using_subcommand investigate" -l llm-timeout -d 'How long to wait for the answer to start, and between two chunks of it [default: 120s]' -r
@@ -109,7 +112,10 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l baseline -d 'Start of th
 complete -c obs -n "__fish_obs_using_subcommand inv" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l service -d 'Narrow the symptom to one service' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
-complete -c obs -n "__fish_obs_using_subcommand inv" -l error-query -d 'The symptom as PromQL (an error ratio); `$__rate_interval` is replaced by the rate window [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l symptom -d 'Which auto-detected symptom to examine: the error ratio, the p99 latency of the request-duration histogram, or both (the one that moved is the symptom) [default: auto]' -r -f -a "auto\t'The error ratio and the p99 latency; whichever moved'
+errors\t'The error ratio of the requests'
+latency\t'The p99 latency of the request-duration histogram'"
+complete -c obs -n "__fish_obs_using_subcommand inv" -l symptom-query -l error-query -d 'The symptom as PromQL (any SLI: an error ratio, a latency, a success rate), repeatable: the one that moved first is the symptom, the others are said to be steady; `$__rate_interval` is replaced by the rate window [default: auto-detected]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l direction -d 'Which way the symptom gets worse: up (an error ratio, a latency), down (a success rate, a throughput) or auto (whichever way it moved) [default: up]' -r -f -a "up\t'Higher is worse'
 down\t'Lower is worse'
 auto\t'Whichever way it moved further from its baseline'"
@@ -121,9 +127,7 @@ complete -c obs -n "__fish_obs_using_subcommand inv" -l concurrency -d 'Queries 
 complete -c obs -n "__fish_obs_using_subcommand inv" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
-complete -c obs -n "__fish_obs_using_subcommand inv" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
-complete -c obs -n "__fish_obs_using_subcommand inv" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
-complete -c obs -n "__fish_obs_using_subcommand inv" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: measured, else 15s]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l exemplars -d 'Most exemplars to report' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l traces -d 'Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
@@ -134,6 +138,8 @@ label\t'Stream label: {trace_id="…"}'
 metadata\t'Structured metadata or an extracted label: {…} | trace_id="…"'
 line\t'Line filter: {…} |= "…"'"
 complete -c obs -n "__fish_obs_using_subcommand inv" -l log-selector -d 'Stream selector the traces\' logs are searched under, e.g. \'{namespace="shop"}\'' -r
+complete -c obs -n "__fish_obs_using_subcommand inv" -l store -d 'Read traces and logs (and, for investigate, metrics) from this obs store file instead of the remote backends; the file a running `obs sink --store PATH` writes is readable' -r -F
+complete -c obs -n "__fish_obs_using_subcommand inv" -l top -d 'Ranked candidates shown in the text report (JSON has all)' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l model -d 'The model [default: gpt-4o, or model in [contexts.NAME.llm]]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l max-input-tokens -d 'Input budget in tokens, counted with the model\'s encoding; evidence that does not fit is left out by priority and listed [default: 8000]' -r
 complete -c obs -n "__fish_obs_using_subcommand inv" -l llm-timeout -d 'How long to wait for the answer to start, and between two chunks of it [default: 120s]' -r
@@ -304,21 +310,24 @@ complete -c obs -n "__fish_obs_using_subcommand snapshot" -l baseline -d 'Start 
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l step -d 'Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l service -d 'Narrow the symptom to one service' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l service-label -d 'Label that holds the service name [default: the first of service, service_name, job]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l error-query -d 'The symptom as PromQL (an error ratio) [default: auto-detected]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l direction -d 'Which way the symptom gets worse: up, down or auto, as for investigate [default: up]' -r -f -a "up\t'Higher is worse'
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l symptom -d 'Which auto-detected symptom to examine: the error ratio, the p99 latency of the request-duration histogram, or both (the one that moved is the symptom) [default: auto]' -r -f -a "auto\t'The error ratio and the p99 latency; whichever moved'
+errors\t'The error ratio of the requests'
+latency\t'The p99 latency of the request-duration histogram'"
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l symptom-query -l error-query -d 'The symptom as PromQL (any SLI: an error ratio, a latency, a success rate), repeatable: the one that moved first is the symptom, the others are said to be steady; `$__rate_interval` is replaced by the rate window [default: auto-detected]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l direction -d 'Which way the symptom gets worse: up (an error ratio, a latency), down (a success rate, a throughput) or auto (whichever way it moved) [default: up]' -r -f -a "up\t'Higher is worse'
 down\t'Lower is worse'
 auto\t'Whichever way it moved further from its baseline'"
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l latency-query -d 'Latency histogram selector to take exemplars from' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l latency-query -d 'Latency histogram selector to take exemplars from, e.g. \'http_request_duration_seconds_bucket{service="checkout"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l candidate-match -d 'Only consider candidate metrics matching this series selector, e.g. \'{namespace="shop"}\'' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l candidate -d 'An extra candidate as PromQL (repeatable)' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l max-candidates -d 'Most metric names to query as candidates [default: 500]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l max-candidates -d 'Most metric names fetched in full and ranked; with more names, a first pass scores every one and the most changed are fetched [default: 500]' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l concurrency -d 'Queries in flight at once [default: 16]' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l prometheus-url -d 'Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l tenant -d 'Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l timeout -d 'Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: 15s]' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l exemplars -d 'Most exemplars to take' -r
-complete -c obs -n "__fish_obs_using_subcommand snapshot" -l traces -d 'Traces to fetch (failing exemplars first, then the slowest); 0 skips traces and logs' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l scrape-interval -d 'The backend\'s scrape interval: the smallest step and the basis of rate windows [default: measured, else 15s]' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l exemplars -d 'Most exemplars to report' -r
+complete -c obs -n "__fish_obs_using_subcommand snapshot" -l traces -d 'Traces to fetch and summarise (failing exemplars first, then the slowest); 0 skips traces and logs' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l tempo-url -d 'Tempo base URL [env: OBS_TEMPO_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l jaeger-url -d 'Jaeger query service base URL (the UI\'s address) [env: OBS_JAEGER_URL]' -r
 complete -c obs -n "__fish_obs_using_subcommand snapshot" -l loki-url -d 'Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]' -r

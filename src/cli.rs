@@ -95,8 +95,10 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Args)]
-pub struct InvestigateArgs {
+/// The flags that decide what an investigation fetches and how: `investigate` and `snapshot`
+/// take the same ones.
+#[derive(Debug, Clone, Args)]
+pub struct InvestigationArgs {
     /// Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds
     #[arg(long, value_name = "TIME")]
     pub since: String,
@@ -115,9 +117,16 @@ pub struct InvestigateArgs {
     /// Label that holds the service name [default: the first of service, service_name, job]
     #[arg(long, value_name = "LABEL")]
     pub service_label: Option<String>,
-    /// The symptom as PromQL (an error ratio); `$__rate_interval` is replaced by the rate window [default: auto-detected]
-    #[arg(long, value_name = "PROMQL")]
-    pub error_query: Option<String>,
+    /// Which auto-detected symptom to examine: the error ratio, the p99 latency of the request-duration histogram, or both (the one that moved is the symptom) [default: auto]
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub symptom: Option<SymptomArg>,
+    /// The symptom as PromQL (any SLI: an error ratio, a latency, a success rate), repeatable: the one that moved first is the symptom, the others are said to be steady; `$__rate_interval` is replaced by the rate window [default: auto-detected]
+    #[arg(
+        long = "symptom-query",
+        visible_alias = "error-query",
+        value_name = "PROMQL"
+    )]
+    pub symptom_queries: Vec<String>,
     /// Which way the symptom gets worse: up (an error ratio, a latency), down (a success rate, a throughput) or auto (whichever way it moved) [default: up]
     #[arg(long, value_enum, value_name = "DIR")]
     pub direction: Option<DirectionArg>,
@@ -145,19 +154,9 @@ pub struct InvestigateArgs {
     /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
-    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
-    #[arg(long, value_name = "PATH")]
-    pub store: Option<PathBuf>,
-    /// The backend's scrape interval: the smallest step and the basis of rate windows [default: 15s]
+    /// The backend's scrape interval: the smallest step and the basis of rate windows [default: measured, else 15s]
     #[arg(long, value_name = "DURATION")]
     pub scrape_interval: Option<String>,
-    /// Ranked candidates shown in the text report (JSON has all)
-    #[arg(long, value_name = "N", default_value_t = 15)]
-    pub top: usize,
-    /// JSON: the values of every ranked series, not only of the top 50 rows
-    #[arg(long)]
-    pub full_series: bool,
     /// Most exemplars to report
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub exemplars: usize,
@@ -175,6 +174,22 @@ pub struct InvestigateArgs {
     /// Stream selector the traces' logs are searched under, e.g. '{namespace="shop"}'
     #[arg(long, value_name = "SELECTOR")]
     pub log_selector: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    #[command(flatten)]
+    pub investigation: InvestigationArgs,
+    /// Read traces and logs (and, for investigate, metrics) from this obs store file instead of
+    /// the remote backends; the file a running `obs sink --store PATH` writes is readable
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Ranked candidates shown in the text report (JSON has all)
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub top: usize,
+    /// JSON: the values of every ranked series, not only of the top 50 rows
+    #[arg(long)]
+    pub full_series: bool,
     /// Open the report in the interactive UI instead of printing it (needs a terminal)
     #[arg(long)]
     pub tui: bool,
@@ -215,7 +230,7 @@ pub struct LlmArgs {
 }
 
 /// Where traces come from (Tempo or Jaeger).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TraceBackendArgs {
     /// Tempo base URL [env: OBS_TEMPO_URL]
     #[arg(long, value_name = "URL")]
@@ -223,6 +238,16 @@ pub struct TraceBackendArgs {
     /// Jaeger query service base URL (the UI's address) [env: OBS_JAEGER_URL]
     #[arg(long, value_name = "URL")]
     pub jaeger_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SymptomArg {
+    /// The error ratio and the p99 latency; whichever moved
+    Auto,
+    /// The error ratio of the requests
+    Errors,
+    /// The p99 latency of the request-duration histogram
+    Latency,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -587,72 +612,6 @@ pub struct SnapshotArgs {
     /// Replace FILE if it already exists
     #[arg(long)]
     pub force: bool,
-    /// Start of the window: 14:30, 14:30:05 (local, today or yesterday), 30m, 2h, RFC 3339, unix seconds
-    #[arg(long, value_name = "TIME")]
-    pub since: String,
-    /// End of the window (same forms as --since) [default: now]
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-    /// Start of the baseline window, which ends at --since [default: as long as the window, just before it]
-    #[arg(long, value_name = "TIME")]
-    pub baseline: Option<String>,
-    /// Query resolution, e.g. 15s or 1m [default: 200–400 points over the window]
-    #[arg(long, value_name = "DURATION")]
-    pub step: Option<String>,
-    /// Narrow the symptom to one service
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-    /// Label that holds the service name [default: the first of service, service_name, job]
-    #[arg(long, value_name = "LABEL")]
-    pub service_label: Option<String>,
-    /// The symptom as PromQL (an error ratio) [default: auto-detected]
-    #[arg(long, value_name = "PROMQL")]
-    pub error_query: Option<String>,
-    /// Which way the symptom gets worse: up, down or auto, as for investigate [default: up]
-    #[arg(long, value_enum, value_name = "DIR")]
-    pub direction: Option<DirectionArg>,
-    /// Latency histogram selector to take exemplars from
-    #[arg(long, value_name = "SELECTOR")]
-    pub latency_query: Option<String>,
-    /// Only consider candidate metrics matching this series selector, e.g. '{namespace="shop"}'
-    #[arg(long, value_name = "SELECTOR")]
-    pub candidate_match: Option<String>,
-    /// An extra candidate as PromQL (repeatable)
-    #[arg(long = "candidate", value_name = "PROMQL")]
-    pub candidates: Vec<String>,
-    /// Most metric names to query as candidates [default: 500]
-    #[arg(long, value_name = "N")]
-    pub max_candidates: Option<usize>,
-    /// Queries in flight at once [default: 16]
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Prometheus-compatible base URL [env: OBS_PROMETHEUS_URL]
-    #[arg(long, value_name = "URL")]
-    pub prometheus_url: Option<String>,
-    /// Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos) [env: OBS_TENANT]
-    #[arg(long, value_name = "ID")]
-    pub tenant: Option<String>,
-    /// Per-request timeout, e.g. 30s [env: OBS_TIMEOUT] [default: 30s]
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// The backend's scrape interval: the smallest step and the basis of rate windows [default: 15s]
-    #[arg(long, value_name = "DURATION")]
-    pub scrape_interval: Option<String>,
-    /// Most exemplars to take
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub exemplars: usize,
-    /// Traces to fetch (failing exemplars first, then the slowest); 0 skips traces and logs
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub traces: usize,
     #[command(flatten)]
-    pub traces_backend: TraceBackendArgs,
-    /// Loki base URL, for the logs of those traces [env: OBS_LOKI_URL, LOKI_ADDR]
-    #[arg(long, value_name = "URL")]
-    pub loki_url: Option<String>,
-    /// How a trace id is found in logs [default: auto]
-    #[arg(long, value_enum, value_name = "HOW")]
-    pub trace_match: Option<TraceMatchArg>,
-    /// Stream selector the traces' logs are searched under, e.g. '{namespace="shop"}'
-    #[arg(long, value_name = "SELECTOR")]
-    pub log_selector: Option<String>,
+    pub investigation: InvestigationArgs,
 }

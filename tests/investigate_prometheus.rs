@@ -20,7 +20,7 @@ fn schema() -> jsonschema::Validator {
 }
 
 /// Runs `obs investigate -o json` and checks the output against the published schema.
-fn investigate_json(url: &str, args: &[&str]) -> (i32, Value, String) {
+pub(crate) fn investigate_json(url: &str, args: &[&str]) -> (i32, Value, String) {
     let out = obs()
         .args(["investigate", "-o", "json", "--prometheus-url", url])
         .args(args)
@@ -228,7 +228,7 @@ fn an_empty_window_is_said_not_a_crash() {
         report["warnings"].as_array().unwrap().iter().any(|w| w
             .as_str()
             .unwrap()
-            .contains("does not narrow an explicit --error-query")),
+            .contains("does not narrow an explicit --symptom-query")),
         "{}",
         report["warnings"]
     );
@@ -274,7 +274,20 @@ fn without_a_known_error_metric_obs_says_how_to_give_one() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("--error-query"), "{stderr}");
+    assert!(stderr.contains("--symptom-query PROMQL"), "{stderr}");
+
+    // Asked for the latency alone, it says which histograms it looked for.
+    let out = obs()
+        .args(["investigate", "--prometheus-url", prom.url()])
+        .args(["--since", "5m", "--symptom", "latency"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--symptom latency: no request-duration histogram found"),
+        "{stderr}"
+    );
 }
 
 #[test]

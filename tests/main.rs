@@ -18,6 +18,7 @@ mod investigate_failing;
 mod investigate_follow;
 mod investigate_patterns;
 mod investigate_prometheus;
+mod investigate_symptom;
 mod offline;
 mod patterns;
 mod promql_parity;

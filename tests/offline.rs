@@ -195,7 +195,7 @@ fn investigate_on_a_store_without_metrics_says_what_is_missing() {
         run(obs().args(["investigate", "--since", "10m", "--store", &store]));
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(stderr.contains("no error-rate metric found"), "{stderr}");
-    assert!(stderr.contains("--error-query"), "{stderr}");
+    assert!(stderr.contains("--symptom-query"), "{stderr}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::io::IsTerminal as _;
 
 use crate::analysis::spike::Direction;
-use crate::cli::{Cli, DirectionArg, InvestigateArgs, Output};
+use crate::cli::{Cli, DirectionArg, InvestigateArgs, InvestigationArgs, Output, SymptomArg};
 use crate::config::{Config, Overrides};
 use crate::investigate::{self, FollowOptions, Options};
 use crate::report::Report;
@@ -30,9 +30,9 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
     if args.llm.dry_run && !args.explain {
         return Err(super::explain::ExplainUsageError::DryRunWithoutExplain.into());
     }
-    let config = load_config(cli, &overrides(args))?;
+    let config = load_config(cli, &overrides(&args.investigation))?;
     let now = jiff::Zoned::now();
-    let options = options(cli, args, &config, &now)?;
+    let options = options(cli, &args.investigation, &config, &now)?;
     tracing::info!(
         context = %config.context,
         prometheus = %config.prometheus.url,
@@ -61,7 +61,15 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
         }
         options.capabilities.exemplars = exemplars;
     }
-    let report = gather(&runtime, args, &config, &options, &metrics, &traces, &logs)?;
+    let report = gather(
+        &runtime,
+        &args.investigation,
+        &config,
+        &options,
+        &metrics,
+        &traces,
+        &logs,
+    )?;
     if args.tui {
         let failed = report.any_source_failed();
         let sources = crate::tui::Sources { traces, logs };
@@ -102,7 +110,7 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<u8> {
 /// findings. `obs snapshot` runs the same steps over recording backends.
 pub(super) fn gather(
     runtime: &tokio::runtime::Runtime,
-    args: &InvestigateArgs,
+    args: &InvestigationArgs,
     config: &Config,
     options: &Options,
     metrics: &Metrics,
@@ -150,7 +158,7 @@ pub(super) fn gather(
 }
 
 /// The command's flags as the highest configuration layer.
-pub(super) fn overrides(args: &InvestigateArgs) -> Overrides {
+pub(super) fn overrides(args: &InvestigationArgs) -> Overrides {
     Overrides {
         tempo_url: args.traces_backend.tempo_url.clone(),
         jaeger_url: args.traces_backend.jaeger_url.clone(),
@@ -160,7 +168,7 @@ pub(super) fn overrides(args: &InvestigateArgs) -> Overrides {
         prometheus_url: args.prometheus_url.clone(),
         tenant: args.tenant.clone(),
         timeout: args.timeout.clone(),
-        error_query: args.error_query.clone(),
+        error_query: args.symptom_queries.first().cloned(),
         latency_query: args.latency_query.clone(),
         service_label: args.service_label.clone(),
         candidate_match: args.candidate_match.clone(),
@@ -175,7 +183,7 @@ pub(super) fn overrides(args: &InvestigateArgs) -> Overrides {
 /// The window (relative to `now`) and the resolved settings as the investigation's options.
 pub(super) fn options(
     cli: &Cli,
-    args: &InvestigateArgs,
+    args: &InvestigationArgs,
     config: &Config,
     now: &jiff::Zoned,
 ) -> anyhow::Result<Options> {
@@ -211,10 +219,24 @@ pub(super) fn options(
             Some(DirectionArg::Down) => Direction::Down,
             Some(DirectionArg::Auto) => Direction::Auto,
         },
-        error_query: config
-            .error_query
-            .clone()
-            .map(|q| (q, origin_of(config, "error_query"))),
+        symptom: match args.symptom {
+            None | Some(SymptomArg::Auto) => investigate::SymptomKind::Auto,
+            Some(SymptomArg::Errors) => investigate::SymptomKind::Errors,
+            Some(SymptomArg::Latency) => investigate::SymptomKind::Latency,
+        },
+        // Every --symptom-query given, else the configured error_query.
+        symptom_queries: if args.symptom_queries.is_empty() {
+            config
+                .error_query
+                .iter()
+                .map(|q| (q.clone(), origin_of(config, "error_query")))
+                .collect()
+        } else {
+            args.symptom_queries
+                .iter()
+                .map(|q| (q.clone(), "flag".to_string()))
+                .collect()
+        },
         latency_query: config.latency_query.clone(),
         service: args.service.clone(),
         service_label: config.service_label.clone(),

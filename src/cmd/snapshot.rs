@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::cli::{Cli, InvestigateArgs, LlmArgs, Output, SnapshotArgs, TraceBackendArgs};
+use crate::cli::{Cli, Output, SnapshotArgs};
 use crate::source::Metrics;
 use crate::source::http::HttpClient;
 use crate::source::prometheus::Prometheus;
@@ -55,10 +55,10 @@ pub fn run(cli: &Cli, args: &SnapshotArgs) -> anyhow::Result<u8> {
     if !args.force && args.file.exists() {
         return Err(SnapshotExists(args.file.clone()).into());
     }
-    let inv = investigate_args(args);
-    let config = load_config(cli, &investigate::overrides(&inv))?;
+    let inv = &args.investigation;
+    let config = load_config(cli, &investigate::overrides(inv))?;
     let now = jiff::Zoned::now();
-    let options = investigate::options(cli, &inv, &config, &now)?;
+    let options = investigate::options(cli, inv, &config, &now)?;
     let show_progress = !cli.global.quiet && std::io::stderr().is_terminal();
 
     let rec = Recorder::new();
@@ -70,7 +70,7 @@ pub fn run(cli: &Cli, args: &SnapshotArgs) -> anyhow::Result<u8> {
 
     let started = Instant::now();
     let investigation =
-        investigate::gather(&runtime, &inv, &config, &options, &metrics, &traces, &logs);
+        investigate::gather(&runtime, inv, &config, &options, &metrics, &traces, &logs);
     let investigate_ms = ms(started);
     let investigation_error = investigation.as_ref().err().map(|e| format!("{e:#}"));
     if let Some(e) = &investigation_error {
@@ -122,44 +122,6 @@ pub fn run(cli: &Cli, args: &SnapshotArgs) -> anyhow::Result<u8> {
     let raw_failed = summary.failed.iter().any(|f| f.call == "raw_samples");
     let failed = source_failed || raw_failed;
     Ok(if failed { 1 } else { 0 })
-}
-
-/// The snapshot's flags as the investigate flags they are (the rest: investigate's defaults).
-fn investigate_args(a: &SnapshotArgs) -> InvestigateArgs {
-    InvestigateArgs {
-        since: a.since.clone(),
-        until: a.until.clone(),
-        baseline: a.baseline.clone(),
-        step: a.step.clone(),
-        service: a.service.clone(),
-        service_label: a.service_label.clone(),
-        error_query: a.error_query.clone(),
-        direction: a.direction,
-        latency_query: a.latency_query.clone(),
-        candidate_match: a.candidate_match.clone(),
-        candidates: a.candidates.clone(),
-        max_candidates: a.max_candidates,
-        concurrency: a.concurrency,
-        prometheus_url: a.prometheus_url.clone(),
-        tenant: a.tenant.clone(),
-        timeout: a.timeout.clone(),
-        store: None,
-        scrape_interval: a.scrape_interval.clone(),
-        top: 15,
-        exemplars: a.exemplars,
-        traces: a.traces,
-        traces_backend: TraceBackendArgs {
-            tempo_url: a.traces_backend.tempo_url.clone(),
-            jaeger_url: a.traces_backend.jaeger_url.clone(),
-        },
-        loki_url: a.loki_url.clone(),
-        trace_match: a.trace_match,
-        log_selector: a.log_selector.clone(),
-        full_series: false,
-        tui: false,
-        explain: false,
-        llm: LlmArgs::default(),
-    }
 }
 
 /// Writes the recording into a temporary file beside `dest`, then renames it into place.

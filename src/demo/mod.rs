@@ -140,26 +140,17 @@ pub async fn investigation(
 ) -> anyhow::Result<Report> {
     let tz = jiff::tz::TimeZone::system();
     let options = investigate::Options {
-        since: secs(timeline.window_start),
-        until: secs(timeline.end),
-        baseline_since: secs(timeline.start),
-        step: plan.tick.as_secs_f64(),
-        step_explicit: true,
-        direction: crate::analysis::spike::Direction::Up,
-        error_query: None,
-        latency_query: None,
-        service: None,
-        service_label: None,
-        candidate_match: None,
-        candidates: Vec::new(),
-        max_candidates: 500,
         concurrency: 8,
         scrape_interval: plan.tick.as_secs_f64(),
         scrape_interval_origin: Some("the demo's tick".into()),
-        max_exemplars: 20,
         progress,
         time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
-        capabilities: Default::default(),
+        ..investigate::Options::window(
+            secs(timeline.window_start),
+            secs(timeline.end),
+            secs(timeline.start),
+            plan.tick.as_secs_f64(),
+        )
     };
     let mut report = investigate::run(metrics, &options).await?;
     let (start, end) = investigate::spike_window(&report);

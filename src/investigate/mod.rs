@@ -51,8 +51,11 @@ pub struct Options {
     pub step_explicit: bool,
     /// Which way the symptom gets worse.
     pub direction: crate::analysis::spike::Direction,
-    /// The symptom query and where it came from (`flag`, `config`); `None` auto-detects.
-    pub error_query: Option<(String, String)>,
+    /// Which auto-detected symptom is examined (when no query is given).
+    pub symptom: SymptomKind,
+    /// The symptom queries and where each came from (`flag`, `config`); empty auto-detects.
+    /// With several, the one that moved first is the symptom.
+    pub symptom_queries: Vec<(String, String)>,
     /// A latency histogram selector (`…_bucket{…}`) to take exemplars from; `None` derives it.
     pub latency_query: Option<String>,
     pub service: Option<String>,
@@ -74,6 +77,48 @@ pub struct Options {
     pub capabilities: crate::model::Capabilities,
 }
 
+impl Options {
+    /// The window (unix seconds, with its baseline and step) with every other setting at
+    /// its default: the symptom and the scrape interval auto-detected, 500 candidates, 16
+    /// queries at once, 20 exemplars, UTC.
+    pub fn window(since: f64, until: f64, baseline_since: f64, step: f64) -> Options {
+        Options {
+            since,
+            until,
+            baseline_since,
+            step,
+            step_explicit: true,
+            direction: crate::analysis::spike::Direction::Up,
+            symptom: SymptomKind::Auto,
+            symptom_queries: Vec::new(),
+            latency_query: None,
+            service: None,
+            service_label: None,
+            candidate_match: None,
+            candidates: Vec::new(),
+            max_candidates: 500,
+            concurrency: 16,
+            scrape_interval: 15.0,
+            scrape_interval_origin: None,
+            max_exemplars: 20,
+            progress: false,
+            time_zone: "UTC".into(),
+            capabilities: crate::model::Capabilities::default(),
+        }
+    }
+}
+
+/// Which symptom an investigation without a query examines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymptomKind {
+    /// The error ratio and the p99 latency; the one that moved is the symptom.
+    Auto,
+    /// The error ratio only.
+    Errors,
+    /// The p99 latency of the request-duration histogram only.
+    Latency,
+}
+
 /// Label names that commonly carry the service, in the order they are tried.
 const SERVICE_LABELS: [&str; 3] = ["service", "service_name", "job"];
 
@@ -85,9 +130,16 @@ pub enum InvestigateError {
         "no error-rate metric found between {since} and {until}: looked for OpenTelemetry's \
          http_server_request_duration_seconds_count, http_server_duration_*_count, \
          rpc_server_duration_milliseconds_count (and their client side) and http_requests_total, \
-         each with a status label; pass --error-query PROMQL or set error_query in the context"
+         each with a status label; pass --symptom-query PROMQL or set error_query in the context"
     )]
     NoSymptomMetric { since: String, until: String },
+    #[error(
+        "--symptom latency: no request-duration histogram found between {since} and {until}: \
+         looked for the _bucket series of OpenTelemetry's http_server_request_duration_seconds, \
+         http_server_duration_*, rpc_server_duration_milliseconds (and their client side) and \
+         http_request_duration_seconds; pass --symptom-query PROMQL"
+    )]
+    NoLatencyMetric { since: String, until: String },
     #[error(
         "--service {service:?}: the symptom metric {metric} has none of the labels {tried}; \
          set service_label in the context or pass --service-label"
@@ -146,10 +198,9 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
     });
     let res = resolution::resolve(metrics, opts, probe.as_deref(), &mut warnings).await;
     let rate_range = res.rate_window.clone();
-    discovery.plan.query = discovery
-        .plan
-        .query
-        .replace(resolution::RATE_VAR, &rate_range);
+    for plan in discovery.plans_mut() {
+        plan.query = plan.query.replace(resolution::RATE_VAR, &rate_range);
+    }
     let resolved = Options {
         step: res.step_seconds,
         scrape_interval: res.scrape_interval_seconds,
@@ -161,7 +212,7 @@ pub async fn run(metrics: &Metrics, opts: &Options) -> Result<Report, Investigat
 
     let t = Clock::now();
     let (symptom, symptom_values) =
-        symptom::measure(metrics, &discovery.plan, opts, &grid, &mut warnings).await?;
+        symptom::measure(metrics, &mut discovery, opts, &grid, &mut warnings).await?;
     timings.symptom_ms = ms(t);
 
     let t = Clock::now();

@@ -7,20 +7,34 @@ use std::collections::HashMap;
 
 use crate::analysis::spike::{Direction, SpikeOutcome, SpikeParams, detect_directed};
 use crate::model::{MetricType, Series};
-use crate::report::{Symptom, Verdict};
+use crate::report::{Symptom, SymptomCheck, Verdict};
 use crate::source::Metrics;
 
-use super::{Grid, InvestigateError, Options, SERVICE_LABELS};
+use super::{Grid, InvestigateError, Options, SERVICE_LABELS, SymptomKind};
 
 /// What the discovery step found: the window's metric names, their types, and the symptom.
 pub(super) struct Discovery {
     pub(super) window_names: Vec<String>,
     pub(super) metadata: HashMap<String, MetricType>,
+    /// The symptom: before [`measure`], the first query to examine; after it, the one that
+    /// moved.
     pub(super) plan: SymptomPlan,
+    /// The other symptom queries examined (`--symptom auto`'s latency, further
+    /// `--symptom-query`s); after [`measure`], those not chosen.
+    pub(super) others: Vec<SymptomPlan>,
+}
+
+impl Discovery {
+    /// Every symptom query, the chosen one first.
+    pub(super) fn plans_mut(&mut self) -> impl Iterator<Item = &mut SymptomPlan> {
+        std::iter::once(&mut self.plan).chain(self.others.iter_mut())
+    }
 }
 
 /// The symptom query, built or given, and the metric names it is made of.
 pub(super) struct SymptomPlan {
+    /// What it measures: `errors`, `latency` (both auto-detected) or `query` (given).
+    pub(super) kind: &'static str,
     pub(super) query: String,
     /// The metric an auto-detected symptom is made of (its samples' spacing is the scrape
     /// interval's evidence); `None` for a given query.
@@ -53,12 +67,13 @@ pub(super) async fn discover(
         .candidate_match
         .is_none()
         .then_some(window_names.as_slice());
-    let plan = plan_symptom(metrics, opts, rate_range, present).await?;
-    if let (Some(service), Some(_)) = (&opts.service, &opts.error_query) {
+    let mut plans = plan_symptom(metrics, opts, rate_range, present).await?;
+    if let (Some(service), false) = (&opts.service, opts.symptom_queries.is_empty()) {
         warnings.push(format!(
-            "--service {service:?} does not narrow an explicit --error-query: put the service's matcher in the query"
+            "--service {service:?} does not narrow an explicit --symptom-query: put the service's matcher in the query"
         ));
     }
+    let plan = plans.remove(0);
     let metadata = match metrics.metadata().await {
         Ok(m) => m,
         Err(e) => {
@@ -70,29 +85,68 @@ pub(super) async fn discover(
         window_names,
         metadata,
         plan,
+        others: plans,
     })
 }
 
-/// The symptom's values over the grid and its spike (onset, peak and end as times).
+/// Each symptom query's values over the grid and its spike; the one that moved (first, when
+/// several did) becomes `discovery.plan` and the report's symptom, with its onset, peak and
+/// end as times, and the others are said in `also_examined`. Without a spike anywhere, the
+/// first query stays the symptom.
 pub(super) async fn measure(
     metrics: &Metrics,
-    plan: &SymptomPlan,
+    discovery: &mut Discovery,
     opts: &Options,
     grid: &Grid,
     warnings: &mut Vec<String>,
 ) -> Result<(Symptom, Vec<f64>), InvestigateError> {
-    let series = metrics
-        .query_range(&plan.query, grid.start, grid.end, grid.step)
-        .await?;
-    let values = merge_symptom(&series, grid.start, grid.step, grid.len, warnings);
-    let (baseline_part, window_part) = values.split_at(grid.window_start.min(grid.len));
-    let outcome = detect_directed(
-        baseline_part,
-        window_part,
-        &SpikeParams::default(),
-        opts.direction,
-    );
-    let mut symptom = symptom_report(plan, opts, &outcome, values.clone());
+    let mut measured: Vec<(SpikeOutcome, Vec<f64>)> = Vec::new();
+    let count = 1 + discovery.others.len();
+    for (i, plan) in discovery.plans_mut().enumerate() {
+        let series = match metrics
+            .query_range(&plan.query, grid.start, grid.end, grid.step)
+            .await
+        {
+            Ok(s) => s,
+            // An auto-detected alternative that cannot be read is said; the first query
+            // and every given one must be read.
+            Err(e) if i > 0 && plan.kind != "query" => {
+                warnings.push(format!("symptom {} not read: {e}", plan.query));
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let values = merge_symptom(&series, grid.start, grid.step, grid.len, warnings);
+        let (baseline_part, window_part) = values.split_at(grid.window_start.min(grid.len));
+        let outcome = detect_directed(
+            baseline_part,
+            window_part,
+            &spike_params(plan.kind, baseline_part),
+            opts.direction,
+        );
+        measured.push((outcome, values));
+    }
+    let onset = |o: &SpikeOutcome| match o {
+        SpikeOutcome::Spike(s) => Some(s.onset_index),
+        _ => None,
+    };
+    // The earliest onset; the first examined among equals.
+    let chosen = (0..count)
+        .filter_map(|i| onset(&measured[i].0).map(|o| (o, i)))
+        .min()
+        .map_or(0, |(_, i)| i);
+    if chosen > 0 {
+        std::mem::swap(&mut discovery.plan, &mut discovery.others[chosen - 1]);
+        measured.swap(0, chosen);
+        // The first examined goes back to its place among the others.
+        let first = discovery.others.remove(chosen - 1);
+        discovery.others.insert(0, first);
+        let outcome = measured.remove(chosen);
+        measured.insert(1, outcome);
+    }
+    let mut measured = measured.into_iter();
+    let (outcome, values) = measured.next().expect("one symptom at least");
+    let mut symptom = symptom_report(&discovery.plan, opts, &outcome, values.clone());
     if let SpikeOutcome::Spike(s) = &outcome {
         symptom.set_times(
             Some(grid.window_at(s.onset_index)),
@@ -100,28 +154,109 @@ pub(super) async fn measure(
             s.end_index.map(|i| grid.window_at(i)),
         );
     }
+    for (plan, (outcome, values)) in discovery.others.iter().zip(measured) {
+        let other = symptom_report(plan, opts, &outcome, values);
+        symptom.also_examined.push(SymptomCheck {
+            query: other.query,
+            origin: other.origin,
+            kind: other.kind,
+            verdict: other.verdict,
+            summary: other.summary,
+            onset_unix: onset(&outcome).map(|i| grid.window_at(i)),
+        });
+    }
+    symptom.why = why(&symptom);
     Ok((symptom, values))
 }
 
-/// Builds the symptom query: the one given, or the first error-rate metric found.
+/// How much a p99 latency must rise to be a spike: to twice its baseline median at least. A
+/// histogram quantile sits on a bucket bound most of the time (its MAD is near zero) and
+/// jumps into the next bucket whenever a few slow requests land in one step; tens of percent
+/// are its ordinary noise. Error ratios and given queries keep the detector's defaults.
+const LATENCY_MIN_RELATIVE_RISE: f64 = 1.0;
+
+fn spike_params(kind: &str, baseline: &[f64]) -> SpikeParams {
+    let defaults = SpikeParams::default();
+    if kind != "latency" {
+        return defaults;
+    }
+    let mut finite: Vec<f64> = baseline.iter().copied().filter(|v| v.is_finite()).collect();
+    finite.sort_by(f64::total_cmp);
+    let median = match finite.len() {
+        0 => return defaults,
+        n if n % 2 == 1 => finite[n / 2],
+        n => (finite[n / 2 - 1] + finite[n / 2]) / 2.0,
+    };
+    SpikeParams {
+        min_abs_rise: defaults
+            .min_abs_rise
+            .max(median.abs() * LATENCY_MIN_RELATIVE_RISE),
+        ..defaults
+    }
+}
+
+/// Why the symptom is the one chosen among those examined; `None` when only one was.
+fn why(symptom: &Symptom) -> Option<String> {
+    let others = &symptom.also_examined;
+    if others.is_empty() {
+        return None;
+    }
+    let name = |kind: &str, query: &str| match kind {
+        "errors" => "the error ratio".to_string(),
+        "latency" => "the p99 latency".to_string(),
+        _ => query.to_string(),
+    };
+    let also_moved = others
+        .iter()
+        .filter(|o| o.verdict == Verdict::Spike)
+        .count();
+    let steady: Vec<String> = others
+        .iter()
+        .filter(|o| o.verdict != Verdict::Spike)
+        .map(|o| name(&o.kind, &o.query))
+        .collect();
+    let this = name(&symptom.kind, &symptom.query);
+    let mut why = match (symptom.verdict == Verdict::Spike, also_moved) {
+        (true, 0) => format!("{this} moved"),
+        (true, n) => format!(
+            "{this} moved first ({n} other{} moved later)",
+            if n == 1 { "" } else { "s" }
+        ),
+        (false, _) => format!("nothing examined moved; {this} is shown"),
+    };
+    if !steady.is_empty() && symptom.verdict == Verdict::Spike {
+        why.push_str(&format!("; steady: {}", steady.join(", ")));
+    }
+    Some(why)
+}
+
+/// Builds the symptom queries: the ones given, or from the first convention found, its error
+/// ratio and (`--symptom auto|latency`) the p99 of its latency histogram.
 async fn plan_symptom(
     metrics: &Metrics,
     opts: &Options,
     range: &str,
     present: Option<&[String]>,
-) -> Result<SymptomPlan, InvestigateError> {
-    if let Some((query, origin)) = &opts.error_query {
-        return Ok(SymptomPlan {
-            query: query.clone(),
-            metric: None,
-            origin: origin.clone(),
-            error_selector: None,
-            latency_selector: opts.latency_query.clone(),
-            service_matcher: None,
-        });
+) -> Result<Vec<SymptomPlan>, InvestigateError> {
+    if !opts.symptom_queries.is_empty() {
+        return Ok(opts
+            .symptom_queries
+            .iter()
+            .map(|(query, origin)| SymptomPlan {
+                kind: "query",
+                query: query.clone(),
+                metric: None,
+                origin: origin.clone(),
+                error_selector: None,
+                latency_selector: opts.latency_query.clone(),
+                service_matcher: None,
+            })
+            .collect());
     }
     let start = opts.baseline_since;
     let end = opts.until;
+    let errors_wanted = opts.symptom != SymptomKind::Latency;
+    let latency_wanted = opts.symptom != SymptomKind::Errors;
     for c in CONVENTIONS {
         let (metric, status_labels, origin, latency) =
             (c.metric, c.status_labels, c.origin, c.latency);
@@ -129,12 +264,12 @@ async fn plan_symptom(
             continue;
         }
         let labels = metrics.label_names(metric, start, end).await?;
-        let Some(status) = status_labels
+        let status = status_labels
             .iter()
-            .find(|l| labels.iter().any(|x| x == *l))
-        else {
+            .find(|l| labels.iter().any(|x| x == *l));
+        if labels.is_empty() || (status.is_none() && !latency_wanted) {
             continue;
-        };
+        }
         let mut selector = String::new();
         let mut service_matcher = None;
         if let Some(service) = &opts.service {
@@ -162,38 +297,61 @@ async fn plan_symptom(
                 .collect();
             format!("{{{}}}", parts.join(","))
         };
-        let errors = with(&format!("{status}{}", c.error_match));
+        let errors = status.map(|status| with(&format!("{status}{}", c.error_match)));
         let all = with("");
         let all = if all == "{}" { String::new() } else { all };
-        // No error series until the first error (OpenTelemetry creates none): zero, not
-        // missing, wherever there were requests.
-        let query = format!(
-            "(sum(rate({metric}{errors}[{range}])) or vector(0)) / sum(rate({metric}{all}[{range}]))"
-        );
+        let histogram = metrics.label_names(latency, start, end).await?;
+        let has_histogram = !histogram.is_empty() && histogram.iter().any(|l| l == "le");
+        if !has_histogram && status.is_none() {
+            continue;
+        }
         let latency_selector = match &opts.latency_query {
             Some(q) => Some(q.clone()),
-            None => {
-                let present = metrics.label_names(latency, start, end).await?;
-                (!present.is_empty()).then(|| format!("{latency}{all}"))
-            }
+            None => has_histogram.then(|| format!("{latency}{all}")),
         };
         // Histogram exemplars live on the `_bucket` series, a counter's on the counter.
-        let error_selector = match metric.strip_suffix("_count") {
-            Some(family) if latency.ends_with("_bucket") => format!("{family}_bucket{errors}"),
-            _ => format!("{metric}{errors}"),
-        };
-        return Ok(SymptomPlan {
+        let error_selector = errors
+            .as_ref()
+            .map(|errors| match metric.strip_suffix("_count") {
+                Some(family) if latency.ends_with("_bucket") => format!("{family}_bucket{errors}"),
+                _ => format!("{metric}{errors}"),
+            });
+        let plan = |kind: &'static str, query: String, origin: String| SymptomPlan {
+            kind,
             query,
             metric: Some(metric.to_string()),
-            origin: origin.to_string(),
-            error_selector: Some(error_selector),
-            latency_selector,
-            service_matcher,
-        });
+            origin,
+            error_selector: error_selector.clone(),
+            latency_selector: latency_selector.clone(),
+            service_matcher: service_matcher.clone(),
+        };
+        let mut plans = Vec::new();
+        if let (Some(errors), true) = (&errors, errors_wanted) {
+            // No error series until the first error (OpenTelemetry creates none): zero, not
+            // missing, wherever there were requests.
+            let query = format!(
+                "(sum(rate({metric}{errors}[{range}])) or vector(0)) / sum(rate({metric}{all}[{range}]))"
+            );
+            plans.push(plan("errors", query, origin.to_string()));
+        }
+        if has_histogram && latency_wanted {
+            let query =
+                format!("histogram_quantile(0.99, sum by (le) (rate({latency}{all}[{range}])))");
+            plans.push(plan("latency", query, format!("{origin}:p99")));
+        }
+        if plans.is_empty() {
+            continue;
+        }
+        return Ok(plans);
     }
-    Err(InvestigateError::NoSymptomMetric {
-        since: crate::report::Instant::from_unix(start).rfc3339.to_string(),
-        until: crate::report::Instant::from_unix(end).rfc3339.to_string(),
+    let (since, until) = (
+        crate::report::Instant::from_unix(start).rfc3339.to_string(),
+        crate::report::Instant::from_unix(end).rfc3339.to_string(),
+    );
+    Err(if opts.symptom == SymptomKind::Latency {
+        InvestigateError::NoLatencyMetric { since, until }
+    } else {
+        InvestigateError::NoSymptomMetric { since, until }
     })
 }
 
@@ -334,6 +492,9 @@ fn symptom_report(
     let mut symptom = Symptom {
         query: plan.query.clone(),
         origin: plan.origin.clone(),
+        kind: plan.kind.to_string(),
+        why: None,
+        also_examined: Vec::new(),
         service: opts.service.clone(),
         verdict: Verdict::NoData,
         summary: String::new(),

@@ -144,6 +144,9 @@ fn summary(out: &mut String, report: &Report, opts: &MarkdownOptions) {
         let _ = write!(symptom, " — {}", link("Explore", &url));
     }
     let _ = writeln!(out, "- **Symptom:** {symptom}");
+    if let Some(why) = &s.why {
+        let _ = writeln!(out, "- **Chosen:** {why}");
+    }
     let verdict = match s.verdict {
         Verdict::Spike => "spike",
         Verdict::NoSpike => "no spike",
@@ -575,8 +578,18 @@ fn reproduce(out: &mut String, report: &Report, opts: &MarkdownOptions) {
     if let Some(s) = opts.scrape_interval {
         let _ = write!(cmd, " --scrape-interval {}", duration_flag(s));
     }
-    if report.symptom.origin == "flag" || report.symptom.origin.starts_with("env ") {
-        let _ = write!(cmd, " --error-query {}", shell(&report.symptom.query));
+    let given = |origin: &str| origin == "flag" || origin.starts_with("env ");
+    let sym = &report.symptom;
+    // Every query given, in the order examined: the chosen one first.
+    for (query, origin) in std::iter::once((&sym.query, &sym.origin))
+        .chain(sym.also_examined.iter().map(|o| (&o.query, &o.origin)))
+    {
+        if given(origin) {
+            let _ = write!(cmd, " --symptom-query {}", shell(query));
+        }
+    }
+    if sym.kind == "latency" && sym.also_examined.is_empty() && sym.origin.starts_with("auto") {
+        cmd.push_str(" --symptom latency");
     }
     if let Some(service) = &report.symptom.service {
         let _ = write!(cmd, " --service {}", shell(service));

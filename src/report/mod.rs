@@ -191,6 +191,28 @@ pub struct Symptom {
     /// The symptom over the baseline and the window, on the step grid (`null` = no sample).
     #[serde(serialize_with = "ser_values", deserialize_with = "de_values")]
     pub values: Vec<f64>,
+    /// What the query measures: `errors` or `latency` (auto-detected), `query` (given).
+    #[serde(default)]
+    pub kind: String,
+    /// Why this is the symptom, when several were examined (`--symptom auto`, several
+    /// `--symptom-query`): which moved, which moved first, which stayed steady.
+    #[serde(default)]
+    pub why: Option<String>,
+    /// The other symptom queries examined, and what each did.
+    #[serde(default)]
+    pub also_examined: Vec<SymptomCheck>,
+}
+
+/// A symptom query examined besides the one chosen.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SymptomCheck {
+    pub query: String,
+    pub origin: String,
+    /// `errors`, `latency` or `query`, as [`Symptom::kind`].
+    pub kind: String,
+    pub verdict: Verdict,
+    pub summary: String,
+    pub onset_unix: Option<f64>,
 }
 
 impl Symptom {

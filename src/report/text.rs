@@ -214,6 +214,19 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         _ => bold.apply_to(sym.summary.clone()),
     };
     let _ = writeln!(out, "          {summary}");
+    if let Some(why) = &sym.why {
+        let _ = writeln!(out, "          {}", dim.apply_to(format!("chosen: {why}")));
+    }
+    for other in &sym.also_examined {
+        let _ = writeln!(
+            out,
+            "          {}",
+            dim.apply_to(format!(
+                "also examined: {} [{}] — {}",
+                other.query, other.origin, other.summary
+            ))
+        );
+    }
     if let Some(onset) = sym.onset_unix {
         let mut line = format!("onset {}", local(onset, tz, true));
         if let Some(peak) = sym.peak_unix {

@@ -52,6 +52,16 @@ pub struct Scenario {
 /// The planted incident ending at `end` (unix s; should be on a 15 s grid
 /// and at least a few minutes in the past). Deterministic from `seed`.
 pub fn planted(end: u64, seed: u64) -> Scenario {
+    planted_with(end, seed, true)
+}
+
+/// The same incident where only the latency moves: checkout's 5xx ratio stays at its
+/// baseline and the slow requests alone show the fault (a resource fault, a slow dependency).
+pub fn planted_latency_only(end: u64, seed: u64) -> Scenario {
+    planted_with(end, seed, false)
+}
+
+fn planted_with(end: u64, seed: u64, errors_in_incident: bool) -> Scenario {
     assert!(end > DURATION, "end must be a unix time in seconds");
     let start = end - DURATION;
     let onset = end - ONSET_BEFORE_END;
@@ -100,7 +110,11 @@ pub fn planted(end: u64, seed: u64) -> Scenario {
             let wave = 1.0 + 0.15 * ((t as f64) / 5400.0 * std::f64::consts::TAU + phase).sin();
             let lambda = base_rate * wave * SCRAPE_INTERVAL as f64;
             let total = rng.poisson(lambda) as f64;
-            let (q500, q503) = if incident { (0.14, 0.06) } else { (p500, p503) };
+            let (q500, q503) = if incident && errors_in_incident {
+                (0.14, 0.06)
+            } else {
+                (p500, p503)
+            };
             let e500 = (rng.poisson(total * q500) as f64).min(total);
             let e503 = (rng.poisson(total * q503) as f64).min(total - e500);
             c200 += total - e500 - e503;

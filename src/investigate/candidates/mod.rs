@@ -18,7 +18,7 @@ use crate::model::{MetricType, Series};
 use crate::report::{CandidateStats, Symptom};
 use crate::source::{Metrics, SourceError};
 
-use super::symptom::{Discovery, SymptomPlan, promql_string};
+use super::symptom::{Discovery, promql_string};
 use super::{Grid, Options, SERVICE_LABELS};
 
 /// A query that returns more series than this is re-run aggregated by service, so that one
@@ -47,7 +47,7 @@ pub(super) fn plan(
     rate_range: &str,
 ) -> (Vec<Plan>, CandidateStats) {
     let window_names = &discovery.window_names;
-    let (excluded, other_services) = own_families(&discovery.plan, window_names);
+    let (excluded, other_services) = own_families(discovery, window_names);
     let stats = CandidateStats {
         metric_names: window_names.len(),
         excluded_symptom: excluded.len(),
@@ -88,18 +88,23 @@ pub(super) fn plan(
     (plans, stats)
 }
 
-/// The symptom's own metrics: the families in its query and the latency histogram its
-/// exemplars come from (the same requests' errors and latency are the symptom, not a cause).
-/// Returns the names excluded from the candidates and, with `--service`, the families that stay
-/// candidates for the other services with the matcher that selects those.
+/// The symptom's own metrics: the families in its queries (every one examined) and the latency
+/// histogram its exemplars come from (the same requests' errors and latency are the symptom,
+/// not a cause). Returns the names excluded from the candidates and, with `--service`, the
+/// families that stay candidates for the other services with the matcher that selects those.
 fn own_families(
-    symptom: &SymptomPlan,
+    discovery: &Discovery,
     window_names: &[String],
 ) -> (BTreeSet<String>, Option<(BTreeSet<String>, String)>) {
-    let mut own_text = symptom.query.clone();
-    if let Some(latency) = &symptom.latency_selector {
+    let symptom = &discovery.plan;
+    let mut own_text = String::new();
+    for plan in std::iter::once(symptom).chain(&discovery.others) {
+        own_text.push_str(&plan.query);
         own_text.push(' ');
-        own_text.push_str(latency);
+        if let Some(latency) = &plan.latency_selector {
+            own_text.push_str(latency);
+            own_text.push(' ');
+        }
     }
     let own = symptom_metric_names(&own_text, window_names);
     match &symptom.service_matcher {

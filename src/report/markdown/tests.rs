@@ -75,6 +75,9 @@ fn demo_report() -> Report {
         end: None,
         end_unix: None,
         values: vec![],
+        kind: "errors".into(),
+        why: None,
+        also_examined: vec![],
     };
     symptom.set_times(Some(onset), Some(peak), Some(start + 200.0));
     let template = "PoolTimeout: pool orders exhausted after <*> ms | retry=<*>";
