@@ -24,6 +24,7 @@ use tonic_types::StatusExt as _;
 use crate::support::sink::{TestSink, hex, obs_command, terminate, trace_id, trace_request};
 
 mod readiness;
+mod retention;
 
 /// Floods that open thousands of sockets run one at a time.
 static FLOOD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

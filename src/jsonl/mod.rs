@@ -433,14 +433,17 @@ fn signal_of(line: &[u8]) -> Option<Signal> {
         (b"\"resourceLogs\"", Signal::Logs),
         (b"\"resourceMetrics\"", Signal::Metrics),
     ];
-    KEYS.iter()
-        .filter_map(|(key, signal)| find(line, key).map(|at| (at, *signal)))
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, s)| s)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    // The first of them, at the first quote that opens one: one pass that stops there (at
+    // the start of the line, for what an exporter writes).
+    let mut from = 0;
+    while let Some(i) = line[from..].iter().position(|&b| b == b'"') {
+        let at = from + i;
+        if let Some((_, signal)) = KEYS.iter().find(|(key, _)| line[at..].starts_with(key)) {
+            return Some(*signal);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Hands a payload to the writer. The import is the writer's only client and keeps at most

@@ -134,7 +134,13 @@ impl Health {
 
     fn look(&self, writer: &WriterHandle) {
         let free = match free_bytes(&self.dir) {
-            Ok(free) => free,
+            // The file's own free pages are room too: new data fills them before the file
+            // grows (retention under the floor frees them without shrinking the file). The
+            // WAL is not: a checkpoint copies its pages into the database file, which grows
+            // by as much at worst, so room for that is kept.
+            Ok(free) => free
+                .saturating_add(writer.reusable_bytes())
+                .saturating_sub(writer.wal_bytes()),
             Err(e) => {
                 // Unknown is not low: a file system that cannot say must not stop ingestion.
                 tracing::debug!("cannot read the free space of {}: {e}", self.dir.display());

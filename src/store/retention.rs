@@ -86,7 +86,10 @@ impl Runner {
                 max_size_bytes: Some(schema::used_bytes(conn)?.saturating_sub(1).max(1)),
                 ..self.config.clone()
             };
-            step(conn, &config, now_nanos(), &mut self.evicting)?
+            // No vacuum: moving pages to shorten the file writes them all to the WAL, on a
+            // disk that has no room for it. The freed pages are reused by new data, and
+            // count as free space for the floor.
+            step_with(conn, &config, now_nanos(), &mut self.evicting, false)?
         } else {
             step(conn, &self.config, now_nanos(), &mut self.evicting)?
         };
@@ -108,6 +111,17 @@ pub(crate) fn step(
     config: &Retention,
     now: i64,
     evicting: &mut bool,
+) -> rusqlite::Result<Step> {
+    step_with(conn, config, now, evicting, true)
+}
+
+/// [`step`], giving freed pages back to the file system (`vacuum`) or keeping them for reuse.
+fn step_with(
+    conn: &mut Connection,
+    config: &Retention,
+    now: i64,
+    evicting: &mut bool,
+    vacuum: bool,
 ) -> rusqlite::Result<Step> {
     let mut cutoff = config
         .max_age
@@ -133,7 +147,7 @@ pub(crate) fn step(
         return Ok(Step::default());
     };
     let step = delete_before(conn, cutoff)?;
-    if step.deleted_rows > 0 {
+    if vacuum && step.deleted_rows > 0 {
         // Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
         conn.execute_batch("PRAGMA incremental_vacuum")?;
     }

@@ -253,6 +253,13 @@ pub(crate) fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
     Ok((pages - free).max(0) as u64 * page_size.max(0) as u64)
 }
 
+/// Bytes of the file's free pages (the freelist), which new rows fill before the file grows.
+pub(crate) fn free_page_bytes(conn: &Connection) -> rusqlite::Result<u64> {
+    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+    Ok(free.max(0) as u64 * page_size.max(0) as u64)
+}
+
 /// Size of the store on disk: the database file plus its WAL.
 pub(crate) fn file_bytes(path: &Path) -> u64 {
     let main = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);

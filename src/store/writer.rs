@@ -293,6 +293,9 @@ struct Shared {
     /// configured) deletes the oldest data now, whatever the file's size.
     low_space: AtomicBool,
     size_retention: bool,
+    /// Bytes of the file's free pages (SQLite's freelist): room the store reuses before the
+    /// file grows, as of the last housekeeping.
+    reusable_bytes: AtomicU64,
 }
 
 /// Queues requests for the writer; cheap to clone, one per receiver task.
@@ -384,6 +387,20 @@ impl WriterHandle {
     pub fn set_low_space(&self, low: bool) {
         self.shared.low_space.store(low, Ordering::Relaxed);
     }
+
+    /// Bytes of free pages inside the file, which new data fills before the file grows:
+    /// free space for the store as much as the file system's.
+    pub fn reusable_bytes(&self) -> u64 {
+        self.shared.reusable_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Size of the write-ahead log file: what a checkpoint may still have to copy into the
+    /// database file (it grows by as much at worst).
+    pub fn wal_bytes(&self) -> u64 {
+        let mut wal = self.shared.path.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(std::path::Path::new(&wal)).map_or(0, |m| m.len())
+    }
 }
 
 /// Owns the writer thread; [`Writer::shutdown`] (or drop) stops it after committing the queue.
@@ -447,6 +464,7 @@ pub fn spawn_writer(
         queue_capacity: config.queue_capacity.max(1),
         low_space: AtomicBool::new(false),
         size_retention: config.retention.max_size_bytes.is_some(),
+        reusable_bytes: AtomicU64::new(0),
     });
     let thread_shared = shared.clone();
     let thread = std::thread::Builder::new()
@@ -619,6 +637,22 @@ impl WriterThread {
                         .stats
                         .retention_deleted_rows
                         .fetch_add(step.deleted_rows, Ordering::Relaxed);
+                }
+                match schema::free_page_bytes(&self.conn) {
+                    Ok(bytes) => self.shared.reusable_bytes.store(bytes, Ordering::Relaxed),
+                    Err(e) => tracing::debug!("{}: free pages: {e}", path.display()),
+                }
+                if low_space {
+                    // Deleting writes to the WAL, and the WAL's pages must still be copied
+                    // into the database file: the file system gets the room back only once
+                    // the WAL is checkpointed and emptied. Passive checkpoints leave the WAL
+                    // file at its largest.
+                    if let Err(e) =
+                        self.conn
+                            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!("{}: checkpoint under the floor: {e}", path.display());
+                    }
                 }
                 if step.series_removed || step.samples_changed {
                     self.caches.clear();
