@@ -199,3 +199,30 @@ fn of_several_symptom_queries_the_one_that_moved_is_the_symptom_and_the_rest_are
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("parse error"), "{stderr}");
 }
+
+#[test]
+fn the_same_data_at_four_steps_ranks_the_same_cause_first() {
+    let (s, prom) = backfilled(scenario::planted);
+    let w = window(&s);
+    // The scrape interval (15 s) and three coarser steps: the rate window follows each step
+    // ($__rate_interval), and the cause stays first, leading the symptom.
+    for step in ["15s", "30s", "1m", "2m"] {
+        let (code, report, stderr) = investigate_json(prom.url(), &args(&w, &["--step", step]));
+        assert_eq!(code, 0, "{stderr}");
+        let res = &report["window"]["resolution"];
+        assert_eq!(res["step_origin"], "flag", "{res}");
+        let step_seconds = res["step_seconds"].as_f64().unwrap();
+        let rate = res["rate_window_seconds"].as_f64().unwrap();
+        assert!(
+            rate >= step_seconds + 15.0 && rate >= 60.0,
+            "step {step}: {res}"
+        );
+        let top = &report["correlations"][0];
+        assert_eq!(
+            top["metric"], s.root_cause,
+            "step {step}: {:#?}",
+            report["correlations"]
+        );
+        assert_eq!(top["timing"], "leads", "step {step}: {top}");
+    }
+}
