@@ -99,15 +99,25 @@ async fn measure(
     // Probe windows from short to long: the first in which every job's fullest window holds
     // enough samples for a precise spacing wins. Short windows first, because a series that
     // exists only for part of a long window would look sparser than it is.
-    let mut found: Option<(f64, Vec<(String, f64)>)> = None;
-    for width in PROBE_WIDTHS {
+    // Every probe (and the targets API) at once: one round trip instead of one per window;
+    // the answers are then read in order, as if asked one after the other.
+    let probes = PROBE_WIDTHS.map(|width| async move {
         let query = format!(
             "max by (job) (count_over_time({metric}[{}]))",
             format_range(width)
         );
         let start = (opts.baseline_since + width).min(opts.until);
         let step = (width / 2.0).max(span / 500.0);
-        let series = metrics.query_range(&query, start, opts.until, step).await?;
+        metrics.query_range(&query, start, opts.until, step).await
+    });
+    let (answers, targets) = futures_util::future::join(
+        futures_util::future::join_all(probes),
+        metrics.scrape_intervals(),
+    )
+    .await;
+    let mut found: Option<(f64, Vec<(String, f64)>)> = None;
+    for (width, series) in PROBE_WIDTHS.into_iter().zip(answers) {
+        let series = series?;
         let per_job: Vec<(String, f64)> = series
             .iter()
             .map(|s| {
@@ -158,7 +168,7 @@ async fn measure(
         .map(|(j, _)| j.as_str())
         .filter(|j| !j.is_empty())
         .collect();
-    if let Ok(targets) = metrics.scrape_intervals().await
+    if let Ok(targets) = targets
         && !jobs.is_empty()
     {
         let configured: Vec<f64> = jobs

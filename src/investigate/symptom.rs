@@ -67,14 +67,20 @@ pub(super) async fn discover(
         .candidate_match
         .is_none()
         .then_some(window_names.as_slice());
-    let mut plans = plan_symptom(metrics, opts, rate_range, present).await?;
+    // The symptom's plan and the metric types at once.
+    let (plans, metadata) = futures_util::future::join(
+        plan_symptom(metrics, opts, rate_range, present),
+        metrics.metadata(),
+    )
+    .await;
+    let mut plans = plans?;
     if let (Some(service), false) = (&opts.service, opts.symptom_queries.is_empty()) {
         warnings.push(format!(
             "--service {service:?} does not narrow an explicit --symptom-query: put the service's matcher in the query"
         ));
     }
     let plan = plans.remove(0);
-    let metadata = match metrics.metadata().await {
+    let metadata = match metadata {
         Ok(m) => m,
         Err(e) => {
             warnings.push(format!("metric types guessed from names: {e}"));
@@ -102,11 +108,15 @@ pub(super) async fn measure(
 ) -> Result<(Symptom, Vec<f64>), InvestigateError> {
     let mut measured: Vec<(SpikeOutcome, Vec<f64>)> = Vec::new();
     let count = 1 + discovery.others.len();
-    for (i, plan) in discovery.plans_mut().enumerate() {
-        let series = match metrics
-            .query_range(&plan.query, grid.start, grid.end, grid.step)
-            .await
-        {
+    // Every symptom query at once; the answers read in order.
+    let answers = futures_util::future::join_all(
+        std::iter::once(&discovery.plan)
+            .chain(&discovery.others)
+            .map(|plan| metrics.query_range(&plan.query, grid.start, grid.end, grid.step)),
+    )
+    .await;
+    for ((i, plan), answer) in discovery.plans_mut().enumerate().zip(answers) {
+        let series = match answer {
             Ok(s) => s,
             // An auto-detected alternative that cannot be read is said; the first query
             // and every given one must be read.
@@ -263,7 +273,13 @@ async fn plan_symptom(
         if present.is_some_and(|names| !names.iter().any(|n| n == metric)) {
             continue;
         }
-        let labels = metrics.label_names(metric, start, end).await?;
+        // The counter's labels and the histogram's at once.
+        let (labels, histogram) = futures_util::future::join(
+            metrics.label_names(metric, start, end),
+            metrics.label_names(latency, start, end),
+        )
+        .await;
+        let labels = labels?;
         let status = status_labels
             .iter()
             .find(|l| labels.iter().any(|x| x == *l));
@@ -300,7 +316,7 @@ async fn plan_symptom(
         let errors = status.map(|status| with(&format!("{status}{}", c.error_match)));
         let all = with("");
         let all = if all == "{}" { String::new() } else { all };
-        let histogram = metrics.label_names(latency, start, end).await?;
+        let histogram = histogram?;
         let has_histogram = !histogram.is_empty() && histogram.iter().any(|l| l == "le");
         if !has_histogram && status.is_none() {
             continue;
