@@ -197,42 +197,64 @@ mod tests {
         }
     }
 
-    /// A short window, nothing significant: a steady trend that crosses its
-    /// own baseline near the onset has the larger effect, but it moves
-    /// against the symptom (r < 0 while both rose); the step that leads the
-    /// symptom and moves with it ranks first.
+    /// A short window with a short baseline and thirty noise candidates, so
+    /// that nothing survives the FDR: a steady trend (six baseline points)
+    /// crosses its baseline at the onset with the larger effect but does not
+    /// move with the symptom; the step that leads the symptom has its own
+    /// p under alpha. Where a seed gives exactly that (checked, not assumed),
+    /// the supported candidate ranks first although its effect is smaller.
     #[test]
-    fn a_trend_that_moves_against_the_symptom_ranks_after_a_coherent_change() {
+    fn a_supported_weak_candidate_ranks_before_a_larger_unsupported_change() {
+        let mut cases = 0;
         for seed in 1..=10 {
             let mut rng = Rng(seed);
-            let n = 36;
+            let n = 40;
             let symptom: Vec<f64> = (0..n)
-                .map(|t| if (24..31).contains(&t) { 0.2 } else { 0.01 } + 0.01 * rng.normal())
+                .map(|t| if (28..35).contains(&t) { 0.2 } else { 0.01 } + 0.01 * rng.normal())
                 .collect();
             let cause: Vec<f64> = (0..n)
-                .map(|t| if (22..30).contains(&t) { 20.0 } else { 6.0 } + rng.normal())
+                .map(|t| if (25..34).contains(&t) { 14.0 } else { 6.0 } + 1.5 * rng.normal())
                 .collect();
-            // Rising all along, a little faster inside the window, and dipping while the
-            // symptom is up.
             let trend: Vec<f64> = (0..n)
                 .map(|t| {
-                    let dip = if (24..31).contains(&t) { -0.02 } else { 0.0 };
-                    0.35 + 0.01 * t as f64 + dip + 0.003 * rng.normal()
+                    if t < 14 {
+                        f64::NAN
+                    } else {
+                        0.35 + 0.03 * t as f64 + 0.004 * rng.normal()
+                    }
                 })
                 .collect();
+            let mut candidates = vec![trend, cause];
+            candidates.extend((0..30).map(|_| rng.noise(n)));
             let a = analyse(
                 &symptom,
-                24,
-                Some(31),
-                &[trend, cause],
+                28,
+                Some(35),
+                &candidates,
                 &AnalysisParams {
                     step_seconds: 1.0,
                     ..AnalysisParams::default()
                 },
             );
-            let ctx = format!("seed {seed}: {:#?}", a.ranked);
+            let row = |i: usize| a.ranked.iter().find(|e| e.index == i).unwrap();
+            let (trend, cause) = (row(0), row(1));
+            let p = |e: &Evidence| e.correlation.as_ref().map_or(f64::NAN, |c| c.p_value);
+            let early = |e: &Evidence| matches!(e.timing, Timing::Leads | Timing::Simultaneous);
+            if !(early(trend) && early(cause))
+                || trend.significant
+                || cause.significant
+                || trend.score <= cause.score
+                || p(cause) > 0.05
+                || p(trend) <= 0.05
+            {
+                continue;
+            }
+            cases += 1;
+            let ctx = format!("seed {seed}: {:#?}", &a.ranked[..3]);
             assert_eq!(a.ranked[0].index, 1, "{ctx}");
         }
+        // Seeds 1, 4, 5, 6, 8 and 9 give that case.
+        assert!(cases >= 5, "only {cases} seeds gave the case");
     }
 
     #[test]
