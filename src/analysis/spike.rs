@@ -40,6 +40,13 @@ pub struct SpikeParams {
     /// percentage point. For a rate in errors/s, set it to roughly what one
     /// extra error per step looks like in that rate.
     pub min_abs_rise: f64,
+    /// Floor on the rise as a fraction of the baseline median's size: at 1.0
+    /// a series must at least double to be elevated. It matters for a series
+    /// that sits on a few discrete levels, such as a histogram quantile on a
+    /// bucket bound (MAD ≈ 0, and a few slow requests jump it tens of percent
+    /// into the next bucket). Default 0 (off): an error ratio's baseline can
+    /// be near zero.
+    pub min_relative_rise: f64,
     /// When the baseline's MAD is 0 (most of it is one value, e.g. zero
     /// errors), the threshold is never below this quantile of the baseline.
     /// It matters for a baseline of zeros with rare single errors: without
@@ -56,6 +63,7 @@ impl Default for SpikeParams {
             threshold: 4.0,
             sustain: 3,
             min_abs_rise: 0.005,
+            min_relative_rise: 0.0,
             baseline_quantile: 0.99,
         }
     }
@@ -196,7 +204,11 @@ pub fn detect(baseline: &[f64], window: &[f64], params: &SpikeParams) -> SpikeOu
     } else {
         0.0
     };
-    let threshold = median + (params.threshold * mad).max(params.min_abs_rise).max(floor);
+    let threshold = median
+        + (params.threshold * mad)
+            .max(params.min_abs_rise)
+            .max(params.min_relative_rise * median.abs())
+            .max(floor);
     let sustain = params.sustain.max(1);
 
     // Highest finite value of the whole window, first occurrence.
@@ -570,9 +582,43 @@ mod tests {
             threshold: f64::NAN,
             sustain: 0,
             min_abs_rise: f64::NAN,
+            min_relative_rise: f64::NAN,
             baseline_quantile: f64::NAN,
         };
         let _ = detect(&[0.0; 10], &[0.0, 5.0, 0.0], &odd);
+    }
+
+    #[test]
+    fn a_relative_floor_needs_the_series_to_grow_by_that_fraction() {
+        // A quantile on a bucket bound: flat at 0.25 with rare jumps, then five points at
+        // 0.33–0.41 (no fault), or at 2.5 (a fault).
+        let mut baseline = vec![0.25; 200];
+        for i in [17, 76, 140] {
+            baseline[i] = 0.3;
+        }
+        let burst = |level: f64| {
+            let mut w = vec![0.25; 60];
+            for (v, x) in w[30..35].iter_mut().zip([0.33, 0.38, 0.41, 0.36, 0.34]) {
+                *v = x * level / 0.41;
+            }
+            w
+        };
+        let relative = SpikeParams {
+            min_relative_rise: 1.0,
+            ..SpikeParams::default()
+        };
+        assert_eq!(
+            spike(detect(&baseline, &burst(0.41), &SpikeParams::default())).onset_index,
+            30
+        );
+        match detect(&baseline, &burst(0.41), &relative) {
+            SpikeOutcome::NoSpike { threshold, .. } => assert_eq!(threshold, 0.5),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            spike(detect(&baseline, &burst(2.5), &relative)).onset_index,
+            30
+        );
     }
 
     #[test]

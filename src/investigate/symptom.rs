@@ -131,7 +131,7 @@ pub(super) async fn measure(
         let outcome = detect_directed(
             baseline_part,
             window_part,
-            &spike_params(plan.kind, baseline_part),
+            &spike_params(plan.kind),
             opts.direction,
         );
         measured.push((outcome, values));
@@ -185,23 +185,14 @@ pub(super) async fn measure(
 /// are its ordinary noise. Error ratios and given queries keep the detector's defaults.
 const LATENCY_MIN_RELATIVE_RISE: f64 = 1.0;
 
-fn spike_params(kind: &str, baseline: &[f64]) -> SpikeParams {
-    let defaults = SpikeParams::default();
-    if kind != "latency" {
-        return defaults;
-    }
-    let mut finite: Vec<f64> = baseline.iter().copied().filter(|v| v.is_finite()).collect();
-    finite.sort_by(f64::total_cmp);
-    let median = match finite.len() {
-        0 => return defaults,
-        n if n % 2 == 1 => finite[n / 2],
-        n => (finite[n / 2 - 1] + finite[n / 2]) / 2.0,
-    };
+fn spike_params(kind: &str) -> SpikeParams {
     SpikeParams {
-        min_abs_rise: defaults
-            .min_abs_rise
-            .max(median.abs() * LATENCY_MIN_RELATIVE_RISE),
-        ..defaults
+        min_relative_rise: if kind == "latency" {
+            LATENCY_MIN_RELATIVE_RISE
+        } else {
+            0.0
+        },
+        ..SpikeParams::default()
     }
 }
 
