@@ -26,6 +26,11 @@ pub(super) struct Discovery {
 
 impl Discovery {
     /// Every symptom query, the chosen one first.
+    pub(super) fn plans(&self) -> impl Iterator<Item = &SymptomPlan> {
+        std::iter::once(&self.plan).chain(&self.others)
+    }
+
+    /// [`Discovery::plans`], to change.
     pub(super) fn plans_mut(&mut self) -> impl Iterator<Item = &mut SymptomPlan> {
         std::iter::once(&mut self.plan).chain(self.others.iter_mut())
     }
@@ -107,11 +112,10 @@ pub(super) async fn measure(
     warnings: &mut Vec<String>,
 ) -> Result<(Symptom, Vec<f64>), InvestigateError> {
     let mut measured: Vec<(SpikeOutcome, Vec<f64>)> = Vec::new();
-    let count = 1 + discovery.others.len();
     // Every symptom query at once; the answers read in order.
     let answers = futures_util::future::join_all(
-        std::iter::once(&discovery.plan)
-            .chain(&discovery.others)
+        discovery
+            .plans()
             .map(|plan| metrics.query_range(&plan.query, grid.start, grid.end, grid.step)),
     )
     .await;
@@ -141,18 +145,17 @@ pub(super) async fn measure(
         _ => None,
     };
     // The earliest onset; the first examined among equals.
-    let chosen = (0..count)
-        .filter_map(|i| onset(&measured[i].0).map(|o| (o, i)))
+    let chosen = measured
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (outcome, _))| onset(outcome).map(|o| (o, i)))
         .min()
         .map_or(0, |(_, i)| i);
     if chosen > 0 {
+        // The chosen one first, the rest in the order examined.
         std::mem::swap(&mut discovery.plan, &mut discovery.others[chosen - 1]);
-        measured.swap(0, chosen);
-        // The first examined goes back to its place among the others.
-        let first = discovery.others.remove(chosen - 1);
-        discovery.others.insert(0, first);
-        let outcome = measured.remove(chosen);
-        measured.insert(1, outcome);
+        discovery.others[..chosen].rotate_right(1);
+        measured[..=chosen].rotate_right(1);
     }
     let mut measured = measured.into_iter();
     let (outcome, values) = measured.next().expect("one symptom at least");

@@ -98,7 +98,7 @@ fn own_families(
 ) -> (BTreeSet<String>, Option<(BTreeSet<String>, String)>) {
     let symptom = &discovery.plan;
     let mut own_text = String::new();
-    for plan in std::iter::once(symptom).chain(&discovery.others) {
+    for plan in discovery.plans() {
         own_text.push_str(&plan.query);
         own_text.push(' ');
         if let Some(latency) = &plan.latency_selector {
