@@ -244,29 +244,40 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Bytes the data uses inside the main file (excluding free pages), and the file sizes on disk
-/// (main file + WAL).
+/// The main file's page size, its pages and its free pages.
+fn pages(conn: &Connection) -> rusqlite::Result<(u64, u64, u64)> {
+    let read = |pragma: &str| -> rusqlite::Result<u64> {
+        let n: i64 = conn.pragma_query_value(None, pragma, |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    };
+    Ok((
+        read("page_size")?,
+        read("page_count")?,
+        read("freelist_count")?,
+    ))
+}
+
+/// Bytes the data uses inside the main file (excluding free pages).
 pub(crate) fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
-    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-    let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
-    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
-    Ok((pages - free).max(0) as u64 * page_size.max(0) as u64)
+    let (size, pages, free) = pages(conn)?;
+    Ok(pages.saturating_sub(free) * size)
 }
 
 /// Bytes of the file's free pages (the freelist), which new rows fill before the file grows.
 pub(crate) fn free_page_bytes(conn: &Connection) -> rusqlite::Result<u64> {
-    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
-    Ok(free.max(0) as u64 * page_size.max(0) as u64)
+    let (size, _, free) = pages(conn)?;
+    Ok(free * size)
+}
+
+/// Size of the store's write-ahead log file (0 when there is none).
+pub(crate) fn wal_bytes(path: &Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(Path::new(&wal)).map_or(0, |m| m.len())
 }
 
 /// Size of the store on disk: the database file plus its WAL.
 pub(crate) fn file_bytes(path: &Path) -> u64 {
     let main = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal = std::fs::metadata(Path::new(&wal))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    main + wal
+    main + wal_bytes(path)
 }

@@ -397,9 +397,7 @@ impl WriterHandle {
     /// Size of the write-ahead log file: what a checkpoint may still have to copy into the
     /// database file (it grows by as much at worst).
     pub fn wal_bytes(&self) -> u64 {
-        let mut wal = self.shared.path.as_os_str().to_owned();
-        wal.push("-wal");
-        std::fs::metadata(std::path::Path::new(&wal)).map_or(0, |m| m.len())
+        schema::wal_bytes(&self.shared.path)
     }
 }
 
