@@ -48,8 +48,14 @@ pub(crate) fn investigate_json(url: &str, args: &[&str]) -> (i32, Value, String)
 /// period of the scenario's traffic wave, and a multiple of every step) so that the data and the
 /// query grid are the same in every run: a seed always gives the same report.
 fn planted_with_seed(seed: u64) -> (Scenario, TestPrometheus) {
+    backfilled(scenario::planted, seed)
+}
+
+/// A scenario (`scenario::planted` or a variant) on that grid, backfilled into a real
+/// Prometheus.
+pub(crate) fn backfilled(plant: fn(u64, u64) -> Scenario, seed: u64) -> (Scenario, TestPrometheus) {
     let end = (unix_now() - 300) / 5400 * 5400;
-    let s = scenario::planted(end, seed);
+    let s = plant(end, seed);
     let prom = TestPrometheus::start(Options {
         backfill: Some(s.openmetrics.clone()),
         ..Options::default()
@@ -59,6 +65,17 @@ fn planted_with_seed(seed: u64) -> (Scenario, TestPrometheus) {
 
 fn planted() -> (Scenario, TestPrometheus) {
     planted_with_seed(7)
+}
+
+/// The symptom's onset is the planted one, within two steps.
+pub(crate) fn assert_onset_as_planted(report: &Value, s: &Scenario) {
+    let step = report["window"]["step_seconds"].as_f64().unwrap();
+    let onset = report["symptom"]["onset_unix"].as_f64().unwrap();
+    assert!(
+        (onset - s.onset as f64).abs() <= 2.0 * step,
+        "onset {onset} vs planted {} (step {step})",
+        s.onset
+    );
 }
 
 fn ranked_metrics(report: &Value) -> Vec<(String, Value)> {
@@ -89,13 +106,7 @@ fn check_planted_ranking(s: &Scenario, prom: &TestPrometheus) {
     let symptom = &report["symptom"];
     assert_eq!(symptom["origin"], "auto:http_requests_total");
     assert_eq!(symptom["verdict"], "spike", "{symptom}");
-    let step = report["window"]["step_seconds"].as_f64().unwrap();
-    let onset = symptom["onset_unix"].as_f64().unwrap();
-    assert!(
-        (onset - s.onset as f64).abs() <= 2.0 * step,
-        "onset {onset} vs planted {} (step {step})",
-        s.onset
-    );
+    assert_onset_as_planted(&report, s);
     let peak = symptom["peak"].as_f64().unwrap();
     let baseline = symptom["baseline"].as_f64().unwrap();
     assert!(

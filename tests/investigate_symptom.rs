@@ -5,21 +5,8 @@
 use serde_json::Value;
 
 use crate::cli::obs;
-use crate::investigate_prometheus::investigate_json;
-use crate::support::prometheus::{Options, TestPrometheus, unix_now};
+use crate::investigate_prometheus::{assert_onset_as_planted, backfilled, investigate_json};
 use crate::support::scenario::{self, Scenario};
-
-/// `scenario` backfilled into a real Prometheus, ending on a 90-minute boundary (the traffic
-/// wave's period) so every run queries the same grid.
-fn backfilled(plant: fn(u64, u64) -> Scenario) -> (Scenario, TestPrometheus) {
-    let end = (unix_now() - 300) / 5400 * 5400;
-    let s = plant(end, 7);
-    let prom = TestPrometheus::start(Options {
-        backfill: Some(s.openmetrics.clone()),
-        ..Options::default()
-    });
-    (s, prom)
-}
 
 fn window(s: &Scenario) -> [String; 4] {
     [
@@ -40,7 +27,7 @@ fn args<'a>(window: &'a [String; 4], more: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn a_latency_only_fault_is_found_in_the_p99_and_the_steady_error_ratio_is_said() {
-    let (s, prom) = backfilled(scenario::planted_latency_only);
+    let (s, prom) = backfilled(scenario::planted_latency_only, 7);
     let w = window(&s);
 
     let (code, report, stderr) = investigate_json(prom.url(), &args(&w, &[]));
@@ -55,13 +42,7 @@ fn a_latency_only_fault_is_found_in_the_p99_and_the_steady_error_ratio_is_said()
         "{symptom}"
     );
     assert_eq!(symptom["verdict"], "spike", "{symptom}");
-    let step = report["window"]["step_seconds"].as_f64().unwrap();
-    let onset = symptom["onset_unix"].as_f64().unwrap();
-    assert!(
-        (onset - s.onset as f64).abs() <= 2.0 * step,
-        "onset {onset} vs planted {} (step {step})",
-        s.onset
-    );
+    assert_onset_as_planted(&report, &s);
     // The error ratio was examined too, and is said to be steady.
     let others = symptom["also_examined"].as_array().unwrap();
     assert_eq!(others.len(), 1, "{symptom}");
@@ -114,7 +95,7 @@ fn a_latency_only_fault_is_found_in_the_p99_and_the_steady_error_ratio_is_said()
 
 #[test]
 fn an_error_fault_is_still_the_error_ratio_when_both_moved() {
-    let (s, prom) = backfilled(scenario::planted);
+    let (s, prom) = backfilled(scenario::planted, 7);
     let w = window(&s);
     let (code, report, stderr) = investigate_json(prom.url(), &args(&w, &[]));
     assert_eq!(code, 0, "{stderr}");
@@ -139,7 +120,7 @@ fn an_error_fault_is_still_the_error_ratio_when_both_moved() {
 
 #[test]
 fn of_several_symptom_queries_the_one_that_moved_is_the_symptom_and_the_rest_are_steady() {
-    let (s, prom) = backfilled(scenario::planted);
+    let (s, prom) = backfilled(scenario::planted, 7);
     let w = window(&s);
     let throughput = "sum(rate(http_requests_total[$__rate_interval]))";
     let ratio = "sum(rate(http_requests_total{code=~\"5..\",service=\"checkout\"}[$__rate_interval])) / sum(rate(http_requests_total{service=\"checkout\"}[$__rate_interval]))";
@@ -202,7 +183,7 @@ fn of_several_symptom_queries_the_one_that_moved_is_the_symptom_and_the_rest_are
 
 #[test]
 fn the_same_data_at_four_steps_ranks_the_same_cause_first() {
-    let (s, prom) = backfilled(scenario::planted);
+    let (s, prom) = backfilled(scenario::planted, 7);
     let w = window(&s);
     // The scrape interval (15 s) and three coarser steps: the rate window follows each step
     // ($__rate_interval), and the cause stays first, leading the symptom.
