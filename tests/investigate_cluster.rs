@@ -94,10 +94,10 @@ fn a_cause_sorting_last_among_more_names_than_the_default_cap_is_found() {
 
 /// Answers from the real Prometheus, except queries naming one of `failing` (HTTP 503) or
 /// `slow` (answered late).
-struct Flaky {
-    prometheus: String,
-    failing: Vec<String>,
-    slow: Vec<String>,
+pub(crate) struct Flaky {
+    pub(crate) prometheus: String,
+    pub(crate) failing: Vec<String>,
+    pub(crate) slow: Vec<String>,
 }
 
 impl Respond for Flaky {

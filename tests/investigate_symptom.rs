@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::cli::obs;
+use crate::investigate_cluster::Flaky;
 use crate::investigate_prometheus::{assert_onset_as_planted, backfilled, investigate_json};
 use crate::support::scenario::{self, Scenario};
 
@@ -206,4 +207,45 @@ fn the_same_data_at_four_steps_ranks_the_same_cause_first() {
         );
         assert_eq!(top["timing"], "leads", "step {step}: {top}");
     }
+}
+
+#[test]
+fn an_auto_detected_latency_that_cannot_be_read_is_a_warning_and_the_error_ratio_still_ranks() {
+    let (s, prom) = backfilled(scenario::planted, 7);
+    let w = window(&s);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(Flaky {
+                prometheus: prom.addr().to_string(),
+                failing: vec!["histogram_quantile(0.99, sum by (le) (rate(http_request".into()],
+                slow: Vec::new(),
+            })
+            .mount(&server)
+            .await;
+        server
+    });
+    let (code, report, stderr) = investigate_json(&server.uri(), &args(&w, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    let symptom = &report["symptom"];
+    assert_eq!(symptom["kind"], "errors", "{symptom}");
+    assert_eq!(symptom["verdict"], "spike", "{symptom}");
+    assert_eq!(symptom["also_examined"][0]["kind"], "latency");
+    assert_eq!(symptom["also_examined"][0]["verdict"], "no_data");
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("symptom histogram_quantile(0.99")
+                && w.contains("not read")
+                && w.contains("503")),
+        "{warnings:#?}"
+    );
+    assert_eq!(report["correlations"][0]["metric"], s.root_cause);
 }
