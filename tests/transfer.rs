@@ -272,6 +272,65 @@ fn a_bad_line_is_reported_by_number_and_the_rest_is_imported() {
     assert_eq!(info(&copy)["logs"], info(&original)["logs"]);
 }
 
+/// Lines are parsed on several threads but reach the store in file order: a delta counter
+/// sent one point per line becomes the running total 1, 2, 3, …, and bad lines are named in
+/// order with their numbers.
+#[test]
+fn lines_reach_the_store_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("delta.jsonl");
+    let mut f = std::fs::File::create(&file).unwrap();
+    let start = 1_700_000_000_000_000_000u64;
+    let step = 15_000_000_000u64;
+    let points = 400u64;
+    let bad = [17u64, 222, 333];
+    let mut number = 0;
+    for i in 0..points {
+        number += 1;
+        if bad.contains(&number) {
+            writeln!(f, "{{\"resourceMetrics\": 7}}").unwrap();
+            number += 1;
+        }
+        let line = json!({"resourceMetrics": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "jobs"}}]},
+            "scopeMetrics": [{"metrics": [{"name": "jobs_done", "sum": {
+                "aggregationTemporality": 1, "isMonotonic": true,
+                "dataPoints": [{
+                    "startTimeUnixNano": (start + i * step).to_string(),
+                    "timeUnixNano": (start + (i + 1) * step).to_string(),
+                    "asInt": "1"
+                }]
+            }}]}]
+        }]});
+        writeln!(f, "{line}").unwrap();
+    }
+    drop(f);
+    let store = dir.path().join("jobs.db");
+    let (code, _, err) = import(std::slice::from_ref(&file), &store);
+    assert_eq!(code, 1, "three bad lines: {err}");
+    let named: Vec<usize> = err
+        .match_indices("delta.jsonl:")
+        .map(|(i, m)| {
+            let rest = &err[i + m.len()..];
+            rest[..rest.find(':').unwrap()].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(named, [17, 222, 333], "{err}");
+    let read = Store::open_read_only(&store).unwrap();
+    let names = read.metric_names(i64::MIN, i64::MAX).unwrap();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let series = read.series(&names[0], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(series.len(), 1);
+    let totals: Vec<f64> = series[0].samples.iter().map(|(_, v)| *v).collect();
+    let expected: Vec<f64> = (1..=points).map(|n| n as f64).collect();
+    let first_wrong = totals.iter().zip(&expected).position(|(a, b)| a != b);
+    assert_eq!(
+        (totals.len(), first_wrong),
+        (expected.len(), None),
+        "points lost or out of order"
+    );
+}
+
 #[test]
 fn files_that_are_not_otlp_jsonl_and_truncated_gzip_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();

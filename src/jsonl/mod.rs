@@ -18,8 +18,8 @@ use flate2::read::MultiGzDecoder;
 
 use crate::sink::decode::{self, Encoding, Signal};
 use crate::store::{
-    ExportSignal, ExportWindow, Payload, Receipt, Store, StoreError, WriterConfig, WriterHandle,
-    spawn_writer,
+    ExportSignal, ExportWindow, Payload, Prepared, Receipt, Store, StoreError, WriterConfig,
+    WriterHandle, spawn_writer,
 };
 
 /// Items (spans, log records, data points) per line written by [`export`].
@@ -261,7 +261,7 @@ fn import_file(
         });
     }
     let gzip = head.starts_with(&GZIP_MAGIC);
-    let mut lines: Box<dyn BufRead> = if gzip {
+    let mut reader_lines: Box<dyn BufRead> = if gzip {
         Box::new(BufReader::with_capacity(
             1 << 20,
             MultiGzDecoder::new(reader),
@@ -269,79 +269,65 @@ fn import_file(
     } else {
         Box::new(reader)
     };
-    let name = path.display().to_string();
-    let mut pending: std::collections::VecDeque<Receipt> = Default::default();
+    let mut lines = Lines {
+        name: path.display().to_string(),
+        pending: Default::default(),
+        good: 0,
+        first_bad: None,
+    };
     let mut buf = Vec::with_capacity(1 << 20);
     let mut number = 0u64;
-    let mut good = 0u64;
-    let mut first_bad: Option<String> = None;
-    loop {
-        buf.clear();
-        match lines.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(source) => {
-                finish(&mut pending, imported)?;
-                return Err(if gzip {
-                    ImportError::Gzip {
-                        path: path.to_path_buf(),
-                        line: number,
-                        source,
-                    }
-                } else {
-                    ImportError::Read {
-                        path: path.to_path_buf(),
-                        line: number + 1,
-                        source,
-                    }
-                });
-            }
-        }
-        number += 1;
-        let line = trim(&buf);
-        if line.is_empty() {
-            continue;
-        }
-        if good == 0 && first_bad.is_none() && line.starts_with(b"{") && !line.ends_with(b"}") {
-            // Not one object per line but (pretty-printed) JSON documents, as the OTLP
-            // examples are: read them whole.
-            let mut all = buf.clone();
-            if let Err(source) = lines.read_to_end(&mut all) {
-                return Err(ImportError::Read {
-                    path: path.to_path_buf(),
-                    line: number,
-                    source,
-                });
-            }
-            return import_documents(handle, path, &all, imported);
-        }
-        match parse_line(line) {
-            Ok(payload) => {
-                good += 1;
-                imported.lines += 1;
-                pending.push_back(submit(handle, payload)?);
-                if pending.len() >= IN_FLIGHT {
-                    finish_one(&mut pending, imported)?;
-                }
-            }
-            Err(reason) => {
-                if first_bad.is_none() {
-                    first_bad = Some(reason.clone());
-                }
-                imported.bad_line_count += 1;
-                if imported.bad_lines.len() < MAX_NAMED {
-                    imported.bad_lines.push(BadLine {
-                        file: name.clone(),
-                        line: number,
-                        reason,
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
+    std::thread::scope(|scope| -> Result<(), ImportError> {
+        let mut parsing = Parsing::start(scope, workers);
+        loop {
+            buf.clear();
+            match reader_lines.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(source) => {
+                    parsing.finish(&mut lines, handle, imported)?;
+                    finish(&mut lines.pending, imported)?;
+                    return Err(if gzip {
+                        ImportError::Gzip {
+                            path: path.to_path_buf(),
+                            line: number,
+                            source,
+                        }
+                    } else {
+                        ImportError::Read {
+                            path: path.to_path_buf(),
+                            line: number + 1,
+                            source,
+                        }
                     });
                 }
             }
+            number += 1;
+            let line = trim(&buf);
+            if line.is_empty() {
+                continue;
+            }
+            if parsing.sent == 0 && line.starts_with(b"{") && !line.ends_with(b"}") {
+                // Not one object per line but (pretty-printed) JSON documents, as the OTLP
+                // examples are: read them whole.
+                let mut all = buf.clone();
+                if let Err(source) = reader_lines.read_to_end(&mut all) {
+                    return Err(ImportError::Read {
+                        path: path.to_path_buf(),
+                        line: number,
+                        source,
+                    });
+                }
+                return import_documents(handle, path, &all, imported);
+            }
+            parsing.send(number, line.to_vec(), &mut lines, handle, imported)?;
         }
-    }
-    finish(&mut pending, imported)?;
-    if good == 0
-        && let Some(reason) = first_bad
+        parsing.finish(&mut lines, handle, imported)
+    })?;
+    finish(&mut lines.pending, imported)?;
+    if lines.good == 0
+        && let Some(reason) = lines.first_bad
     {
         return Err(ImportError::NotOtlp {
             path: path.to_path_buf(),
@@ -349,6 +335,170 @@ fn import_file(
         });
     }
     Ok(())
+}
+
+/// Threads parsing lines for an import, at most (parsing and preparing a line for the store
+/// is most of an import's work; the writer thread does the rest).
+const MAX_WORKERS: usize = 4;
+
+/// What has become of one file's lines so far, in file order.
+struct Lines {
+    name: String,
+    pending: std::collections::VecDeque<Receipt>,
+    good: u64,
+    first_bad: Option<String>,
+}
+
+impl Lines {
+    /// Line `number`'s outcome: submitted to the writer, or recorded as a bad line.
+    fn take(
+        &mut self,
+        number: u64,
+        parsed: Result<Prepared, String>,
+        handle: &WriterHandle,
+        imported: &mut Imported,
+    ) -> Result<(), ImportError> {
+        match parsed {
+            Ok(prepared) => {
+                self.good += 1;
+                imported.lines += 1;
+                self.pending.push_back(submit(handle, prepared)?);
+                if self.pending.len() >= IN_FLIGHT {
+                    finish_one(&mut self.pending, imported)?;
+                }
+            }
+            Err(reason) => {
+                if self.first_bad.is_none() {
+                    self.first_bad = Some(reason.clone());
+                }
+                imported.bad_line_count += 1;
+                if imported.bad_lines.len() < MAX_NAMED {
+                    imported.bad_lines.push(BadLine {
+                        file: self.name.clone(),
+                        line: number,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+type Parsed = (u64, u64, Result<Prepared, String>);
+
+/// Lines parsed and prepared for the store on worker threads, handed on in file order (the
+/// order matters: delta metrics become cumulative in the order their points arrive).
+struct Parsing {
+    work: Option<std::sync::mpsc::SyncSender<(u64, u64, Vec<u8>)>>,
+    done: std::sync::mpsc::Receiver<Parsed>,
+    /// Lines sent to the workers, and the sequence number of the next one to hand on.
+    sent: u64,
+    next: u64,
+    early: std::collections::BTreeMap<u64, (u64, Result<Prepared, String>)>,
+    workers: usize,
+}
+
+impl Parsing {
+    fn start<'scope>(scope: &'scope std::thread::Scope<'scope, '_>, workers: usize) -> Parsing {
+        let (work, queue) = std::sync::mpsc::sync_channel::<(u64, u64, Vec<u8>)>(workers);
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for _ in 0..workers {
+            let queue = queue.clone();
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                loop {
+                    let next = queue.lock().map(|q| q.recv());
+                    let Ok(Ok((seq, number, line))) = next else {
+                        break;
+                    };
+                    let parsed = parse_line(&line).map(Payload::prepare);
+                    if done_tx.send((seq, number, parsed)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Parsing {
+            work: Some(work),
+            done,
+            sent: 0,
+            next: 0,
+            early: Default::default(),
+            workers,
+        }
+    }
+
+    /// Queues line `number`, handing on what is parsed meanwhile; waits for the oldest line
+    /// once a few per worker are in flight.
+    fn send(
+        &mut self,
+        number: u64,
+        line: Vec<u8>,
+        lines: &mut Lines,
+        handle: &WriterHandle,
+        imported: &mut Imported,
+    ) -> Result<(), ImportError> {
+        if let Some(work) = &self.work {
+            // The workers only stop when this side hangs up.
+            let _ = work.send((self.sent, number, line));
+        }
+        self.sent += 1;
+        while let Ok(parsed) = self.done.try_recv() {
+            self.arrived(parsed, lines, handle, imported)?;
+        }
+        while self.sent - self.next > 2 * self.workers as u64 {
+            self.wait_one(lines, handle, imported)?;
+        }
+        Ok(())
+    }
+
+    /// Hands on every line sent and stops the workers.
+    fn finish(
+        &mut self,
+        lines: &mut Lines,
+        handle: &WriterHandle,
+        imported: &mut Imported,
+    ) -> Result<(), ImportError> {
+        self.work = None;
+        while self.next < self.sent {
+            self.wait_one(lines, handle, imported)?;
+        }
+        Ok(())
+    }
+
+    fn wait_one(
+        &mut self,
+        lines: &mut Lines,
+        handle: &WriterHandle,
+        imported: &mut Imported,
+    ) -> Result<(), ImportError> {
+        let before = self.next;
+        while self.next == before {
+            match self.done.recv() {
+                Ok(parsed) => self.arrived(parsed, lines, handle, imported)?,
+                // Every worker gone with lines outstanding: only a panic does that.
+                Err(_) => panic!("an import's parsing threads stopped"),
+            }
+        }
+        Ok(())
+    }
+
+    fn arrived(
+        &mut self,
+        (seq, number, parsed): Parsed,
+        lines: &mut Lines,
+        handle: &WriterHandle,
+        imported: &mut Imported,
+    ) -> Result<(), ImportError> {
+        self.early.insert(seq, (number, parsed));
+        while let Some((number, parsed)) = self.early.remove(&self.next) {
+            self.next += 1;
+            lines.take(number, parsed, handle, imported)?;
+        }
+        Ok(())
+    }
 }
 
 /// A file of whole JSON documents (not one per line): each document is one request.
@@ -448,7 +598,7 @@ fn signal_of(line: &[u8]) -> Option<Signal> {
 
 /// Hands a payload to the writer. The import is the writer's only client and keeps at most
 /// [`IN_FLIGHT`] requests queued, far below the queue's capacity, so the queue is never full.
-fn submit(handle: &WriterHandle, payload: Payload) -> Result<Receipt, ImportError> {
+fn submit(handle: &WriterHandle, payload: impl Into<Prepared>) -> Result<Receipt, ImportError> {
     handle.submit(payload).map_err(|e| {
         ImportError::Store(StoreError::Commit {
             path: handle.path().to_path_buf(),

@@ -12,7 +12,9 @@
 //! with one trap in metrics, handled in [`json_fix`]: its `serde(flatten)` oneofs (a metric's
 //! data, a point's or exemplar's value) turn any error inside them into "unset", so a summary
 //! with a mistyped field would silently arrive without data. `tests` below pins the behaviour on
-//! the upstream examples in `fixtures/otlp-json/` and on the edge cases.
+//! the upstream examples in `fixtures/otlp-json/` and on the edge cases. Traces and logs are
+//! read first by [`json_fast`], which builds the same types without the derives' buffering of
+//! every attribute value, and fall back to the derives for anything it refuses.
 
 use std::fmt;
 use std::io::Read as _;
@@ -26,6 +28,7 @@ use prost::Message as _;
 use crate::store::Payload;
 
 pub mod bound;
+mod json_fast;
 mod json_fix;
 use json_fix::has_unset_oneof;
 
@@ -209,7 +212,13 @@ pub fn decode_traces(
     encoding: Encoding,
     body: &[u8],
 ) -> Result<ExportTraceServiceRequest, DecodeError> {
-    let request: ExportTraceServiceRequest = parse(encoding, body, Signal::Traces)?;
+    let fast = (encoding == Encoding::Json)
+        .then(|| json_fast::traces(body))
+        .flatten();
+    let request = match fast {
+        Some(request) => request,
+        None => parse(encoding, body, Signal::Traces)?,
+    };
     check_traces(&request)?;
     Ok(request)
 }
@@ -218,7 +227,13 @@ pub fn decode_logs(
     encoding: Encoding,
     body: &[u8],
 ) -> Result<ExportLogsServiceRequest, DecodeError> {
-    let request: ExportLogsServiceRequest = parse(encoding, body, Signal::Logs)?;
+    let fast = (encoding == Encoding::Json)
+        .then(|| json_fast::logs(body))
+        .flatten();
+    let request = match fast {
+        Some(request) => request,
+        None => parse(encoding, body, Signal::Logs)?,
+    };
     check_logs(&request)?;
     Ok(request)
 }
