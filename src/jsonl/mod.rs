@@ -29,6 +29,11 @@ pub const LINE_ITEMS: usize = 512;
 /// commit fed, little enough to bound memory.
 const IN_FLIGHT: usize = 32;
 
+/// WAL pages (4 KiB) after which the checkpoint thread copies what an import wrote into the
+/// database file while the import goes on (8 MiB): with the sink's larger default, a whole
+/// import of tens of MB waits in the WAL and is copied at the end, after the last line.
+const IMPORT_CHECKPOINT_PAGES: u32 = 2_048;
+
 /// How many bad lines an import names in its error; the rest are counted.
 const MAX_NAMED: usize = 10;
 
@@ -228,7 +233,11 @@ pub enum ImportError {
 /// a truncated gzip stream or a store error stops the import with an error (what was read
 /// before it is committed).
 pub fn import(files: &[PathBuf], store: &Path) -> Result<Imported, ImportError> {
-    let (handle, writer) = spawn_writer(store, WriterConfig::default())?;
+    let config = WriterConfig {
+        checkpoint_pages: IMPORT_CHECKPOINT_PAGES,
+        ..WriterConfig::default()
+    };
+    let (handle, writer) = spawn_writer(store, config)?;
     let mut imported = Imported::default();
     let mut result = Ok(());
     for file in files {
