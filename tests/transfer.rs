@@ -272,6 +272,50 @@ fn a_bad_line_is_reported_by_number_and_the_rest_is_imported() {
     assert_eq!(info(&copy)["logs"], info(&original)["logs"]);
 }
 
+/// A destination that fails part-way (a full disk, a closed pipe): export stops with the
+/// error, having written whole lines only, and does not hang on its encoding thread.
+#[test]
+fn an_export_whose_destination_fails_stops_with_the_error() {
+    struct FailsAfter(usize, Vec<u8>);
+    impl std::io::Write for FailsAfter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.1.len() + buf.len() > self.0 {
+                return Err(std::io::Error::other("no space left on device"));
+            }
+            self.1.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = copy_of_the_shop_store(dir.path());
+    let read = Store::open_read_only(&store).unwrap();
+    for signal in [
+        ExportSignal::Traces,
+        ExportSignal::Logs,
+        ExportSignal::Metrics,
+    ] {
+        let mut whole = FailsAfter(usize::MAX, Vec::new());
+        let all = obs::jsonl::export(&read, signal, ExportWindow::ALL, &mut whole).unwrap();
+        assert!(all.lines >= 1, "{signal:?}");
+        // Room for the first line and half of the next (or half of the only one).
+        let first_line = whole.1.iter().position(|b| *b == b'\n').unwrap() + 1;
+        let room = if all.lines > 1 {
+            first_line + (whole.1.len() - first_line) / 2
+        } else {
+            first_line / 2
+        };
+        let kept = if all.lines > 1 { first_line } else { 0 };
+        let mut failing = FailsAfter(room, Vec::new());
+        let err = obs::jsonl::export(&read, signal, ExportWindow::ALL, &mut failing).unwrap_err();
+        assert!(err.to_string().contains("no space left"), "{err}");
+        assert_eq!(failing.1.len(), kept, "{signal:?}");
+        assert_eq!(failing.1, whole.1[..kept]);
+    }
+}
+
 /// Lines are parsed on several threads but reach the store in file order: a delta counter
 /// sent one point per line becomes the running total 1, 2, 3, …, and bad lines are named in
 /// order with their numbers.

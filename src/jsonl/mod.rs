@@ -48,6 +48,9 @@ pub struct Exported {
 }
 
 /// Writes the `signal`'s data of `store` in `window` to `out`, one JSON object per line.
+///
+/// The store is read on this thread and the lines are encoded as JSON on a second one (the
+/// two cost about the same), written to `out` here in the order they were read.
 pub fn export(
     store: &Store,
     signal: ExportSignal,
@@ -55,24 +58,65 @@ pub fn export(
     out: &mut dyn Write,
 ) -> Result<Exported, ExportError> {
     let mut done = Exported::default();
-    let mut line = Vec::with_capacity(1 << 20);
-    store.export(signal, window, LINE_ITEMS, &mut |payload: Payload| {
-        line.clear();
-        match &payload {
-            Payload::Traces(r) => serde_json::to_writer(&mut line, r),
-            Payload::Logs(r) => serde_json::to_writer(&mut line, r),
-            Payload::Metrics(r) => metrics_json(r, &mut line),
+    std::thread::scope(|scope| {
+        let (to_encode, payloads) = std::sync::mpsc::sync_channel::<Payload>(ENCODING_AHEAD);
+        let (encoded, lines) = std::sync::mpsc::channel::<(serde_json::Result<Vec<u8>>, Payload)>();
+        scope.spawn(move || {
+            for payload in payloads {
+                let mut line = Vec::with_capacity(1 << 20);
+                let result = match &payload {
+                    Payload::Traces(r) => serde_json::to_writer(&mut line, r),
+                    Payload::Logs(r) => serde_json::to_writer(&mut line, r),
+                    Payload::Metrics(r) => metrics_json(r, &mut line),
+                };
+                line.push(b'\n');
+                // The payload goes back to be freed where it was allocated: glibc's malloc
+                // frees memory of another thread's arena under that arena's lock, which made
+                // the encoder thread cost more than it saved.
+                if encoded.send((result.map(|()| line), payload)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut write = |(line, payload): (serde_json::Result<Vec<u8>>, Payload)| {
+            let items = payload.item_count();
+            drop(payload);
+            let line = line.map_err(|e| ExportError::Io(io::Error::other(e)))?;
+            out.write_all(&line).map_err(ExportError::Io)?;
+            done.lines += 1;
+            done.items += items;
+            Ok::<(), ExportError>(())
+        };
+        let mut sent = 0u64;
+        let mut written = 0u64;
+        let read = store.export(signal, window, LINE_ITEMS, &mut |payload: Payload| {
+            // The encoder only stops early when this side hangs up.
+            let _ = to_encode.send(payload);
+            sent += 1;
+            while let Ok(line) = lines.try_recv() {
+                written += 1;
+                write(line)?;
+            }
+            Ok::<(), ExportError>(())
+        });
+        drop(to_encode);
+        read?;
+        while written < sent {
+            let Ok(line) = lines.recv() else {
+                // Only a panic stops the encoder with lines outstanding; the scope raises it.
+                break;
+            };
+            written += 1;
+            write(line)?;
         }
-        .map_err(|e| ExportError::Io(io::Error::other(e)))?;
-        line.push(b'\n');
-        out.write_all(&line).map_err(ExportError::Io)?;
-        done.lines += 1;
-        done.items += payload.item_count();
         Ok::<(), ExportError>(())
     })?;
     out.flush().map_err(ExportError::Io)?;
     Ok(done)
 }
+
+/// Payloads read from the store ahead of the JSON encoder, at most.
+const ENCODING_AHEAD: usize = 4;
 
 /// Stand-ins for NaN, +Inf and -Inf while serialising: serde_json writes non-finite numbers as
 /// `null`, while OTLP/JSON (proto3) spells them `"NaN"`, `"Infinity"`, `"-Infinity"`. The three
