@@ -26,16 +26,35 @@ pub(crate) const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The store's file system has less free space than the floor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the store's file system ({dir}) has {free} free, under the --min-free floor of {floor}: the sink refuses data until space is freed (free disk space, or set --max-size so that retention makes room); retry after {retry}s",
+    "the store's file system ({dir}) has {free} free, under the --min-free floor of {floor}: the sink refuses data until {resume} are free (free disk space, or set --max-size so that retention makes room); retry after {retry}s",
     dir = .dir.display(),
     free = human_bytes(*.free),
     floor = human_bytes(*.floor),
+    resume = human_bytes(resume_at(*.floor)),
     retry = LOW_DISK_RETRY_AFTER.as_secs()
 )]
 pub struct LowDisk {
     pub dir: PathBuf,
     pub free: u64,
     pub floor: u64,
+}
+
+/// Free bytes from which a sink that went under `floor` accepts again: an eighth of the floor
+/// (at least 1 MiB) above it, so that a disk hovering at the floor does not flip between
+/// refusing and accepting — and `/readyz` between false and true — with every checkpoint, as
+/// the free-space watermarks of storage servers do.
+pub fn resume_at(floor: u64) -> u64 {
+    floor.saturating_add((floor / 8).max(1 << 20))
+}
+
+/// Whether `free` bytes (`u64::MAX`: unknown) are too few, for a sink that was refusing or not.
+fn refusing(free: u64, floor: u64, was_refusing: bool) -> bool {
+    let need = if was_refusing {
+        resume_at(floor)
+    } else {
+        floor
+    };
+    free != u64::MAX && free < need
 }
 
 /// Bytes in the largest binary unit that keeps a number ≥ 1, one decimal (`212.4 MiB`).
@@ -111,8 +130,8 @@ impl Health {
         {
             self.look(writer);
         }
-        let free = self.free.load(Relaxed);
-        if free != u64::MAX && free < self.floor {
+        if self.low.load(Relaxed) {
+            let free = self.free.load(Relaxed);
             return Err(LowDisk {
                 dir: self.dir.clone(),
                 free,
@@ -148,7 +167,7 @@ impl Health {
             }
         };
         self.free.store(free, Relaxed);
-        let low = free != u64::MAX && free < self.floor;
+        let low = refusing(free, self.floor, self.low.load(Relaxed));
         if self.low.swap(low, Relaxed) != low {
             writer.set_low_space(low);
             if low {
@@ -165,9 +184,10 @@ impl Health {
                 );
             } else {
                 tracing::warn!(
-                    "{} has {} free again, above the --min-free floor: accepting data",
+                    "{} has {} free again, {} above the --min-free floor: accepting data",
                     self.dir.display(),
-                    human_bytes(free)
+                    human_bytes(free),
+                    human_bytes(resume_at(self.floor) - self.floor)
                 );
             }
         }
@@ -319,6 +339,23 @@ mod tests {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(256 * 1024 * 1024), "256.0 MiB");
         assert_eq!(human_bytes(1536), "1.5 KiB");
+    }
+
+    #[test]
+    fn under_the_floor_the_sink_refuses_until_an_eighth_more_is_free() {
+        const MIB: u64 = 1 << 20;
+        let floor = 256 * MIB;
+        assert!(!refusing(floor, floor, false));
+        assert!(refusing(floor - 1, floor, false));
+        // Back above the floor by less than an eighth of it: still refusing.
+        assert!(refusing(floor + 1, floor, true));
+        assert!(refusing(floor + 32 * MIB - 1, floor, true));
+        assert!(!refusing(floor + 32 * MIB, floor, true));
+        // Small floors: at least 1 MiB above.
+        assert!(refusing(8 * MIB + MIB - 1, 8 * MIB, true));
+        assert!(!refusing(9 * MIB, 8 * MIB, true));
+        // Unknown free space never refuses.
+        assert!(!refusing(u64::MAX, floor, true));
     }
 
     #[test]
