@@ -212,13 +212,7 @@ pub fn decode_traces(
     encoding: Encoding,
     body: &[u8],
 ) -> Result<ExportTraceServiceRequest, DecodeError> {
-    let fast = (encoding == Encoding::Json)
-        .then(|| json_fast::traces(body))
-        .flatten();
-    let request = match fast {
-        Some(request) => request,
-        None => parse(encoding, body, Signal::Traces)?,
-    };
+    let request = parse_fast(encoding, body, Signal::Traces, json_fast::traces)?;
     check_traces(&request)?;
     Ok(request)
 }
@@ -227,13 +221,7 @@ pub fn decode_logs(
     encoding: Encoding,
     body: &[u8],
 ) -> Result<ExportLogsServiceRequest, DecodeError> {
-    let fast = (encoding == Encoding::Json)
-        .then(|| json_fast::logs(body))
-        .flatten();
-    let request = match fast {
-        Some(request) => request,
-        None => parse(encoding, body, Signal::Logs)?,
-    };
+    let request = parse_fast(encoding, body, Signal::Logs, json_fast::logs)?;
     check_logs(&request)?;
     Ok(request)
 }
@@ -248,6 +236,25 @@ pub fn decode_metrics(
     }
     check_metrics(&request)?;
     Ok(request)
+}
+
+/// [`parse`], with a JSON body read first by `fast` (one of [`json_fast`]'s readers), which
+/// hands anything it does not take to the derives.
+fn parse_fast<T>(
+    encoding: Encoding,
+    body: &[u8],
+    signal: Signal,
+    fast: fn(&[u8]) -> Option<T>,
+) -> Result<T, DecodeError>
+where
+    T: prost::Message + Default + serde::de::DeserializeOwned,
+{
+    if encoding == Encoding::Json
+        && let Some(request) = fast(body)
+    {
+        return Ok(request);
+    }
+    parse(encoding, body, signal)
 }
 
 fn parse<T>(encoding: Encoding, body: &[u8], signal: Signal) -> Result<T, DecodeError>
