@@ -26,7 +26,7 @@ pub(crate) const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The store's file system has less free space than the floor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the store's file system ({dir}) has {free} free, under the --min-free floor of {floor}: the sink refuses data until {resume} are free (free disk space, or set --max-size so that retention makes room); retry after {retry}s",
+    "the store's file system ({dir}) has {free} free: it went under the --min-free floor of {floor}, and the sink refuses data until {resume} are free (free disk space, or set --max-size so that retention makes room); retry after {retry}s",
     dir = .dir.display(),
     free = human_bytes(*.free),
     floor = human_bytes(*.floor),
@@ -356,6 +356,21 @@ mod tests {
         assert!(!refusing(9 * MIB, 8 * MIB, true));
         // Unknown free space never refuses.
         assert!(!refusing(u64::MAX, floor, true));
+    }
+
+    #[test]
+    fn the_refusal_says_the_floor_and_from_how_much_it_accepts_again() {
+        const MIB: u64 = 1 << 20;
+        // Back above the floor, not yet above the resume point: the message stays true.
+        let low = LowDisk {
+            dir: PathBuf::from("/data"),
+            free: 8 * MIB + MIB / 2,
+            floor: 8 * MIB,
+        };
+        assert_eq!(
+            low.to_string(),
+            "the store's file system (/data) has 8.5 MiB free: it went under the --min-free floor of 8.0 MiB, and the sink refuses data until 9.0 MiB are free (free disk space, or set --max-size so that retention makes room); retry after 5s"
+        );
     }
 
     #[test]
