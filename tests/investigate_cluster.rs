@@ -9,6 +9,7 @@ use serde_json::Value;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
 
 use crate::cli::obs;
+use crate::investigate_prometheus::warnings;
 use crate::support::cluster::{self, Cluster, Placement};
 use crate::support::prometheus::{Options, TestPrometheus, http_get, unix_now};
 
@@ -165,12 +166,7 @@ fn failing_and_slow_queries_are_counted_and_the_rest_still_ranked() {
         failing.len(),
         "unscored names are fetched in full (and fail again): {stats}"
     );
-    let warnings: Vec<&str> = report["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let warnings = warnings(&report);
     assert!(
         warnings.iter().any(|w| w.contains("could not be scored")),
         "{warnings:#?}"

@@ -19,6 +19,16 @@ fn schema() -> jsonschema::Validator {
         .expect("the published schema is a valid JSON Schema")
 }
 
+/// The report's warnings, as text.
+pub(crate) fn warnings(report: &Value) -> Vec<&str> {
+    report["warnings"]
+        .as_array()
+        .expect("a report has a warnings array")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// Runs `obs investigate -o json` and checks the output against the published schema.
 pub(crate) fn investigate_json(url: &str, args: &[&str]) -> (i32, Value, String) {
     let out = obs()

@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use crate::cli::obs;
 use crate::investigate_cluster::Flaky;
-use crate::investigate_prometheus::{assert_onset_as_planted, backfilled, investigate_json};
+use crate::investigate_prometheus::{
+    assert_onset_as_planted, backfilled, investigate_json, warnings,
+};
 use crate::support::scenario::{self, Scenario};
 
 fn window(s: &Scenario) -> [String; 4] {
@@ -233,12 +235,7 @@ fn an_auto_detected_latency_that_cannot_be_read_is_a_warning_and_the_error_ratio
     assert_eq!(symptom["verdict"], "spike", "{symptom}");
     assert_eq!(symptom["also_examined"][0]["kind"], "latency");
     assert_eq!(symptom["also_examined"][0]["verdict"], "no_data");
-    let warnings: Vec<&str> = report["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let warnings = warnings(&report);
     assert!(
         warnings
             .iter()
