@@ -96,11 +96,14 @@ pub(crate) fn score_query(
     let ms = |s: f64| format!("{}ms", (s * 1000.0).round().max(1.0) as u64);
     // A plain selector (a gauge) is read raw, without a subquery: the same statistics of the
     // scraped samples, for a fraction of the backend's work.
+    // A computed expression is read as a subquery on the step, its NaN steps dropped first
+    // (`>= -Inf` is false for NaN only): a p99 of a sparse histogram is NaN wherever nothing
+    // was observed, and one NaN step would make the baseline's mean and deviation NaN.
     let (window, baseline) = if expr.contains('(') {
         (
-            format!("({expr})[{}:{}]", ms(window_seconds), ms(step)),
+            format!("(({expr}) >= -Inf)[{}:{}]", ms(window_seconds), ms(step)),
             format!(
-                "({expr})[{}:{}] offset {}",
+                "(({expr}) >= -Inf)[{}:{}] offset {}",
                 ms(baseline_seconds),
                 ms(step),
                 ms(window_seconds)
@@ -362,11 +365,13 @@ mod tests {
         let q = score_query("rate(x_total[1m])", 6000.0, 3600.0, 30.0);
         assert_eq!(q.matches(" or ").count(), 5, "{q}");
         assert!(
-            q.contains("max_over_time((rate(x_total[1m]))[6000000ms:30000ms])"),
+            q.contains("max_over_time(((rate(x_total[1m])) >= -Inf)[6000000ms:30000ms])"),
             "{q}"
         );
         assert!(
-            q.contains("stddev_over_time((rate(x_total[1m]))[3600000ms:30000ms] offset 6000000ms)"),
+            q.contains(
+                "stddev_over_time(((rate(x_total[1m])) >= -Inf)[3600000ms:30000ms] offset 6000000ms)"
+            ),
             "{q}"
         );
         for stat in ["wmax", "wmin", "bmax", "bmin", "bavg", "bsd"] {
@@ -379,6 +384,39 @@ mod tests {
             "{raw}"
         );
         promql_parser::parser::parse(&raw).expect("valid PromQL");
+    }
+
+    #[test]
+    fn nan_steps_of_a_computed_expression_do_not_poison_the_baseline() {
+        // `abs(x / x)` is NaN wherever x is 0 (as a sparse histogram's p99 is where nothing was
+        // observed) and 1 elsewhere: the baseline's mean and deviation are of the 1s.
+        let samples: Vec<(i64, f64)> = (0..=120)
+            .map(|i| (i * 30 * 1_000_000_000, if i % 3 == 0 { 0.0 } else { 5.0 }))
+            .collect();
+        let labels: Labels = [("__name__", "x"), ("service", "a")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut src =
+            crate::promql::MemorySource(vec![crate::store::RawSeries { labels, samples }]);
+        let q = score_query("abs(x / x)", 1200.0, 2400.0, 30.0);
+        let crate::promql::Value::Vector(answer) =
+            crate::promql::query_instant(&mut src, &q, 3600.0).expect("evaluates")
+        else {
+            panic!("not a vector: {q}");
+        };
+        let stats = collect_stats(
+            answer
+                .into_iter()
+                .map(|s| ((*s.labels).clone(), s.value))
+                .collect(),
+        );
+        let s = stats.values().next().expect("one series");
+        assert_eq!(stats.len(), 1, "{stats:?}");
+        assert_eq!(s.baseline_mean, 1.0, "{s:?}");
+        assert_eq!(s.baseline_sd, 0.0, "{s:?}");
+        assert_eq!((s.window_min, s.window_max), (1.0, 1.0), "{s:?}");
+        assert_eq!(series_score(s), 0.0);
     }
 
     #[test]
