@@ -94,11 +94,11 @@ pub(crate) fn score_query(
     step: f64,
 ) -> String {
     let ms = |s: f64| format!("{}ms", (s * 1000.0).round().max(1.0) as u64);
-    // A plain selector (a gauge) is read raw, without a subquery: the same statistics of the
-    // scraped samples, for a fraction of the backend's work.
     // A computed expression is read as a subquery on the step, its NaN steps dropped first
     // (`>= -Inf` is false for NaN only): a p99 of a sparse histogram is NaN wherever nothing
-    // was observed, and one NaN step would make the baseline's mean and deviation NaN.
+    // was observed, and one NaN step would make the baseline's mean and deviation NaN. A plain
+    // selector (a gauge) is read raw, without a subquery: the same statistics of the scraped
+    // samples, for a fraction of the backend's work.
     let (window, baseline) = if expr.contains('(') {
         (
             format!("(({expr}) >= -Inf)[{}:{}]", ms(window_seconds), ms(step)),
