@@ -1183,11 +1183,12 @@ async fn a_full_store_queue_is_answered_with_503_retry_after_and_unavailable_ret
     }
     let mut accepted = Vec::new();
     let mut refused = Vec::new();
-    // Refusals come back at once; accepted requests wait for the lock. Release it after the
-    // first refusal, or 3 s after the lock was taken (inside the writer's 5 s busy timeout)
-    // if none came.
+    // Refusals come back at once; accepted requests wait for the lock. Release it once a
+    // refusal has come over each protocol (even seeds are HTTP, odd gRPC), or 3 s after the
+    // lock was taken (inside the writer's 5 s busy timeout) if not.
     let deadline = locked_at + Duration::from_secs(3);
-    while refused.is_empty() && Instant::now() < deadline {
+    let both_refused = |r: &[u64]| r.iter().any(|s| s % 2 == 0) && r.iter().any(|s| s % 2 == 1);
+    while !both_refused(&refused) && Instant::now() < deadline {
         match tokio::time::timeout(Duration::from_millis(100), tasks.join_next()).await {
             Ok(Some(result)) => {
                 let (seed, ok) = result.unwrap();
