@@ -33,8 +33,33 @@ struct Run {
     stderr: String,
 }
 
-/// Runs the `obs` binary and measures its wall time and peak RSS (`wait4`).
-// The child is reaped by `wait4` (for its rusage), not by `Child::wait`.
+/// The peak RSS of a running process, in KiB: its `VmHWM`, read until the process is gone.
+///
+/// Not `wait4`'s `ru_maxrss`: Linux carries the high-water mark of the memory image a child
+/// was forked or spawned from over into it at `exec`, so a bench that holds a gigabyte of
+/// generated data would measure every child it starts at a gigabyte.
+fn watch_peak_rss(pid: u32) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let path = format!("/proc/{pid}/status");
+        let mut peak = 0;
+        // The high-water mark only grows; once the process exited its status has none.
+        while let Ok(status) = std::fs::read_to_string(&path) {
+            let Some(kib) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            else {
+                break;
+            };
+            peak = peak.max(kib);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        peak
+    })
+}
+
+/// Runs the `obs` binary and measures its wall time and peak RSS ([`watch_peak_rss`]).
+// The child is reaped by `waitpid` (its pipes are read on threads), not by `Child::wait`.
 #[allow(clippy::zombie_processes)]
 fn run_obs(args: &[String]) -> Run {
     let started = Instant::now();
@@ -46,6 +71,7 @@ fn run_obs(args: &[String]) -> Run {
         .spawn()
         .expect("run obs");
     let pid = child.id() as libc::pid_t;
+    let peak_rss = watch_peak_rss(child.id());
     let mut stdout_pipe = child.stdout.expect("stdout");
     let mut stderr_pipe = child.stderr.expect("stderr");
     let out = std::thread::spawn(move || {
@@ -59,15 +85,13 @@ fn run_obs(args: &[String]) -> Run {
         v
     });
     let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own child, not yet waited for; both pointers are valid.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4 on obs");
+    // SAFETY: `pid` is our own child, not yet waited for; the pointer is valid.
+    let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(rc, pid, "waitpid on obs");
     let wall = started.elapsed();
     Run {
         wall,
-        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        peak_rss_mib: peak_rss.join().unwrap_or(0) as f64 / 1024.0,
         stdout: out.join().unwrap_or_default(),
         stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
     }
