@@ -59,21 +59,18 @@ fn watch_peak_rss(pid: u32) -> std::thread::JoinHandle<u64> {
 }
 
 /// Runs the `obs` binary and measures its wall time and peak RSS ([`watch_peak_rss`]).
-// The child is reaped by `waitpid` (its pipes are read on threads), not by `Child::wait`.
-#[allow(clippy::zombie_processes)]
 fn run_obs(args: &[String]) -> Run {
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_obs"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obs"))
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run obs");
-    let pid = child.id() as libc::pid_t;
     let peak_rss = watch_peak_rss(child.id());
-    let mut stdout_pipe = child.stdout.expect("stdout");
-    let mut stderr_pipe = child.stderr.expect("stderr");
+    let mut stdout_pipe = child.stdout.take().expect("stdout");
+    let mut stderr_pipe = child.stderr.take().expect("stderr");
     let out = std::thread::spawn(move || {
         let mut v = Vec::new();
         std::io::Read::read_to_end(&mut stdout_pipe, &mut v).ok();
@@ -84,10 +81,7 @@ fn run_obs(args: &[String]) -> Run {
         std::io::Read::read_to_end(&mut stderr_pipe, &mut v).ok();
         v
     });
-    let mut status = 0;
-    // SAFETY: `pid` is our own child, not yet waited for; the pointer is valid.
-    let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(rc, pid, "waitpid on obs");
+    child.wait().expect("wait for obs");
     let wall = started.elapsed();
     Run {
         wall,
